@@ -1,0 +1,53 @@
+# The two commands a fresh machine needs: `make demo` and `make test`. Each installs what it needs
+# (a virtualenv with the project, the Kafka jars) on its first run and reuses it after.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit integration quality bench install kafka-up kafka-down clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+	bash deploy/local/kafka.sh fetch
+
+demo: install
+	$(BIN)/civicwatch demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check workers connectors pipelines schemas tests benchmarks 2>/dev/null || true
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: install lint typecheck
+	$(BIN)/pytest -p no:cacheprovider
+
+unit: $(STAMP)
+	$(BIN)/pytest -m "not integration and not quality"
+
+integration: install
+	$(BIN)/pytest -m integration
+
+quality: $(STAMP)
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/civicwatch quality
+
+bench: install
+	$(BIN)/civicwatch bench pipeline
+
+kafka-up: install
+	$(BIN)/civicwatch kafka up
+
+kafka-down: $(STAMP)
+	$(BIN)/civicwatch kafka down
+
+clean:
+	-bash deploy/local/kafka.sh down
+	rm -rf .local .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,149 @@
+"""The detector extension point: one ``ClauseDetector`` subclass per module, registered as a spaCy factory.
+
+Adding a detector takes three things: its module under ``pipelines/detectors/``, its test, and one
+clause entry in the policy file. ``register`` turns the class into the spaCy factory
+``civicwatch_<name>`` so the pipeline is assembled from configuration, never from imports scattered
+through the code.
+
+Every component reads a shared per-document ``Comment`` (``doc._.cw``) that caches normalised views,
+so ten detectors do not normalise the same text ten times.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, ClassVar, TypeVar
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from pipelines.types import Tag
+
+DETECTORS: dict[str, type[ClauseDetector]] = {}
+FACTORY_PREFIX = "civicwatch_"
+
+
+class Comment:
+    """One comment under analysis: original text, optional post context, language, cached views."""
+
+    __slots__ = ("_views", "context", "doc", "language", "text")
+
+    def __init__(self, doc: Doc, context: str | None = None, language: str | None = None) -> None:
+        self.doc = doc
+        self.text: str = doc.text
+        self.context = context
+        self.language = language
+        self._views: dict[str, Any] = {}
+
+    def view(self, key: str, build: Callable[[str], Any]) -> Any:
+        """Memoise a derived view of the text (normalised text, lowercase, ...) across detectors."""
+        try:
+            return self._views[key]
+        except KeyError:
+            value = build(self.text)
+            self._views[key] = value
+            return value
+
+
+if not Doc.has_extension("cw"):
+    Doc.set_extension("cw", default=None)
+if not Doc.has_extension("cw_tags"):
+    Doc.set_extension("cw_tags", default=None)
+
+
+def comment_of(doc: Doc) -> Comment:
+    """The ``Comment`` attached to ``doc``, created on first use for docs made from bare text."""
+    comment = doc._.cw
+    if comment is None:
+        comment = Comment(doc)
+        doc._.cw = comment
+    if doc._.cw_tags is None:
+        doc._.cw_tags = []
+    return comment  # type: ignore[no-any-return]
+
+
+class ClauseDetector(abc.ABC):
+    """Finds evidence that a comment falls under one clause of the policy.
+
+    Subclasses set the class attributes and implement ``detect``. Scores are calibrated so one
+    threshold per clause in the policy file means the same thing across clauses: roughly the
+    probability that a moderator would agree with the tag.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    clause: ClassVar[str]
+    category: ClassVar[str]
+
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        self.settings: Mapping[str, Any] = settings or {}
+        # The policy may bind one detector class to several clauses (5.7.10-5.7.12 term lists).
+        self.rule_clause: str = str(self.settings.get("clause", type(self).clause))
+        self.rule_category: str = str(self.settings.get("category", type(self).category))
+
+    @abc.abstractmethod
+    def detect(self, comment: Comment) -> list[Tag]:
+        """Return zero or more tags for one comment; must never raise on any input text."""
+
+    def detect_batch(self, comments: list[Comment]) -> list[list[Tag]]:
+        """Batch entry point; statistical detectors override it to vectorise once per batch."""
+        return [self.detect(c) for c in comments]
+
+    def tag(self, score: float, spans: Iterable[Any], detail: str = "", **extra: Any) -> Tag:
+        """Build a tag stamped with this detector's clause, category, name and version."""
+        return Tag(
+            clause=self.rule_clause,
+            category=self.rule_category,
+            score=max(0.0, min(1.0, float(score))),
+            spans=tuple(spans),
+            detector=self.name,
+            version=self.version,
+            detail=detail,
+            extra=dict(extra),
+        )
+
+
+class DetectorPipe:
+    """spaCy component wrapping a ``ClauseDetector``; appends its tags to ``doc._.cw_tags``."""
+
+    def __init__(self, detector: ClauseDetector, name: str) -> None:
+        self.detector = detector
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        comment = comment_of(doc)
+        doc._.cw_tags.extend(self.detector.detect(comment))
+        return doc
+
+    def pipe(self, stream: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
+        batch: list[Doc] = []
+        for doc in stream:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._run(batch)
+                batch = []
+        if batch:
+            yield from self._run(batch)
+
+    def _run(self, docs: list[Doc]) -> list[Doc]:
+        comments = [comment_of(d) for d in docs]
+        for doc, tags in zip(docs, self.detector.detect_batch(comments), strict=True):
+            doc._.cw_tags.extend(tags)
+        return docs
+
+
+D = TypeVar("D", bound=type[ClauseDetector])
+
+
+def register(cls: D) -> D:
+    """Register a detector class as the spaCy factory ``civicwatch_<name>``."""
+    DETECTORS[cls.name] = cls
+
+    def factory(nlp: Language, name: str, settings: dict[str, Any]) -> DetectorPipe:
+        return DetectorPipe(cls(settings), name)
+
+    factory_name = FACTORY_PREFIX + cls.name
+    if not Language.has_factory(factory_name):
+        Language.factory(factory_name, default_config={"settings": {}}, func=factory)
+    return cls

@@ -1,0 +1,107 @@
+"""Assembles the policy's detectors into one spaCy pipeline and turns tags into decisions.
+
+The pipeline is a blank spaCy tokenizer plus one component per enabled rule: cheap lexical stages
+run on every comment, and statistical detectors batch their work in ``detect_batch``. Nothing here
+touches Kafka, so the worker, ``civicwatch classify`` and the tests share exactly this code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.language import Language
+
+from pipelines.base import FACTORY_PREFIX, Comment
+from pipelines.language import detect_language
+from pipelines.policy import ACTION_RANK, Policy, load_policy
+from pipelines.types import CommentInput, Tag
+
+MAX_TEXT_CHARS = 20_000
+"""Longer comments are analysed on their first 20,000 characters; platforms cap far below this."""
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """Everything the pipeline concluded about one comment."""
+
+    language: str
+    tags: tuple[Tag, ...]
+    flags: tuple[str, ...]
+    action: str | None
+    truncated: bool = False
+
+    @property
+    def flagged(self) -> bool:
+        """True when at least one removal clause (5.7.x) is over its threshold."""
+        return any(t.clause.startswith("5.7") and t.category in self.flags for t in self.tags)
+
+    @property
+    def council(self) -> bool:
+        """True when the comment refers to the Mayor or Council (5.5)."""
+        return "council" in self.flags
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tags": [t.as_dict() for t in self.tags], "flags": list(self.flags)}
+
+
+class PolicyPipeline:
+    """A loaded policy and its spaCy pipeline; build once per process, reuse for every batch."""
+
+    def __init__(self, policy: Policy | str | Path | None = None, batch_size: int = 256) -> None:
+        self.policy = policy if isinstance(policy, Policy) else load_policy(policy)
+        self.batch_size = batch_size
+        self.nlp = build_nlp(self.policy)
+        self._thresholds = {r.category: r.threshold for r in self.policy.enabled_rules}
+        self._actions = {r.category: r.action for r in self.policy.enabled_rules}
+
+    def classify(self, item: CommentInput | str) -> Classification:
+        return self.classify_batch([item])[0]
+
+    def classify_batch(self, items: Sequence[CommentInput | str]) -> list[Classification]:
+        return list(self.iter_classify(items))
+
+    def iter_classify(self, items: Iterable[CommentInput | str]) -> Iterator[Classification]:
+        """Classify a stream lazily, ``batch_size`` comments at a time."""
+        truncated: list[bool] = []
+
+        def docs() -> Iterator[Any]:
+            for item in items:
+                ci = CommentInput(item) if isinstance(item, str) else item
+                text = ci.text if isinstance(ci.text, str) else ""
+                cut = len(text) > MAX_TEXT_CHARS
+                truncated.append(cut)
+                doc = self.nlp.make_doc(text[:MAX_TEXT_CHARS] if cut else text)
+                language = ci.language or detect_language(doc.text)
+                doc._.cw = Comment(doc, context=ci.context, language=language)
+                doc._.cw_tags = []
+                yield doc
+
+        for i, doc in enumerate(self.nlp.pipe(docs(), batch_size=self.batch_size)):
+            yield self.decide(doc._.cw.language, doc._.cw_tags, truncated[i])
+
+    def decide(self, language: str, tags: list[Tag], truncated: bool = False) -> Classification:
+        """Keep each category's strongest tag; flag those meeting the policy threshold."""
+        best: dict[str, Tag] = {}
+        for tag in tags:
+            if tag.category not in best or tag.score > best[tag.category].score:
+                best[tag.category] = tag
+        ordered = tuple(sorted(tags, key=lambda t: (t.clause, t.category, -t.score)))
+        flags = tuple(sorted(c for c, t in best.items() if t.score >= self._thresholds.get(c, 1.01)))
+        action = max((self._actions[c] for c in flags), key=ACTION_RANK.__getitem__, default=None)
+        return Classification(language, ordered, flags, action, truncated)
+
+
+def build_nlp(policy: Policy) -> Language:
+    """A blank multilingual tokenizer with one component per enabled rule, in policy order."""
+    nlp = spacy.blank("xx")
+    for rule in policy.enabled_rules:
+        nlp.add_pipe(
+            FACTORY_PREFIX + rule.detector,
+            name=f"{rule.category}",
+            config={"settings": {**rule.settings, "category": rule.category, "clause": rule.clause}},
+        )
+    return nlp

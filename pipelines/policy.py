@@ -1,0 +1,127 @@
+"""The policy file: which detector enforces each clause, at what threshold, with what action.
+
+Another city writes its own YAML file; nothing about Windsor is hard-coded in the detectors. A bad
+file fails at start-up with ``PolicyError`` naming the file, line and field, because a moderation
+system that silently ignores a clause is worse than one that refuses to start.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_POLICY = Path(__file__).with_name("policies") / "windsor.yaml"
+
+Action = Literal["review", "forward", "auto_hide", "log"]
+ACTION_RANK: dict[str, int] = {"log": 0, "forward": 1, "review": 2, "auto_hide": 3}
+
+
+class PolicyError(ValueError):
+    """The policy file cannot be used; the message names the place to fix."""
+
+
+class ClauseRule(BaseModel):
+    """How one clause is enforced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clause: str = Field(pattern=r"^\d+(\.\d+)*$")
+    category: str = Field(pattern=r"^[a-z_]+$")
+    detector: str
+    threshold: float = Field(ge=0.0, le=1.0)
+    action: Action
+    enabled: bool = True
+    title: str = ""
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class Policy(BaseModel):
+    """A whole policy: metadata plus one rule per (clause, category)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    version: str
+    source: str = ""
+    languages: list[str] = Field(default_factory=lambda: ["en", "fr"])
+    rules: list[ClauseRule]
+
+    @model_validator(mode="after")
+    def _unique_categories(self) -> Policy:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.category in seen:
+                raise ValueError(f"category {rule.category!r} appears twice")
+            seen.add(rule.category)
+        return self
+
+    @property
+    def enabled_rules(self) -> list[ClauseRule]:
+        return [r for r in self.rules if r.enabled]
+
+    def rule_for(self, category: str) -> ClauseRule | None:
+        return next((r for r in self.rules if r.category == category), None)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the line of every mapping value, keyed by its path."""
+
+
+def _load_with_lines(text: str, path: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    lines: dict[tuple[Any, ...], int] = {}
+    try:
+        root = yaml.compose(text, Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else path
+        raise PolicyError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if root is None:
+        raise PolicyError(f"{path}: the policy file is empty")
+
+    def walk(node: yaml.Node, at: tuple[Any, ...]) -> None:
+        lines[at] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                lines[(*at, key.value)] = key.start_mark.line + 1
+                walk(value, (*at, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*at, i))
+
+    walk(root, ())
+    return yaml.load(text, Loader=_LineLoader), lines
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load and validate a policy file (the bundled Windsor policy by default)."""
+    p = Path(path) if path is not None else DEFAULT_POLICY
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{p}: cannot read policy file: {exc.strerror}") from exc
+    data, lines = _load_with_lines(text, str(p))
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), 1)
+            field = ".".join(str(x) for x in loc) or "(top level)"
+            problems.append(f"{p}:{line}: {field}: {err['msg']}")
+        raise PolicyError("invalid policy file\n" + "\n".join(problems)) from exc
+    from pipelines.base import DETECTORS
+    from pipelines.detectors import load_all
+
+    load_all()
+    for i, rule in enumerate(policy.rules):
+        if rule.detector not in DETECTORS:
+            line = lines.get(("rules", i, "detector"), 1)
+            known = ", ".join(sorted(DETECTORS))
+            raise PolicyError(
+                f"{p}:{line}: rules.{i}.detector: unknown detector {rule.detector!r} (known: {known})"
+            )
+    return policy

@@ -1,0 +1,266 @@
+"""Every event on the wire, one versioned pydantic model each.
+
+The same classes are used by the kafka-python producers (connectors) and the faust agents (workers):
+JSON on the wire, a ``schema_version`` in every message, unknown fields rejected so that a producer
+that drifts from the contract is caught at the first message instead of corrupting analytics. JSON
+Schema files for analysts are generated from these models into ``schemas/json/``.
+
+Records here may hold personal information (clause 6.1, MFIPPA): they travel only on protected
+topics. ``Aggregate`` is the exception by design and must never carry text, handles or ids of people.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Platform = Literal["x", "facebook", "replay"]
+MAX_TEXT_CHARS = 100_000
+"""Hard ceiling on comment text; X caps at 25,000 and Facebook at 8,000, so beyond is hostile input."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(BaseModel):
+    """Base of all events: strict, immutable, versioned."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=MAX_TEXT_CHARS)
+    SCHEMA_NAME: ClassVar[str] = "event"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+
+class Comment(Event):
+    """A resident's public comment (or reply) as read from a platform."""
+
+    SCHEMA_NAME: ClassVar[str] = "comment"
+    schema_version: Literal[1] = 1
+    platform: Platform
+    comment_id: str = Field(min_length=1, max_length=128)
+    post_id: str = Field(min_length=1, max_length=128)
+    parent_id: str | None = Field(default=None, max_length=128)
+    author_id: str = Field(min_length=1, max_length=128)
+    author_handle: str | None = Field(default=None, max_length=256)
+    text: str
+    language: str | None = Field(default=None, max_length=16)
+    created_at: datetime
+    received_at: datetime = Field(default_factory=utcnow)
+    url: str | None = Field(default=None, max_length=2048)
+    edited: bool = False
+    deleted: bool = False
+
+    @property
+    def key(self) -> str:
+        """Partition key: a comment's updates stay ordered on one partition."""
+        return f"{self.platform}:{self.comment_id}"
+
+
+class Post(Event):
+    """One of the city's own posts: the context the off-topic detector (5.7.1) compares against."""
+
+    SCHEMA_NAME: ClassVar[str] = "post"
+    schema_version: Literal[1] = 1
+    platform: Platform
+    post_id: str = Field(min_length=1, max_length=128)
+    account: str = Field(min_length=1, max_length=256)
+    text: str
+    created_at: datetime
+    received_at: datetime = Field(default_factory=utcnow)
+    url: str | None = Field(default=None, max_length=2048)
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.post_id}"
+
+
+class SpanModel(BaseModel):
+    """Evidence span: code-point offsets into the comment's original text, end exclusive."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    label: str
+
+
+class TagModel(BaseModel):
+    """A detector's finding: the policy clause, a calibrated score and the evidence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    clause: str
+    category: str
+    score: float = Field(ge=0.0, le=1.0)
+    spans: list[SpanModel]
+    detector: str
+    detail: str = ""
+
+
+Route = Literal["review", "council", "tagged"]
+
+
+class TaggedComment(Event):
+    """The worker's verdict on one comment; everything goes to ``comments.tagged``."""
+
+    SCHEMA_NAME: ClassVar[str] = "tagged_comment"
+    schema_version: Literal[1] = 1
+    comment: Comment
+    language: str
+    tags: list[TagModel]
+    flags: list[str]
+    action: str | None
+    routes: list[Route]
+    policy: str
+    truncated: bool = False
+    processed_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewItem(Event):
+    """A flagged comment waiting for a moderator (``moderation.review``)."""
+
+    SCHEMA_NAME: ClassVar[str] = "review_item"
+    schema_version: Literal[1] = 1
+    review_id: str
+    comment: Comment
+    post_text: str | None = None
+    tags: list[TagModel]
+    flags: list[str]
+    clauses: list[str]
+    action: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CouncilForward(Event):
+    """A comment about the Mayor or Council, to acknowledge and forward (clause 5.5)."""
+
+    SCHEMA_NAME: ClassVar[str] = "council_forward"
+    schema_version: Literal[1] = 1
+    forward_id: str
+    comment: Comment
+    persons: list[str]
+    tags: list[TagModel]
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+DecisionKind = Literal["keep", "hide", "delete", "forward", "escalate"]
+
+
+class Decision(Event):
+    """A moderator's decision on a review item (``moderation.decisions``)."""
+
+    SCHEMA_NAME: ClassVar[str] = "decision"
+    schema_version: Literal[1] = 1
+    decision_id: str
+    review_id: str
+    platform: Platform
+    comment_id: str
+    post_id: str
+    decision: DecisionKind
+    clauses: list[str] = Field(default_factory=list)
+    reason: str = Field(max_length=2000)
+    moderator: str = Field(min_length=1, max_length=128)
+    decided_at: datetime = Field(default_factory=utcnow)
+
+
+ActionKind = Literal["hide", "unhide", "delete"]
+
+
+class ModerationAction(Event):
+    """An action for a connector to carry out on the platform (``moderation.actions``)."""
+
+    SCHEMA_NAME: ClassVar[str] = "moderation_action"
+    schema_version: Literal[1] = 1
+    action_id: str
+    decision_id: str
+    platform: Platform
+    comment_id: str
+    post_id: str
+    action: ActionKind
+    clauses: list[str] = Field(default_factory=list)
+    requested_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditRecord(Event):
+    """Who did what, when and why (``audit.log``; kept per the retention by-law, clause 6.2)."""
+
+    SCHEMA_NAME: ClassVar[str] = "audit_record"
+    schema_version: Literal[1] = 1
+    audit_id: str
+    actor: str
+    verb: str
+    subject: str
+    outcome: Literal["ok", "failed", "not_permitted", "skipped"] = "ok"
+    reason: str = ""
+    details: dict[str, Any] = Field(default_factory=dict)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Aggregate(Event):
+    """Windowed counts for analysts (clauses 2.2.3, 2.2.8). No personal information, by construction."""
+
+    SCHEMA_NAME: ClassVar[str] = "aggregate"
+    schema_version: Literal[1] = 1
+    window: Literal["hour", "day"]
+    window_start: datetime
+    window_end: datetime
+    dimension: Literal["platform", "clause", "post", "language", "all"]
+    key: str = Field(max_length=256)
+    comments: int = Field(ge=0)
+    flagged: int = Field(ge=0)
+    by_clause: dict[str, int] = Field(default_factory=dict)
+    sentiment_mean: float | None = None
+    emitted_at: datetime = Field(default_factory=utcnow)
+
+
+class DeadLetter(Event):
+    """A message that could not be processed, kept whole with the reason (nothing is dropped).
+
+    ``reason`` is written by the code, never copied from the payload, so it holds no personal data;
+    the payload itself is kept so the message can be replayed once fixed.
+    """
+
+    SCHEMA_NAME: ClassVar[str] = "dead_letter"
+    schema_version: Literal[1] = 1
+    dead_letter_id: str
+    stage: str
+    error: str
+    reason: str = Field(max_length=2000)
+    source_topic: str | None = None
+    source_partition: int | None = None
+    source_offset: int | None = None
+    key: str | None = None
+    payload_b64: str
+    payload_size: int = Field(ge=0)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Checkpoint(Event):
+    """A connector's resume point (``connector.state``, compacted, keyed by connector:scope)."""
+
+    SCHEMA_NAME: ClassVar[str] = "checkpoint"
+    schema_version: Literal[1] = 1
+    connector: str
+    scope: str
+    cursor: str | None
+    updated_at: datetime = Field(default_factory=utcnow)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.connector}:{self.scope}"
+
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    Comment,
+    Post,
+    TaggedComment,
+    ReviewItem,
+    CouncilForward,
+    Decision,
+    ModerationAction,
+    AuditRecord,
+    Aggregate,
+    DeadLetter,
+    Checkpoint,
+)

@@ -1,0 +1,113 @@
+"""Policy files: the bundled one loads, and a bad one fails at start-up naming the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.base import ClauseDetector, Comment, register
+from pipelines.pipeline import PolicyPipeline
+from pipelines.policy import DEFAULT_POLICY, PolicyError, load_policy
+from pipelines.types import CommentInput, Evidence, Tag
+
+
+@register
+class _KeywordDetector(ClauseDetector):
+    """Test double: flags the word 'zorb' (score 0.9) and 'zorbish' (score 0.3)."""
+
+    name = "test_keyword"
+    version = "0"
+    clause = "5.7.12"
+    category = "inappropriate"
+
+    def detect(self, comment: Comment) -> list[Tag]:
+        low = comment.text.lower()
+        i = low.find("zorb")
+        if i < 0:
+            return []
+        score = 0.3 if low.startswith("zorbish", i) else 0.9
+        return [self.tag(score, [Evidence(i, i + 4, "term")])]
+
+
+GOOD = """\
+name: test
+version: "1"
+rules:
+  - clause: "5.7.12"
+    category: inappropriate
+    detector: test_keyword
+    threshold: 0.5
+    action: review
+  - clause: "5.5"
+    category: council
+    detector: test_keyword
+    threshold: 0.2
+    action: forward
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bundled_policy_covers_every_clause_of_5_7_and_5_5() -> None:
+    policy = load_policy(DEFAULT_POLICY)
+    clauses = {r.clause for r in policy.rules}
+    assert {f"5.7.{i}" for i in range(1, 13)} | {"5.5"} <= clauses
+    assert {r.category for r in policy.rules} >= {
+        "offtopic", "profane", "discrimination", "sexual", "illegal", "commercial",
+        "attack", "political", "safety", "private_info", "council",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        (GOOD.replace("threshold: 0.5", "threshold: 1.5"), 7, "threshold"),
+        (GOOD.replace("action: forward", "action: shout"), 13, "action"),
+        (GOOD.replace("detector: test_keyword\n    threshold: 0.2", "detector: nope\n    threshold: 0.2"), 11,
+         "unknown detector 'nope'"),
+        (GOOD.replace('clause: "5.5"', 'clause: "five"'), 9, "clause"),
+        (GOOD + "  - clause: [unclosed\n", 15, "not valid YAML"),
+        (GOOD.replace("category: council", "category: inappropriate"), 1, "appears twice"),
+        (GOOD.replace("    action: review\n", "    action: review\n    colour: red\n", 1), 9, "colour"),
+    ],
+)
+def test_bad_policy_names_the_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    message = str(info.value)
+    assert f"{path}:{line}:" in message
+    assert fragment in message
+
+
+def test_missing_and_empty_files_are_reported(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="cannot read"):
+        load_policy(tmp_path / "absent.yaml")
+    with pytest.raises(PolicyError, match="empty"):
+        load_policy(write(tmp_path, ""))
+
+
+def test_thresholds_and_actions_decide_flags(tmp_path: Path) -> None:
+    pipeline = PolicyPipeline(write(tmp_path, GOOD))
+    hit, weak, clean = pipeline.classify_batch(
+        [CommentInput("That is zorb."), "zorbish indeed", CommentInput("Nice park!")]
+    )
+    assert hit.flags == ("council", "inappropriate")
+    assert hit.action == "review"  # review outranks forward
+    assert hit.flagged and hit.council
+    assert weak.flags == ("council",)
+    assert weak.action == "forward" and not weak.flagged
+    assert clean.flags == () and clean.tags == () and clean.action is None
+    assert hit.tags[0].spans[0] == Evidence(8, 12, "term")
+
+
+def test_overlong_text_is_truncated_not_rejected(tmp_path: Path) -> None:
+    pipeline = PolicyPipeline(write(tmp_path, GOOD))
+    result = pipeline.classify("a " * 20_000 + "zorb")
+    assert result.truncated
+    assert result.flags == ()

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# A single-node Apache Kafka broker in KRaft mode on 127.0.0.1, without Docker.
+#
+#   kafka.sh fetch    resolve the broker's jars from Maven Central (once; offline afterwards)
+#   kafka.sh up       fetch if needed, format storage once, start, wait until it answers
+#   kafka.sh down     stop (SIGTERM, then SIGKILL after 30 s)
+#   kafka.sh status   exit 0 if running, 3 if not
+#   kafka.sh reset    down, then wipe the data
+#
+# KAFKA_BOOTSTRAP_SERVERS set: an external cluster is in use and nothing is provisioned or stopped.
+# CIVICWATCH_KAFKA_PORT / CIVICWATCH_KAFKA_CONTROLLER_PORT / CIVICWATCH_KAFKA_DIR let a test harness run
+# a second broker beside the development one.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="${CIVICWATCH_HOME:-$(cd "$HERE/../.." && pwd)}"
+KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HERE/pom.xml")"
+LIBS="$ROOT/.local/kafka/libs"
+DIR="${CIVICWATCH_KAFKA_DIR:-$ROOT/.local/kafka}"
+PORT="${CIVICWATCH_KAFKA_PORT:-19092}"
+CPORT="${CIVICWATCH_KAFKA_CONTROLLER_PORT:-$((PORT + 1))}"
+PIDFILE="$DIR/broker.pid"
+LOG="$DIR/broker.log"
+HEAP="${CIVICWATCH_KAFKA_HEAP:--Xms256m -Xmx768m}"
+
+say() { printf 'kafka: %s\n' "$*"; }
+
+external() {
+  if [ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
+    say "using external cluster $KAFKA_BOOTSTRAP_SERVERS; nothing to $1"
+    return 0
+  fi
+  return 1
+}
+
+fetch() {
+  local stamp="$LIBS/.version"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$KAFKA_VERSION" ]; then
+    return 0
+  fi
+  command -v mvn >/dev/null || { say "Maven (mvn) is required to fetch the broker"; exit 1; }
+  command -v java >/dev/null || { say "Java 17+ is required to run the broker"; exit 1; }
+  say "resolving Apache Kafka $KAFKA_VERSION from Maven Central"
+  rm -rf "$LIBS" && mkdir -p "$LIBS"
+  mvn -q -B -f "$HERE/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$LIBS" -DincludeScope=runtime
+  echo "$KAFKA_VERSION" > "$stamp"
+}
+
+pid_alive() {
+  [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null
+}
+
+write_config() {
+  mkdir -p "$DIR/data"
+  cat > "$DIR/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$CPORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$DIR/data
+num.partitions=4
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=8
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+min.insync.replicas=1
+group.initial.rebalance.delay.ms=0
+log.retention.check.interval.ms=300000
+PROPS
+  cat > "$DIR/log4j.properties" <<PROPS
+log4j.rootLogger=WARN, file
+log4j.appender.file=org.apache.log4j.RollingFileAppender
+log4j.appender.file.File=$LOG
+log4j.appender.file.MaxFileSize=10MB
+log4j.appender.file.MaxBackupIndex=2
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaServer=INFO
+log4j.logger.kafka.server.BrokerServer=INFO
+PROPS
+}
+
+up() {
+  external "start" && return 0
+  if pid_alive; then
+    say "already running on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"
+    return 0
+  fi
+  if port_open; then
+    say "port $PORT is in use by another process; set CIVICWATCH_KAFKA_PORT"
+    exit 1
+  fi
+  fetch
+  write_config
+  local jopts=(-cp "$LIBS/*" -Dlog4j.configuration="file:$DIR/log4j.properties" $HEAP -XX:+UseG1GC)
+  if [ ! -f "$DIR/data/meta.properties" ]; then
+    local cid
+    cid="$(java "${jopts[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
+    java "${jopts[@]}" kafka.tools.StorageTool format -t "$cid" -c "$DIR/server.properties" >/dev/null
+  fi
+  : > "$LOG"
+  nohup java "${jopts[@]}" kafka.Kafka "$DIR/server.properties" >>"$DIR/stdout.log" 2>&1 &
+  echo $! > "$PIDFILE"
+  local deadline=$((SECONDS + ${CIVICWATCH_KAFKA_START_TIMEOUT:-90}))
+  until port_open && grep -q "to STARTED" "$LOG" 2>/dev/null; do
+    if ! pid_alive; then
+      say "broker exited during start-up; last lines of its logs:"
+      tail -n 20 "$LOG" "$DIR/stdout.log" >&2 || true
+      exit 1
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      say "broker did not answer within the time limit; last lines of its log:"
+      tail -n 20 "$LOG" >&2 || true
+      exit 1
+    fi
+    sleep 0.5
+  done
+  say "running on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"), data in $DIR)"
+}
+
+down() {
+  external "stop" && return 0
+  if ! pid_alive; then
+    say "not running"
+    rm -f "$PIDFILE"
+    return 0
+  fi
+  local pid; pid="$(cat "$PIDFILE")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "broker did not stop within 30 s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$PIDFILE"
+  say "stopped"
+}
+
+status() {
+  if [ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
+    say "external cluster $KAFKA_BOOTSTRAP_SERVERS"
+    return 0
+  fi
+  if pid_alive && port_open; then
+    say "running on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"
+    return 0
+  fi
+  say "stopped"
+  return 3
+}
+
+case "${1:-}" in
+  fetch) fetch ;;
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  reset) down; external "wipe" || rm -rf "$DIR/data" "$DIR/server.properties" ;;
+  *) echo "usage: $0 fetch|up|down|status|reset" >&2; exit 2 ;;
+esac

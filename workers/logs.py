@@ -45,46 +45,69 @@ def scrub_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Muta
     return event_dict
 
 
-_configured = False
-
-
-def configure_logging(level: str | None = None, json: bool | None = None) -> None:
-    """Idempotent; JSON unless stderr is a terminal (override with ``CIVICWATCH_LOG_FORMAT``)."""
-    global _configured
-    level_name = (level or os.environ.get("CIVICWATCH_LOG_LEVEL", "INFO")).upper()
-    fmt = os.environ.get("CIVICWATCH_LOG_FORMAT", "")
-    use_json = json if json is not None else (fmt == "json" or (fmt != "console" and not sys.stderr.isatty()))
-    shared: list[Any] = [
+def _shared_processors() -> list[Any]:
+    return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         scrub_secrets,
     ]
-    renderer: Any = structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer()
+
+
+def _use_json(json: bool | None) -> bool:
+    fmt = os.environ.get("CIVICWATCH_LOG_FORMAT", "")
+    return json if json is not None else (fmt == "json" or (fmt != "console" and not sys.stderr.isatty()))
+
+
+def make_formatter(json: bool | None = None) -> logging.Formatter:
+    """The one formatter every handler uses (also handed to faust's worker via ``logging_config``)."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if _use_json(json) else structlog.dev.ConsoleRenderer()
+    )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*_shared_processors(), structlog.processors.format_exc_info],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` document routing everything through ``make_formatter``."""
+    quiet = max(logging.WARNING, logging.getLevelName(level.upper()))
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"civicwatch": {"()": make_formatter}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "civicwatch",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": level.upper(), "handlers": ["stderr"]},
+        "loggers": {
+            name: {"level": logging.getLevelName(quiet)}
+            for name in ("kafka", "aiokafka", "faust", "mode", "tweepy", "urllib3")
+        },
+    }
+
+
+def configure_logging(level: str | None = None, json: bool | None = None) -> None:
+    """JSON unless stderr is a terminal (override with ``CIVICWATCH_LOG_FORMAT=json|console``)."""
+    import logging.config
+
+    level_name = (level or os.environ.get("CIVICWATCH_LOG_LEVEL", "INFO")).upper()
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[*_shared_processors(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared, structlog.processors.format_exc_info],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-    )
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    if _configured:
-        for h in list(root.handlers):
-            if getattr(h, "_civicwatch", False):
-                root.removeHandler(h)
-    handler._civicwatch = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(level_name)
-    for noisy in ("kafka", "aiokafka", "faust", "mode", "tweepy", "urllib3"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level_name)))
-    _configured = True
+    config = logging_config(level_name)
+    if json is not None:
+        config["formatters"]["civicwatch"] = {"()": make_formatter, "json": json}
+    logging.config.dictConfig(config)
 
 
 def get_logger(name: str) -> Any:

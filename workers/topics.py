@@ -36,8 +36,10 @@ class TopicSpec:
 
 COMMENTS_RAW = TopicSpec("comments.raw", "comments as read from the platforms (Comment)")
 POSTS = TopicSpec(
-    "posts", "the city's own posts, latest per post (Post); context for 5.7.1",
-    cleanup_policy="compact", retention_ms=None,
+    "posts",
+    "the city's own posts, latest per post (Post); context for 5.7.1",
+    cleanup_policy="compact",
+    retention_ms=None,
 )
 COMMENTS_TAGGED = TopicSpec("comments.tagged", "every comment with its tags and routes (TaggedComment)")
 MODERATION_REVIEW = TopicSpec("moderation.review", "flagged comments for moderators (ReviewItem)")
@@ -49,20 +51,27 @@ COUNCIL_FORWARD = TopicSpec(
     "council.forward", "comments about the Mayor or Council, clause 5.5 (CouncilForward)"
 )
 ANALYTICS_AGGREGATES = TopicSpec(
-    "analytics.aggregates", "windowed counts without personal information, clauses 2.2.3/2.2.8 (Aggregate)",
+    "analytics.aggregates",
+    "windowed counts without personal information, clauses 2.2.3/2.2.8 (Aggregate)",
     retention_ms=400 * DAY_MS,
 )
 COMMENTS_DEADLETTER = TopicSpec(
-    "comments.deadletter", "messages that could not be processed, whole, with the reason (DeadLetter)",
+    "comments.deadletter",
+    "messages that could not be processed, whole, with the reason (DeadLetter)",
     retention_ms=90 * DAY_MS,
 )
 CONNECTOR_STATE = TopicSpec(
-    "connector.state", "connector checkpoints, latest per connector:scope (Checkpoint)",
-    partitions=1, cleanup_policy="compact", retention_ms=None,
+    "connector.state",
+    "connector checkpoints, latest per connector:scope (Checkpoint)",
+    partitions=1,
+    cleanup_policy="compact",
+    retention_ms=None,
 )
 AUDIT_LOG = TopicSpec(
-    "audit.log", "who did what, when and why; kept per Record Retention By-law 21-2013, clause 6.2",
-    partitions=1, retention_ms=7 * 365 * DAY_MS,
+    "audit.log",
+    "who did what, when and why; kept per Record Retention By-law 21-2013, clause 6.2",
+    partitions=1,
+    retention_ms=7 * 365 * DAY_MS,
 )
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (

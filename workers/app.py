@@ -1,0 +1,94 @@
+"""The single faust application: its topics and tables, declared once from ``workers.topics``.
+
+Values travel as raw bytes and are decoded with ``schemas.codec``: the pydantic models are the wire
+contract shared with kafka-python producers, and a decoding failure must reach our dead-letter path
+instead of faust's own error handling (faust acks an event even when the agent raises).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from workers.config import Settings
+from workers.topics import (
+    ANALYTICS_AGGREGATES,
+    AUDIT_LOG,
+    COMMENTS_DEADLETTER,
+    COMMENTS_RAW,
+    COMMENTS_TAGGED,
+    COUNCIL_FORWARD,
+    MODERATION_ACTIONS,
+    MODERATION_DECISIONS,
+    MODERATION_REVIEW,
+    POSTS,
+    TopicSpec,
+)
+
+settings = Settings.from_env()
+settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _store() -> str:
+    try:
+        import rocksdict  # noqa: F401
+    except ImportError:
+        return "memory://"
+    return "rocksdb://"
+
+
+app = faust.App(
+    settings.app_id,
+    broker=["kafka://" + s.strip() for s in settings.bootstrap_servers.split(",")],
+    store=_store(),
+    datadir=str(settings.data_dir / settings.app_id),
+    topic_partitions=settings.partitions,
+    topic_replication_factor=settings.replication,
+    topic_allow_declare=True,
+    topic_disable_leader=True,
+    consumer_auto_offset_reset="earliest",
+    producer_acks=-1,
+    producer_compression_type="gzip",
+    web_enabled=settings.web_port > 0,
+    web_port=max(settings.web_port, 1),
+    web_bind="127.0.0.1",
+    table_cleanup_interval=60.0,
+    broker_commit_every=500,
+    broker_commit_interval=1.0,
+    stream_buffer_maxsize=4096,
+    autodiscover=False,
+)
+
+
+def topic(spec: TopicSpec) -> Any:
+    return app.topic(
+        spec.full_name(settings.topic_prefix),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        internal=False,
+    )
+
+
+comments_raw = topic(COMMENTS_RAW)
+posts_topic = topic(POSTS)
+comments_tagged = topic(COMMENTS_TAGGED)
+moderation_review = topic(MODERATION_REVIEW)
+moderation_decisions = topic(MODERATION_DECISIONS)
+moderation_actions = topic(MODERATION_ACTIONS)
+council_forward = topic(COUNCIL_FORWARD)
+analytics_aggregates = topic(ANALYTICS_AGGREGATES)
+deadletter = topic(COMMENTS_DEADLETTER)
+audit_log = topic(AUDIT_LOG)
+
+seen_comments = app.Table(
+    "seen-comments", key_type=str, value_type=str, default=None, help="comment key -> text digest, for dedupe"
+)
+post_texts = app.GlobalTable(
+    "post-texts", key_type=str, value_type=str, default=None, help="post key -> text"
+)
+analytics = app.Table(
+    "analytics", key_type=str, value_type=int, default=int, help="window|dimension|key|metric"
+)

@@ -29,9 +29,11 @@ class Comment:
 
     __slots__ = ("_views", "context", "doc", "language", "text")
 
-    def __init__(self, doc: Doc, context: str | None = None, language: str | None = None) -> None:
+    def __init__(
+        self, doc: Doc, context: str | None = None, language: str | None = None, text: str | None = None
+    ) -> None:
         self.doc = doc
-        self.text: str = doc.text
+        self.text: str = doc.text if text is None else text  # Doc.text re-joins every token
         self.context = context
         self.language = language
         self._views: dict[str, Any] = {}

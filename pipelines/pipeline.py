@@ -74,9 +74,11 @@ class PolicyPipeline:
                 text = ci.text if isinstance(ci.text, str) else ""
                 cut = len(text) > MAX_TEXT_CHARS
                 truncated.append(cut)
-                doc = self.nlp.make_doc(text[:MAX_TEXT_CHARS] if cut else text)
-                language = ci.language or detect_language(doc.text)
-                doc._.cw = Comment(doc, context=ci.context, language=language)
+                if cut:
+                    text = text[:MAX_TEXT_CHARS]
+                doc = self.nlp.make_doc(text)
+                language = ci.language or detect_language(text)
+                doc._.cw = Comment(doc, context=ci.context, language=language, text=text)
                 doc._.cw_tags = []
                 yield doc
 

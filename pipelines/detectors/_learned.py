@@ -1,0 +1,75 @@
+"""Shared shape of detectors that blend the shipped text model with precise rules.
+
+Rules give evidence a moderator can check and catch what the model never saw (French, new spam);
+the model generalises phrasing no list holds. The score is the larger of the two, so a precise rule
+can flag on its own and the model can flag without a rule hit (its evidence is then the words that
+pushed its score up).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from pipelines.base import ClauseDetector, Comment
+from pipelines.normalize import Lexicon, NormalizedText, normalize
+from pipelines.textmodel import model_score, prime, top_features
+from pipelines.types import Evidence, Tag
+
+
+class LearnedDetector(ClauseDetector):
+    """Subclasses set ``lexicon`` (term -> label) scores in ``rule_scores`` and may refine ``rules``."""
+
+    rule_scores: ClassVar[dict[str, float]] = {}
+    model_weight: float = 1.0
+    model_only_power: float = 1.5
+    """With no rule evidence the model's score is raised to this power: a bare model guess must be
+    confident to flag, which keeps sub-word artefacts (Scunthorpe) and topic words from flagging."""
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        self.lexicon = Lexicon(self.terms())
+
+    def terms(self) -> dict[str, str]:
+        return {}
+
+    def detect_batch(self, comments: list[Comment]) -> list[list[Tag]]:
+        prime(comments)
+        return [self.detect(c) for c in comments]
+
+    def rules(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
+        """Rule evidence; the default is the lexicon's hits."""
+        return [Evidence(s, e, label) for s, e, label, _ in self.lexicon.find(norm)]
+
+    def adjust(self, comment: Comment, norm: NormalizedText, score: float, spans: list[Evidence]) -> float:
+        """Last word on the score (e.g. criticism of the city is not an attack)."""
+        return score
+
+    def detail(self, spans: list[Evidence]) -> str:
+        return ", ".join(sorted({s.label for s in spans}))
+
+    def detect(self, comment: Comment) -> list[Tag]:
+        norm: NormalizedText = comment.view("norm", normalize)
+        spans = self.rules(comment, norm)
+        rule = max((self.rule_scores.get(s.label, 0.6) for s in spans), default=0.0)
+        learned = model_score(comment, self.category) if self.model_weight > 0 else None
+        model_part = (learned or 0.0) * self.model_weight
+        if rule:
+            score = max(rule, model_part, min(1.0, rule + 0.25 * model_part))
+        else:
+            score = model_part**self.model_only_power
+        score = self.adjust(comment, norm, score, spans)
+        if score < 0.05:
+            return []
+        if not spans and learned is not None and score >= 0.5:
+            spans = self._model_evidence(comment, norm)
+        return [self.tag(score, spans[:20], detail=self.detail(spans) or "model")]
+
+    def _model_evidence(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
+        spans = []
+        for word in top_features(norm.text, self.category):
+            m = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", norm.text)
+            if m:
+                s, e = norm.to_original(m.start(), m.end())
+                spans.append(Evidence(s, e, "model"))
+        return spans

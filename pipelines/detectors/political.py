@@ -1,0 +1,49 @@
+"""5.7.7 (second half): content inherently political in nature or cause.
+
+Partisan content: campaigning, party promotion, partisan slogans. Mentioning a party or a premier is
+not enough (residents discuss provincial funding); asking the city about a by-law is not political.
+A party, politician or election term together with a call to vote, support or oppose is; so is a
+known slogan. The shipped model, trained on partisan versus neutral posts, covers the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from pipelines.base import Comment, register
+from pipelines.detectors._learned import LearnedDetector
+from pipelines.lexicons import read_labeled
+from pipelines.normalize import NormalizedText
+from pipelines.types import Evidence
+
+_CALL = re.compile(
+    r"\b(vote|voting|votez|votons|re-?elect|réélire|elect|élire|support|donate|donnez|campaign|campagne|"
+    r"canvass|sign up|join (us|the)|rally|ballot|#\w*elxn\w*|lawn sign|pancarte|get out the vote|"
+    r"throw (them|the \w+) out|kick (them|the \w+) out|defeat|oust|impeach)\b"
+)
+
+
+@register
+class PoliticalDetector(LearnedDetector):
+    name = "political"
+    version = "1"
+    clause = "5.7.7"
+    category = "political"
+    rule_scores: ClassVar[dict[str, float]] = {"party": 0.3, "campaign": 0.85, "slogan": 0.85}
+    model_weight = 0.85
+
+    def terms(self) -> dict[str, str]:
+        return dict(read_labeled("political.txt"))
+
+    def rules(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
+        hits = self.lexicon.find(norm)
+        spans = [Evidence(s, e, label) for s, e, label, _ in hits]
+        if any(s.label == "party" for s in spans):
+            for m in _CALL.finditer(norm.text):
+                s, e = norm.to_original(m.start(), m.end())
+                spans.append(Evidence(s, e, "campaign"))
+        return spans
+
+    def detail(self, spans: list[Evidence]) -> str:
+        return "partisan: " + (", ".join(sorted({s.label for s in spans})) or "model")

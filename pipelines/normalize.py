@@ -1,0 +1,295 @@
+"""Text normalisation that keeps a map back to the original offsets.
+
+Obfuscation is the first thing a determined commenter tries (``f*ck``, ``f u c k``, ``fuuuck``,
+Cyrillic look-alikes, zero-width joiners). Detectors match on the normalised text, and every match
+is mapped back through ``NormalizedText.to_original`` so the evidence a moderator sees is the text
+as the resident wrote it.
+
+One pass, linear in the input: NFKC per character, invisible and bidi controls and combining marks
+dropped, homoglyphs and accents folded, lowercase, leetspeak inside words, runs of a letter capped at
+two, and spaced or dotted single letters joined.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import ahocorasick
+
+INVISIBLE = frozenset(
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+    "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+HOMOGLYPHS = {
+    # Cyrillic and Greek letters that render like Latin ones.
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "ё": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "і": "i",
+    "ј": "j",
+    "ѕ": "s",
+    "ԁ": "d",
+    "ɡ": "g",
+    "ӏ": "l",
+    "α": "a",
+    "β": "b",
+    "ε": "e",
+    "η": "n",
+    "ι": "i",
+    "κ": "k",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "ω": "w",
+    "ß": "ss",
+    "æ": "ae",
+    "œ": "oe",
+    "ø": "o",
+    "ł": "l",
+    "đ": "d",
+}
+LEET = {
+    "0": "o",
+    "1": "i",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "@": "a",
+    "$": "s",
+    "!": "i",
+    "|": "l",
+    "€": "e",
+}
+MASKS = frozenset("*#%")
+"""Characters that stand for hidden letters (f*ck, sh#t); kept as ``*`` for wildcard matching."""
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedText:
+    """Normalised text plus, for each of its characters, the index of its source character."""
+
+    original: str
+    text: str
+    offsets: tuple[int, ...]
+    squeezed: str = ""
+    squeeze_map: tuple[int, ...] = ()
+    """``text`` with every run of a letter cut to one, and its indices into ``text`` (empty when
+    ``text`` has no doubled letter)."""
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map ``text[start:end]`` to the smallest original span covering the same characters."""
+        if not self.text or start >= end:
+            pos = self.offsets[min(start, len(self.offsets) - 1)] if self.offsets else 0
+            return pos, pos
+        start = max(0, min(start, len(self.text) - 1))
+        end = max(start + 1, min(end, len(self.text)))
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+def _fold_char(ch: str) -> str:
+    if ch in HOMOGLYPHS:
+        return HOMOGLYPHS[ch]
+    if ch.isascii():
+        return ch.lower()
+    folded = unicodedata.normalize("NFKC", ch)
+    out = []
+    for c in unicodedata.normalize("NFKD", folded):
+        if unicodedata.combining(c):
+            continue
+        c = c.lower()
+        out.append(HOMOGLYPHS.get(c, c))
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def _fold_cached(ch: str) -> str:
+    return _fold_char(ch)
+
+
+def normalize(text: str) -> NormalizedText:
+    """Normalise for matching; never raises, and every output character maps into ``text``."""
+    chars: list[str] = []
+    offs: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in INVISIBLE or (not ch.isascii() and unicodedata.combining(ch)):
+            continue
+        if "\ud800" <= ch <= "\udfff":
+            chars.append(" ")
+            offs.append(i)
+            continue
+        folded = ch.lower() if ch.isascii() else _fold_cached(ch)
+        for c in folded:
+            chars.append(c)
+            offs.append(i)
+    n = len(chars)
+    # Leetspeak and masks only between letters: "sh!t", "f*ck", "b1tch"; not "$50" or "2024".
+    out_c: list[str] = []
+    out_o: list[int] = []
+    for j, c in enumerate(chars):
+        prev_alpha = bool(out_c) and out_c[-1].isalpha()
+        nxt = chars[j + 1] if j + 1 < n else ""
+        if (c in LEET and prev_alpha and (nxt.isalpha() or nxt in LEET or nxt in MASKS)) or (
+            c in LEET
+            and not prev_alpha
+            and nxt.isalpha()
+            and c not in "!|$"
+            and not (j and chars[j - 1].isdigit())
+        ):
+            c = LEET[c]
+        elif c in MASKS:
+            c = "*"
+        # cap runs of the same letter at two
+        if c.isalpha() and len(out_c) >= 2 and out_c[-1] == c and out_c[-2] == c:
+            continue
+        out_c.append(c)
+        out_o.append(offs[j])
+    joined_c, joined_o = _join_spaced(out_c, out_o)
+    joined = "".join(joined_c)
+    squeezed, mapping = _squeeze_with_map(joined)
+    if len(squeezed) == len(joined):
+        return NormalizedText(text, joined, tuple(joined_o))
+    return NormalizedText(text, joined, tuple(joined_o), squeezed, tuple(mapping))
+
+
+def _join_spaced(chars: list[str], offs: list[int]) -> tuple[list[str], list[int]]:
+    """Join runs of 3+ single letters separated by one space or dot: "f u c k" -> "fuck"."""
+    n = len(chars)
+    if n < 5:
+        return chars, offs
+    out_c: list[str] = []
+    out_o: list[int] = []
+    i = 0
+    while i < n:
+        if chars[i].isalpha() and (i == 0 or not chars[i - 1].isalnum()):
+            j = i
+            letters = [i]
+            while (
+                j + 2 < n
+                and chars[j + 1] in " .-_*"
+                and chars[j + 2].isalpha()
+                and (j + 3 >= n or not chars[j + 3].isalnum())
+            ):
+                j += 2
+                letters.append(j)
+            if len(letters) >= 3 and (i + 1 >= n or not chars[i + 1].isalnum()):
+                for k in letters:
+                    out_c.append(chars[k])
+                    out_o.append(offs[k])
+                i = j + 1
+                continue
+        out_c.append(chars[i])
+        out_o.append(offs[i])
+        i += 1
+    return out_c, out_o
+
+
+def squeeze(word: str) -> str:
+    """Collapse every run of a repeated letter to one ("fuuck" -> "fuck") for a second lookup."""
+    out: list[str] = []
+    for c in word:
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)
+
+
+class Lexicon:
+    """Word-boundary matching of many terms over normalised text, with original-text spans.
+
+    Three passes: the normalised text as is; the text with repeated letters squeezed, against
+    terms that have no double letter (so "fuuuck" finds "fuck" but "as" never matches "ass"); and
+    masked words ("f*ck", "sh**") against terms of the same length and first letter.
+    """
+
+    def __init__(self, terms: dict[str, str]) -> None:
+        """``terms`` maps a term (any spelling) to its label."""
+        self._auto: ahocorasick.Automaton = ahocorasick.Automaton()
+        self._single: ahocorasick.Automaton = ahocorasick.Automaton()
+        self._by_shape: dict[tuple[int, str], list[tuple[str, str, str]]] = {}
+        self.size = 0
+        singles = 0
+        for term, label in terms.items():
+            norm = normalize(term).text.strip()
+            if not norm:
+                continue
+            self._auto.add_word(norm, (len(norm), label, term))
+            if squeeze(norm) == norm:
+                self._single.add_word(norm, (len(norm), label, term))
+                singles += 1
+            if " " not in norm and len(norm) >= 3:
+                self._by_shape.setdefault((len(norm), norm[0]), []).append((norm, label, term))
+            self.size += 1
+        if self.size:
+            self._auto.make_automaton()
+        if singles:
+            self._single.make_automaton()
+        self._has_single = singles > 0
+
+    def find(self, norm: NormalizedText) -> list[tuple[int, int, str, str]]:
+        """Matches as ``(original_start, original_end, label, term)``, sorted by position."""
+        if not self.size:
+            return []
+        text = norm.text
+        hits: dict[tuple[int, int], tuple[str, str]] = {}
+        for start, end, label, term in _scan(self._auto, text):
+            hits[norm.to_original(start, end)] = (label, term)
+        if self._has_single and norm.squeezed:
+            squeezed, mapping = norm.squeezed, norm.squeeze_map
+            if squeezed:
+                for start, end, label, term in _scan(self._single, squeezed):
+                    hits.setdefault(norm.to_original(mapping[start], mapping[end - 1] + 1), (label, term))
+        if "*" in text:
+            for start, end, label, term in self._masked(text):
+                hits.setdefault(norm.to_original(start, end), (label, term))
+        return sorted(((s, e, lab, t) for (s, e), (lab, t) in hits.items()), key=lambda h: (h[0], -h[1]))
+
+    def _masked(self, text: str) -> list[tuple[int, int, str, str]]:
+        found = []
+        for m in _MASKED_WORD.finditer(text):
+            word = m.group()
+            for cand, label, term in self._by_shape.get((len(word), word[0]), ()):
+                if all(w == "*" or w == c for w, c in zip(word, cand, strict=True)):
+                    found.append((m.start(), m.end(), label, term))
+                    break
+        return found
+
+
+_MASKED_WORD = re.compile(r"(?<![\w*])[a-z][a-z*]*\*[a-z*]*(?![\w*])")
+
+
+def _scan(auto: ahocorasick.Automaton, text: str) -> list[tuple[int, int, str, str]]:
+    out: list[tuple[int, int, str, str]] = []
+    n = len(text)
+    for end, (length, label, term) in auto.iter(text):
+        start = end - length + 1
+        if (start > 0 and text[start - 1].isalnum()) or (end + 1 < n and text[end + 1].isalnum()):
+            continue
+        out.append((start, end + 1, label, term))
+    return out
+
+
+def _squeeze_with_map(text: str) -> tuple[str, list[int]]:
+    out: list[str] = []
+    mapping: list[int] = []
+    for i, c in enumerate(text):
+        if out and out[-1] == c and c.isalpha():
+            continue
+        out.append(c)
+        mapping.append(i)
+    return "".join(out), mapping

@@ -23,6 +23,8 @@ E = TypeVar("E", bound=Event)
 MAX_MESSAGE_BYTES = 1_000_000
 """Matches the broker's default ``message.max.bytes``; anything larger cannot have come from us."""
 MAX_DEPTH = 32
+MAX_DEAD_LETTER_PAYLOAD = 600_000
+"""Base64 grows a payload by a third; past this the dead letter would exceed the broker's limit."""
 
 
 class SchemaError(ValueError):
@@ -119,6 +121,7 @@ def dead_letter(
 ) -> DeadLetter:
     """Wrap a failed message whole, with a reason written by us (never the payload's content)."""
     raw = payload or b""
+    truncated = len(raw) > MAX_DEAD_LETTER_PAYLOAD
     if reason is None:
         reason = error.reason if isinstance(error, SchemaError) else f"{type(error).__name__} in {stage}"
     key_text = key.decode("utf-8", "replace") if isinstance(key, bytes) else key
@@ -131,6 +134,7 @@ def dead_letter(
         source_partition=partition,
         source_offset=offset,
         key=key_text[:512] if key_text is not None else None,
-        payload_b64=base64.b64encode(raw).decode("ascii"),
+        payload_b64=base64.b64encode(raw[:MAX_DEAD_LETTER_PAYLOAD]).decode("ascii"),
         payload_size=len(raw),
+        payload_truncated=truncated,
     )

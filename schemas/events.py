@@ -223,6 +223,7 @@ class DeadLetter(Event):
     the payload itself is kept so the message can be replayed once fixed.
     """
 
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=None)
     SCHEMA_NAME: ClassVar[str] = "dead_letter"
     schema_version: Literal[1] = 1
     dead_letter_id: str
@@ -235,6 +236,11 @@ class DeadLetter(Event):
     key: str | None = None
     payload_b64: str
     payload_size: int = Field(ge=0)
+    payload_truncated: bool = Field(
+        default=False,
+        description="payload larger than MAX_DEAD_LETTER_PAYLOAD: only its head is kept; the whole message "
+        "stays at source_topic/source_partition/source_offset",
+    )
     at: datetime = Field(default_factory=utcnow)
 
 

@@ -148,51 +148,67 @@ def classify_safely(batch: list[tuple[Any, Comment, str | None]]) -> list[Classi
 @app.agent(comments_raw)
 async def comments(stream: Any) -> None:
     async for events in stream.take_events(settings.batch_size, within=settings.batch_timeout):
-        started = time.perf_counter()
-        batch: list[tuple[Any, Comment, str | None]] = []
-        duplicates = 0
-        for event in events:
-            _enter(event)
-            try:
-                comment = decode(event.value, Comment)
-            except SchemaError as exc:
-                await send_dead_letter(event, "ingest", exc)
-                continue
-            digest = text_digest(comment.text) + ("|deleted" if comment.deleted else "")
-            if seen_comments.get(comment.key) == digest:
-                duplicates += 1
-                log.info("duplicate_comment_skipped", comment_key=comment.key)
-                continue
-            seen_comments[comment.key] = digest
-            if comment.deleted:
-                log.info("deleted_comment_recorded", comment_key=comment.key)
-                continue
-            batch.append((event, comment, post_texts.get(f"{comment.platform}:{comment.post_id}")))
-        if not batch:
+        await process_batch(events)
+
+
+async def process_batch(events: list[Any]) -> None:
+    """Decode, dedupe, classify and route one batch. Nothing here may raise for a bad message.
+
+    A comment is marked as seen only after its outputs were handed to the producer, so a batch
+    interrupted half-way is processed again on redelivery rather than skipped as a duplicate.
+    """
+    started = time.perf_counter()
+    batch: list[tuple[Any, Comment, str | None]] = []
+    in_batch: set[tuple[str, str]] = set()
+    duplicates = 0
+    for event in events:
+        _enter(event)
+        try:
+            comment = decode(event.value, Comment)
+        except SchemaError as exc:
+            await send_dead_letter(event, "ingest", exc)
             continue
-        results = classify_safely(batch)
-        for (event, comment, ctx), result in zip(batch, results, strict=True):
-            _enter(event)
-            with structlog.contextvars.bound_contextvars(comment_key=comment.key):
-                if isinstance(result, BaseException):
-                    await send_dead_letter(event, "classify", result)
-                    continue
-                try:
-                    await emit(comment, result, ctx)
-                except Exception as exc:
-                    await send_dead_letter(event, "route", exc)
-                    continue
+        except Exception as exc:
+            await send_dead_letter(event, "ingest", exc)
+            continue
+        digest = text_digest(comment.text) + ("|deleted" if comment.deleted else "")
+        if seen_comments.get(comment.key) == digest or (comment.key, digest) in in_batch:
+            duplicates += 1
+            log.info("duplicate_comment_skipped", comment_key=comment.key)
+            continue
+        in_batch.add((comment.key, digest))
+        if comment.deleted:
+            seen_comments[comment.key] = digest
+            log.info("deleted_comment_recorded", comment_key=comment.key)
+            continue
+        batch.append((event, comment, post_texts.get(f"{comment.platform}:{comment.post_id}")))
+    if not batch:
+        return
+    results = classify_safely(batch)
+    flagged = 0
+    for (event, comment, ctx), result in zip(batch, results, strict=True):
+        _enter(event)
+        with structlog.contextvars.bound_contextvars(comment_key=comment.key):
+            if isinstance(result, BaseException):
+                await send_dead_letter(event, "classify", result)
+                continue
+            try:
+                await emit(comment, result, ctx)
                 for key in analytics_keys(comment, result, event.message.partition):
                     analytics[key] += 1
                     _dirty.add(key)
-                log.debug("comment_classified", flags=list(result.flags), routes=len(result.flags))
-        log.info(
-            "batch_processed",
-            comments=len(batch),
-            duplicates=duplicates,
-            flagged=sum(1 for r in results if not isinstance(r, BaseException) and r.flagged),
-            ms=round((time.perf_counter() - started) * 1000, 1),
-        )
+            except Exception as exc:
+                await send_dead_letter(event, "route", exc)
+                continue
+            seen_comments[comment.key] = text_digest(comment.text)
+            flagged += result.flagged
+    log.info(
+        "batch_processed",
+        comments=len(batch),
+        duplicates=duplicates,
+        flagged=flagged,
+        ms=round((time.perf_counter() - started) * 1000, 1),
+    )
 
 
 @app.timer(interval=10.0)  # type: ignore[untyped-decorator]

@@ -13,16 +13,30 @@ log = structlog.get_logger("civicwatch.deadletter")
 
 
 async def send_dead_letter(event: Any, stage: str, error: BaseException) -> None:
+    """Never raises for a bad message: the dead-letter path is the last line and must hold."""
     message = event.message
-    record = dead_letter(
-        message.value if isinstance(message.value, bytes) else None,
-        stage=stage,
-        error=error,
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        key=message.key,
-    )
+    value = message.value if isinstance(message.value, bytes) else None
+    key = message.key if isinstance(message.key, bytes | str) else None
+    try:
+        record = dead_letter(
+            value,
+            stage=stage,
+            error=error,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=key,
+        )
+    except Exception as exc:  # e.g. a key that is not text: keep the reference, say why
+        record = dead_letter(
+            value,
+            stage=stage,
+            error=error,
+            reason=f"{type(error).__name__}; dead letter degraded: {type(exc).__name__}",
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+        )
     await deadletter.send(key=message.key, value=encode(record))
     log.warning(
         "message_dead_lettered",

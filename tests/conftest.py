@@ -1,0 +1,126 @@
+"""Shared fixtures. Integration tests run against the real Kafka broker that this harness starts.
+
+The broker for tests listens on its own port (``CIVICWATCH_TEST_KAFKA_PORT``, default 19192) with its
+data under ``.local/kafka-test``; it is reused when already running and stopped at the end only if
+this session started it. ``KAFKA_BOOTSTRAP_SERVERS`` points the tests at another cluster instead.
+Integration tests are never skipped: a broker that cannot start fails them with its log.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer
+
+from workers import kafka_local
+from workers.admin import delete_topics, ensure_topics
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DEV = Path(os.environ.get("CIVICWATCH_SHARED", REPO.parent / "shared")) / "data" / "dev"
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    if kafka_local.is_external():
+        bootstrap = kafka_local.bootstrap_servers()
+        kafka_local.wait_until_ready(bootstrap, 60)
+        yield bootstrap
+        return
+    port = os.environ.get("CIVICWATCH_TEST_KAFKA_PORT", "19192")
+    env = {"CIVICWATCH_KAFKA_PORT": port, "CIVICWATCH_KAFKA_DIR": str(REPO / ".local" / "kafka-test")}
+    started = not kafka_local.status(env)
+    bootstrap = kafka_local.up(timeout=120, env=env)
+    yield bootstrap
+    if started:
+        kafka_local.down(env)
+
+
+@pytest.fixture(scope="module")
+def topic_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:8]}."
+
+
+@pytest.fixture(scope="module")
+def kafka_topics(kafka_bootstrap: str, topic_prefix: str) -> Iterator[str]:
+    ensure_topics(kafka_bootstrap, topic_prefix, default_partitions=4)
+    yield topic_prefix
+    delete_topics(kafka_bootstrap, topic_prefix)
+
+
+def consume_all(bootstrap: str, topic: str, expected: int, timeout: float = 60.0, settle: float = 2.0) -> list:
+    """Read ``topic`` from the start until ``expected`` messages arrived, then ``settle`` seconds more
+    so that duplicates beyond ``expected`` would be seen too."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=500,
+    )
+    messages: list = []
+    deadline = time.monotonic() + timeout
+    settle_until: float | None = None
+    try:
+        while time.monotonic() < deadline:
+            for message in consumer:
+                messages.append(message)
+            if len(messages) >= expected:
+                settle_until = settle_until or time.monotonic() + settle
+                if time.monotonic() >= settle_until:
+                    break
+    finally:
+        consumer.close()
+    return messages
+
+
+class WorkerProcess:
+    """``civicwatch worker`` as a real subprocess with its own app id and topic prefix."""
+
+    def __init__(self, bootstrap: str, prefix: str, app_id: str, log_path: Path, policy: Path | None = None) -> None:
+        self.env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "CIVICWATCH_TOPIC_PREFIX": prefix,
+            "CIVICWATCH_APP_ID": app_id,
+            "CIVICWATCH_WEB_PORT": "0",
+            "CIVICWATCH_DATA_DIR": str(log_path.parent / "worker-data"),
+            "CIVICWATCH_LOG_FORMAT": "json",
+        }
+        if policy is not None:
+            self.env["CIVICWATCH_POLICY"] = str(policy)
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "worker"], env=self.env, stdout=log, stderr=log, cwd=REPO
+        )
+        return self
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if kill:
+            self.proc.kill()
+        else:
+            self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")

@@ -1,0 +1,141 @@
+"""The worker end to end on the real broker: every comment lands where it should, exactly once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from connectors.base import KafkaSink
+from schemas import Comment, Decision, DeadLetter, TaggedComment, decode, encode
+from tests.conftest import WorkerProcess, consume_all
+from workers.topics import COMMENTS_RAW, MODERATION_DECISIONS
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+def make(i: int, text: str) -> Comment:
+    return Comment(
+        platform="x", comment_id=f"c{i}", post_id="p1", author_id=f"a{i % 7}", text=text, created_at=NOW
+    )
+
+
+def corpus() -> tuple[list[Comment], set[str], set[str], set[str]]:
+    """Clean, profane, private-information and council comments with the routes each must take."""
+    comments, review, council, private = [], set(), set(), set()
+    for i in range(300):
+        kind = i % 4
+        if kind == 0:
+            c = make(i, f"Thanks to the crews for clearing Wyandotte this morning, comment {i}.")
+        elif kind == 1:
+            c = make(i, f"This fucking snow removal is a joke, day {i}")
+            review.add(c.key)
+        elif kind == 2:
+            c = make(i, f"My neighbour's cell is 519-974-{i:04d}, call him about the fence")
+            review.add(c.key)
+            private.add(c.key)
+        else:
+            c = make(i, f"Will the mayor answer question {i} about the budget?")
+            council.add(c.key)
+        comments.append(c)
+    return comments, review, council, private
+
+
+@pytest.fixture(scope="module")
+def worker(kafka_bootstrap: str, kafka_topics: str, tmp_path_factory: pytest.TempPathFactory) -> WorkerProcess:
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    proc = WorkerProcess(kafka_bootstrap, kafka_topics, f"it-{kafka_topics.strip('.')}", log).start()
+    yield proc
+    proc.stop()
+
+
+def test_every_comment_routed_exactly_once_and_bad_input_dead_lettered(
+    kafka_bootstrap: str, kafka_topics: str, worker: WorkerProcess
+) -> None:
+    prefix = kafka_topics
+    comments, review, council, private = corpus()
+    sink = KafkaSink(kafka_bootstrap, prefix)
+    bad = [
+        b"{not json",
+        b"\xff\xfe\x00garbage",
+        orjson.dumps({"schema_version": 1, "platform": "x"}),
+        orjson.dumps({**orjson.loads(encode(comments[0])), "schema_version": 2}),
+        encode(make(999, "x")).replace(b'"text":"x"', b'"text":"' + b"a" * 150_000 + b'"'),
+        b"[1, 2, 3]",
+    ]
+    for c in comments[:150]:
+        sink.send(COMMENTS_RAW, c)
+    for i, payload in enumerate(bad):
+        sink.send_raw(COMMENTS_RAW, f"bad{i}".encode(), payload)
+    for c in comments[150:]:
+        sink.send(COMMENTS_RAW, c)
+    for c in comments[:40]:  # redelivered by a connector: must not be processed twice
+        sink.send(COMMENTS_RAW, c)
+    sink.flush()
+    sink.close()
+
+    tagged = consume_all(kafka_bootstrap, prefix + "comments.tagged", len(comments), timeout=120)
+    assert worker.alive(), worker.log()[-3000:]
+    keys = Counter(m.key.decode() for m in tagged)
+    assert len(keys) == len(comments), "every comment is tagged"
+    assert max(keys.values()) == 1, f"duplicates in comments.tagged: {[k for k, n in keys.items() if n > 1][:5]}"
+    decoded = [decode(m.value, TaggedComment) for m in tagged]
+    assert all(t.comment.key == m.key.decode() for t, m in zip(decoded, tagged, strict=True))
+
+    reviewed = consume_all(kafka_bootstrap, prefix + "moderation.review", len(review), timeout=30)
+    assert Counter(m.key.decode() for m in reviewed) == Counter(review)
+    forwarded = consume_all(kafka_bootstrap, prefix + "council.forward", len(council), timeout=30)
+    assert {m.key.decode() for m in forwarded} == council
+    assert len(forwarded) == len(council)
+
+    dead = consume_all(kafka_bootstrap, prefix + "comments.deadletter", len(bad), timeout=30)
+    assert len(dead) == len(bad)
+    letters = [decode(m.value, DeadLetter) for m in dead]
+    assert all(d.stage == "ingest" and d.reason and d.source_topic == prefix + "comments.raw" for d in letters)
+    assert sorted(d.payload_size for d in letters) == sorted(len(b) for b in bad), "payloads kept whole"
+    reasons = " ".join(d.reason for d in letters)
+    assert "schema_version" in reasons and "not valid UTF-8 JSON" in reasons and "expected a JSON object" in reasons
+
+    # 5.7.9 is auto_hide in the policy: each private-information comment yields one hide action.
+    actions = consume_all(kafka_bootstrap, prefix + "moderation.actions", len(private), timeout=30)
+    assert {m.key.decode() for m in actions} == private
+    assert len(actions) == len(private)
+
+
+def test_decision_becomes_action_and_audit_record(kafka_bootstrap: str, kafka_topics: str, worker: WorkerProcess) -> None:
+    prefix = kafka_topics
+    decision = Decision(
+        decision_id="d-1",
+        review_id="r-1",
+        platform="facebook",
+        comment_id="fb-77",
+        post_id="p9",
+        decision="delete",
+        clauses=["5.7.2"],
+        reason="profanity",
+        moderator="mod-a",
+    )
+    sink = KafkaSink(kafka_bootstrap, prefix)
+    sink.send(MODERATION_DECISIONS, decision, key="facebook:fb-77")
+    sink.flush()
+    sink.close()
+    audit = consume_all(kafka_bootstrap, prefix + "audit.log", 1, timeout=60)
+    records = [orjson.loads(m.value) for m in audit if m.key == b"facebook:fb-77"]
+    assert len(records) == 1
+    assert records[0]["actor"] == "mod-a" and records[0]["verb"] == "decision.delete"
+    actions = consume_all(kafka_bootstrap, prefix + "moderation.actions", 1, timeout=30)
+    mine = [orjson.loads(m.value) for m in actions if m.key == b"facebook:fb-77"]
+    assert len(mine) == 1 and mine[0]["action"] == "delete" and mine[0]["decision_id"] == "d-1"
+
+
+def test_worker_log_holds_no_comment_text(worker: WorkerProcess) -> None:
+    log = worker.log()
+    assert "batch_processed" in log
+    assert "519-974-" not in log and "fucking" not in log and "Wyandotte" not in log
+
+

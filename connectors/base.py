@@ -90,9 +90,7 @@ class MemorySink:
     """Records what would have been produced, per topic, in order."""
 
     prefix: str = ""
-    topics: dict[str, list[tuple[bytes | None, bytes | None]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    topics: dict[str, list[tuple[bytes | None, bytes | None]]] = field(default_factory=lambda: defaultdict(list))
     counters: SinkCounters = field(default_factory=SinkCounters)
 
     def send(self, topic: TopicSpec, event: Event, key: str | None = None) -> None:

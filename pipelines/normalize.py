@@ -146,11 +146,7 @@ def normalize(text: str) -> NormalizedText:
         prev_alpha = bool(out_c) and out_c[-1].isalpha()
         nxt = chars[j + 1] if j + 1 < n else ""
         if (c in LEET and prev_alpha and (nxt.isalpha() or nxt in LEET or nxt in MASKS)) or (
-            c in LEET
-            and not prev_alpha
-            and nxt.isalpha()
-            and c not in "!|$"
-            and not (j and chars[j - 1].isdigit())
+            c in LEET and not prev_alpha and nxt.isalpha() and c not in "!|$" and not (j and chars[j - 1].isdigit())
         ):
             c = LEET[c]
         elif c in MASKS:
@@ -198,6 +194,16 @@ def _join_spaced(chars: list[str], offs: list[int]) -> tuple[list[str], list[int
         out_o.append(offs[i])
         i += 1
     return out_c, out_o
+
+
+def fold_accents(text: str) -> str:
+    """Strip accents the way ``normalize`` does, for patterns that run on normalised text."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def compile_folded(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """Compile a pattern meant for normalised text: its French accents are folded like the text's."""
+    return re.compile(fold_accents(pattern), flags)
 
 
 def squeeze(word: str) -> str:

@@ -7,6 +7,7 @@ touches Kafka, so the worker, ``civicwatch classify`` and the tests share exactl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from pipelines.language import detect_language
 from pipelines.policy import ACTION_RANK, Policy, load_policy
 from pipelines.types import CommentInput, Tag
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_TEXT_CHARS = 20_000
 """Longer comments are analysed on their first 20,000 characters; platforms cap far below this."""
 
@@ -76,6 +78,8 @@ class PolicyPipeline:
                 truncated.append(cut)
                 if cut:
                     text = text[:MAX_TEXT_CHARS]
+                if _SURROGATE.search(text):
+                    text = _SURROGATE.sub("\ufffd", text)  # same length: offsets still hold
                 doc = self.nlp.make_doc(text)
                 language = ci.language or detect_language(text)
                 doc._.cw = Comment(doc, context=ci.context, language=language, text=text)

@@ -121,7 +121,5 @@ def load_policy(path: str | Path | None = None) -> Policy:
         if rule.detector not in DETECTORS:
             line = lines.get(("rules", i, "detector"), 1)
             known = ", ".join(sorted(DETECTORS))
-            raise PolicyError(
-                f"{p}:{line}: rules.{i}.detector: unknown detector {rule.detector!r} (known: {known})"
-            )
+            raise PolicyError(f"{p}:{line}: rules.{i}.detector: unknown detector {rule.detector!r} (known: {known})")
     return policy

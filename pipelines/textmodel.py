@@ -41,9 +41,7 @@ def featurizers() -> tuple[HashingVectorizer, HashingVectorizer]:
         norm="l2",
         token_pattern=r"(?u)\b\w[\w']*\b|[!?]{2,}|[\U0001F300-\U0001FAFF]",
     )
-    char = HashingVectorizer(
-        analyzer="char_wb", ngram_range=(2, 4), n_features=N_CHAR, alternate_sign=False, norm="l2"
-    )
+    char = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), n_features=N_CHAR, alternate_sign=False, norm="l2")
     return word, char
 
 
@@ -71,9 +69,7 @@ class LinearModel:
         z = margin * self.platt[:, 0] + self.platt[:, 1]
         prob = 1.0 / (1.0 + np.exp(-z))
         pivot = np.clip(self.platt[:, 2], 1e-3, 1 - 1e-3)
-        scores: np.ndarray = np.where(
-            prob < pivot, 0.5 * prob / pivot, 0.5 + 0.5 * (prob - pivot) / (1 - pivot)
-        )
+        scores: np.ndarray = np.where(prob < pivot, 0.5 * prob / pivot, 0.5 + 0.5 * (prob - pivot) / (1 - pivot))
         return scores
 
     def save(self, directory: Path = MODEL_DIR) -> None:

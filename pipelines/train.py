@@ -141,8 +141,7 @@ def train_all(categories: list[str] | None = None, out_dir: Path = MODEL_DIR) ->
         platts.append(platt)
         cards[cat] = metrics
     files = sorted(
-        {f for c in cats for f, _ in RECIPES[c]["sources"]}
-        | {f for c in cats for f in RECIPES[c]["negatives"]}
+        {f for c in cats for f, _ in RECIPES[c]["sources"]} | {f for c in cats for f in RECIPES[c]["negatives"]}
     )
     card = {
         "model": "hashed word 1-2grams + char_wb 2-4grams (2x131072), logistic regression per category",

@@ -210,9 +210,7 @@ class Aggregate(Event):
     flagged: int = Field(ge=0)
     by_clause: dict[str, int] = Field(default_factory=dict)
     sentiment_mean: float | None = None
-    shard: int = Field(
-        default=0, ge=0, description="input partition counted; sum shards for a window's total"
-    )
+    shard: int = Field(default=0, ge=0, description="input partition counted; sum shards for a window's total")
     emitted_at: datetime = Field(default_factory=utcnow)
 
 

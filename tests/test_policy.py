@@ -58,8 +58,17 @@ def test_bundled_policy_covers_every_clause_of_5_7_and_5_5() -> None:
     clauses = {r.clause for r in policy.rules}
     assert {f"5.7.{i}" for i in range(1, 13)} | {"5.5"} <= clauses
     assert {r.category for r in policy.rules} >= {
-        "offtopic", "profane", "discrimination", "sexual", "illegal", "commercial",
-        "attack", "political", "safety", "private_info", "council",
+        "offtopic",
+        "profane",
+        "discrimination",
+        "sexual",
+        "illegal",
+        "commercial",
+        "attack",
+        "political",
+        "safety",
+        "private_info",
+        "council",
     }
 
 
@@ -68,8 +77,11 @@ def test_bundled_policy_covers_every_clause_of_5_7_and_5_5() -> None:
     [
         (GOOD.replace("threshold: 0.5", "threshold: 1.5"), 7, "threshold"),
         (GOOD.replace("action: forward", "action: shout"), 13, "action"),
-        (GOOD.replace("detector: test_keyword\n    threshold: 0.2", "detector: nope\n    threshold: 0.2"), 11,
-         "unknown detector 'nope'"),
+        (
+            GOOD.replace("detector: test_keyword\n    threshold: 0.2", "detector: nope\n    threshold: 0.2"),
+            11,
+            "unknown detector 'nope'",
+        ),
         (GOOD.replace('clause: "5.5"', 'clause: "five"'), 9, "clause"),
         (GOOD + "  - clause: [unclosed\n", 15, "not valid YAML"),
         (GOOD.replace("category: council", "category: inappropriate"), 1, "appears twice"),

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 
 import orjson
 import pytest
 
 from connectors.base import KafkaSink
-from schemas import Comment, Decision, DeadLetter, TaggedComment, decode, encode
+from schemas import Comment, DeadLetter, Decision, TaggedComment, decode, encode
 from tests.conftest import WorkerProcess, consume_all
 from workers.topics import COMMENTS_RAW, MODERATION_DECISIONS
 
@@ -20,9 +19,7 @@ NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 
 def make(i: int, text: str) -> Comment:
-    return Comment(
-        platform="x", comment_id=f"c{i}", post_id="p1", author_id=f"a{i % 7}", text=text, created_at=NOW
-    )
+    return Comment(platform="x", comment_id=f"c{i}", post_id="p1", author_id=f"a{i % 7}", text=text, created_at=NOW)
 
 
 def corpus() -> tuple[list[Comment], set[str], set[str], set[str]]:
@@ -107,7 +104,9 @@ def test_every_comment_routed_exactly_once_and_bad_input_dead_lettered(
     assert len(actions) == len(private)
 
 
-def test_decision_becomes_action_and_audit_record(kafka_bootstrap: str, kafka_topics: str, worker: WorkerProcess) -> None:
+def test_decision_becomes_action_and_audit_record(
+    kafka_bootstrap: str, kafka_topics: str, worker: WorkerProcess
+) -> None:
     prefix = kafka_topics
     decision = Decision(
         decision_id="d-1",
@@ -137,5 +136,3 @@ def test_worker_log_holds_no_comment_text(worker: WorkerProcess) -> None:
     log = worker.log()
     assert "batch_processed" in log
     assert "519-974-" not in log and "fucking" not in log and "Wyandotte" not in log
-
-

@@ -24,9 +24,7 @@ def ensure_topics(
     replication: int = 1,
 ) -> list[tuple[str, str]]:
     """Create missing topics and fix drifted configs; return ``(topic, created|updated|unchanged)``."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap, client_id="civicwatch-admin", request_timeout_ms=30000
-    )
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="civicwatch-admin", request_timeout_ms=30000)
     try:
         existing = set(admin.list_topics())
         results: list[tuple[str, str]] = []

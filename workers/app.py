@@ -86,9 +86,5 @@ audit_log = topic(AUDIT_LOG)
 seen_comments = app.Table(
     "seen-comments", key_type=str, value_type=str, default=None, help="comment key -> text digest, for dedupe"
 )
-post_texts = app.GlobalTable(
-    "post-texts", key_type=str, value_type=str, default=None, help="post key -> text"
-)
-analytics = app.Table(
-    "analytics", key_type=str, value_type=int, default=int, help="window|dimension|key|metric"
-)
+post_texts = app.GlobalTable("post-texts", key_type=str, value_type=str, default=None, help="post key -> text")
+analytics = app.Table("analytics", key_type=str, value_type=int, default=int, help="window|dimension|key|metric")

@@ -31,9 +31,7 @@ def bootstrap_servers() -> str:
     return f"127.0.0.1:{os.environ.get('CIVICWATCH_KAFKA_PORT', '19092')}"
 
 
-def _run(
-    command: str, env: dict[str, str] | None = None, timeout: float = 600
-) -> subprocess.CompletedProcess[str]:
+def _run(command: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     merged = {**os.environ, **(env or {})}
     return subprocess.run(
         ["bash", str(SCRIPT), command],
@@ -51,9 +49,7 @@ def up(timeout: float = 120, env: dict[str, str] | None = None) -> str:
     if result.returncode != 0:
         raise KafkaProvisionError(f"kafka up failed:\n{(result.stdout + result.stderr)[-3000:]}")
     merged = {**os.environ, **(env or {})}
-    bootstrap = (
-        merged.get("KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{merged.get('CIVICWATCH_KAFKA_PORT', '19092')}"
-    )
+    bootstrap = merged.get("KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{merged.get('CIVICWATCH_KAFKA_PORT', '19092')}"
     wait_until_ready(bootstrap, timeout)
     return bootstrap
 

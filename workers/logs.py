@@ -62,9 +62,7 @@ def _use_json(json: bool | None) -> bool:
 
 def make_formatter(json: bool | None = None) -> logging.Formatter:
     """The one formatter every handler uses (also handed to faust's worker via ``logging_config``)."""
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if _use_json(json) else structlog.dev.ConsoleRenderer()
-    )
+    renderer: Any = structlog.processors.JSONRenderer() if _use_json(json) else structlog.dev.ConsoleRenderer()
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*_shared_processors(), structlog.processors.format_exc_info],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

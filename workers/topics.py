@@ -43,13 +43,9 @@ POSTS = TopicSpec(
 )
 COMMENTS_TAGGED = TopicSpec("comments.tagged", "every comment with its tags and routes (TaggedComment)")
 MODERATION_REVIEW = TopicSpec("moderation.review", "flagged comments for moderators (ReviewItem)")
-MODERATION_DECISIONS = TopicSpec(
-    "moderation.decisions", "moderators' decisions (Decision)", retention_ms=365 * DAY_MS
-)
+MODERATION_DECISIONS = TopicSpec("moderation.decisions", "moderators' decisions (Decision)", retention_ms=365 * DAY_MS)
 MODERATION_ACTIONS = TopicSpec("moderation.actions", "hide/unhide/delete for connectors (ModerationAction)")
-COUNCIL_FORWARD = TopicSpec(
-    "council.forward", "comments about the Mayor or Council, clause 5.5 (CouncilForward)"
-)
+COUNCIL_FORWARD = TopicSpec("council.forward", "comments about the Mayor or Council, clause 5.5 (CouncilForward)")
 ANALYTICS_AGGREGATES = TopicSpec(
     "analytics.aggregates",
     "windowed counts without personal information, clauses 2.2.3/2.2.8 (Aggregate)",

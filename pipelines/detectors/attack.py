@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
 from pipelines.lexicons import read_labeled
-from pipelines.normalize import NormalizedText
+from pipelines.normalize import NormalizedText, compile_folded
 from pipelines.types import Evidence
 
 _PERSON = (
@@ -23,15 +23,15 @@ _PERSON = (
     r"this guy|that guy|this woman|that woman|this man|that man|the mayor|mayor \w+|councillor \w+|"
     r"the councillor|these people|you people|those people|t'es|tu es|vous êtes|toi|espèce d[e']|ce gars|cette femme)"
 )
-_AIMED = re.compile(
+_AIMED = compile_folded(
     rf"\b{_PERSON}\s+(are|is|r|re|'re|were|was|sont|est)?\s*(such\s+|a\s+|an\s+|an?\s+\w+\s+|the\s+|un\s+|une\s+|des\s+)?$"
 )
-_DIRECT = re.compile(
+_DIRECT = compile_folded(
     r"\b(shut up|shut your|go to hell|go die|drop dead|get lost|nobody (cares|asked)|you make me sick|"
     r"screw you|eat shit|kiss my|f\*?off|piss off|ferme[- ]la|ta gueule|va chier|mange (de la )?marde|"
     r"you should be (ashamed|fired|in jail)|should be (fired|jailed|locked up)|resign you)\b"
 )
-_INSTITUTION = re.compile(
+_INSTITUTION = compile_folded(
     r"\b(city|council|decision|plan|budget|bylaw|by-law|policy|service|services|department|administration|"
     r"road|roads|snow removal|plowing|transit|bus|project|idea|system|process|ville|décision|conseil|projet|"
     r"service|déneigement|budget)\b"
@@ -66,9 +66,7 @@ class AttackDetector(LearnedDetector):
             # position in normalised text of this original span: search backwards window
             ns = next((i for i, o in enumerate(norm.offsets) if o >= s), len(text))
             before = text[max(0, ns - 45) : ns]
-            if _AIMED.search(before) or (
-                label in ("slur", "severe") and re.search(r"\b(you|u|ur)\b", before)
-            ):
+            if _AIMED.search(before) or (label in ("slur", "severe") and re.search(r"\b(you|u|ur)\b", before)):
                 spans.append(Evidence(s, e, "aimed_insult"))
         for m in _DIRECT.finditer(text):
             s, e = norm.to_original(m.start(), m.end())

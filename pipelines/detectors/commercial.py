@@ -8,18 +8,17 @@ are allowed (settings ``allow_domains``, ``allow_terms``).
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.normalize import NormalizedText
+from pipelines.normalize import NormalizedText, compile_folded
 from pipelines.types import Evidence, Tag
 
-_URL = re.compile(
+_URL = compile_folded(
     r"(?i)\b((?:https?://|www\.)[^\s<>\"]+|[a-z0-9-]+\.(?:com|net|shop|store|xyz|io|biz|info|ly|co|me)(?:/\S*)?)"
 )
-_OFFER = re.compile(
+_OFFER = compile_folded(
     r"\b(buy now|order now|shop now|limited (time )?offer|\d+\s?% off|discount code|promo code|coupon|"
     r"free (gift|trial|shipping|iphone|money)|giveaway|give away|win (a|an|free|cash)|you (have )?won|claim your|"
     r"prize|cash prize|earn \$?\d+|make \$?\d+|\$\d+[k]?\s?(a|per)\s?(day|week|hour)|work from home|"
@@ -28,9 +27,7 @@ _OFFER = re.compile(
     r"follow me|link in (my )?bio|subscribe to my|for sale|best price|cheap(est)?|wholesale|call now|"
     r"livraison gratuite|rabais|code promo|gagnez|gagner de l'argent|à vendre|écrivez-moi|contactez-moi)\b"
 )
-_SHORTENER = re.compile(
-    r"(?i)\b(bit\.ly|tinyurl\.com|goo\.gl|t\.me|wa\.me|linktr\.ee|cutt\.ly|rb\.gy|is\.gd)\b"
-)
+_SHORTENER = compile_folded(r"(?i)\b(bit\.ly|tinyurl\.com|goo\.gl|t\.me|wa\.me|linktr\.ee|cutt\.ly|rb\.gy|is\.gd)\b")
 
 
 @register

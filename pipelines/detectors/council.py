@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from pipelines.base import ClauseDetector, Comment, register
-from pipelines.normalize import Lexicon, NormalizedText, normalize
+from pipelines.normalize import Lexicon, NormalizedText, compile_folded, normalize
 from pipelines.types import Evidence, Tag
 
 GENERIC = {
@@ -40,7 +40,7 @@ GENERIC = {
     "conseillère municipale": "Councillor",
     "conseiller municipal": "Councillor",
 }
-_OTHER_COUNCIL = re.compile(
+_OTHER_COUNCIL = compile_folded(
     r"\b(student|school|parish|tribal|security|privacy|research|arts|band|youth|regional|county|advisory|"
     r"european|privy|national|legislative|pastoral|city council of (?!windsor)\w+|conseil (scolaire|d'administration|des ministres|étudiant))\s+"
     r"(council|councils|conseil)?|council bluffs|council of (europe|canadians|ministers|the federation)\b"
@@ -61,8 +61,7 @@ class CouncilDetector(ClauseDetector):
         mayor = self.settings.get("mayor") or {}
         entries = [({**mayor, "role": "Mayor"})] if mayor else []
         entries += [
-            {**c, "role": f"Councillor, Ward {c.get('ward', '?')}"}
-            for c in self.settings.get("councillors") or []
+            {**c, "role": f"Councillor, Ward {c.get('ward', '?')}"} for c in self.settings.get("councillors") or []
         ]
         for entry in entries:
             name = str(entry.get("name", "")).strip()

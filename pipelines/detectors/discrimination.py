@@ -9,28 +9,27 @@ what patterns miss; its held-out numbers are in docs/QUALITY.md.
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
 from pipelines.lexicons import read_labeled
-from pipelines.normalize import Lexicon, NormalizedText
+from pipelines.normalize import Lexicon, NormalizedText, compile_folded
 from pipelines.types import Evidence
 
-_DEHUMANISE = re.compile(
+_DEHUMANISE = compile_folded(
     r"\b(are|is|r|sont|c'est des)\s+(all\s+|just\s+|nothing but\s+|tous\s+des\s+|des\s+)?"
     r"(animals?|vermin|parasites?|subhuman|savages?|rats?|cockroaches|disease|plague|scum|trash|"
     r"garbage|filth|criminals|terrorists|rapists|inferior|a disease|a cancer|the problem|"
     r"animaux|vermine|parasites|sauvages|déchets|criminels|terroristes|inférieurs?)\b"
 )
-_EXCLUDE = re.compile(
+_EXCLUDE = compile_folded(
     r"\b(go back (to|where)|send (them|em) (all )?back|deport (them|all|every)|should(n't| not) be allowed|"
     r"don't belong|do not belong|get (them|those \w+) out|ban (all|every)|kick (them|all) out|"
     r"should be (banned|deported|sterili[sz]ed|exterminated|shot|gassed|removed)|"
     r"retourne(z)? (dans|chez)|renvoyez[- ]les|dehors les)\b"
 )
-_GENERALISE = re.compile(r"\b(all|these|those|every|most|tous les|toutes les|ces)\s+(\w+\s+)?$")
+_GENERALISE = compile_folded(r"\b(all|these|those|every|most|tous les|toutes les|ces)\s+(\w+\s+)?$")
 
 
 @register
@@ -43,9 +42,7 @@ class DiscriminationDetector(LearnedDetector):
 
     def __init__(self, settings: dict[str, object] | None = None) -> None:
         super().__init__(settings)
-        slurs = {
-            t.removesuffix("@fr"): "slur" for t, label in read_labeled("profanity.txt") if label == "slur"
-        }
+        slurs = {t.removesuffix("@fr"): "slur" for t, label in read_labeled("profanity.txt") if label == "slur"}
         self.slurs = Lexicon(slurs)
 
     def terms(self) -> dict[str, str]:
@@ -56,9 +53,7 @@ class DiscriminationDetector(LearnedDetector):
         text = norm.text
         spans: list[Evidence] = []
         if groups:
-            patterns = [m.span() for m in _DEHUMANISE.finditer(text)] + [
-                m.span() for m in _EXCLUDE.finditer(text)
-            ]
+            patterns = [m.span() for m in _DEHUMANISE.finditer(text)] + [m.span() for m in _EXCLUDE.finditer(text)]
             for gs, ge, ground, _ in groups:
                 near = [p for p in patterns if abs(p[0] - ge) < 60 or abs(gs - p[1]) < 60]
                 if near:

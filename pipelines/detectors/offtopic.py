@@ -49,7 +49,8 @@ def stem(word: str) -> str:
 
 
 def content_words(text: str, stop: frozenset[str]) -> list[str]:
-    return [stem(w) for w in _WORD.findall(text) if w not in stop]
+    """Stems cut to five letters, so "plowed"/"plowing" and "patinoire"/"patinage" meet."""
+    return [stem(w)[:5] for w in _WORD.findall(text) if w not in stop]
 
 
 def trigrams(text: str) -> Counter[str]:
@@ -74,7 +75,7 @@ class OffTopicDetector(ClauseDetector):
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__(settings)
         self.stop = frozenset(read_list("stopwords_en_fr.txt"))
-        self.civic = frozenset(stem(w) for w in read_list("civic_topics.txt"))
+        self.civic = frozenset(stem(w)[:5] for w in read_list("civic_topics.txt"))
         self._post_cache: dict[str, tuple[set[str], Counter[str]]] = {}
 
     def _post(self, context: str) -> tuple[set[str], Counter[str]]:
@@ -92,16 +93,14 @@ class OffTopicDetector(ClauseDetector):
             return [self.tag(0.0, [], detail="no post context: not judged")]
         text = comment.view("norm", normalize).text
         words = content_words(text, self.stop)
-        if len(words) < 3 or (_SHORT_REPLY.match(text) and len(words) < 6):
+        if len(words) < 2 or (_SHORT_REPLY.match(text) and len(words) < 4):
             return []
         post_words, post_grams = self._post(comment.context)
         overlap = sum(1 for w in words if w in post_words) / len(words)
         civic = sum(1 for w in words if w in self.civic) / len(words)
         sim = cosine(trigrams(text), post_grams)
-        relatedness = 1.6 * overlap + 0.8 * civic + 1.2 * sim
-        score = 1 / (1 + math.exp(6 * (relatedness - 0.55)))
+        relatedness = 2.0 * overlap + 0.4 * civic + 1.0 * sim
+        score = 1 / (1 + math.exp(8 * (relatedness - 0.45)))
         if score < 0.05:
             return []
-        return [
-            self.tag(score, [Evidence(0, len(comment.text), "unrelated")], detail=f"overlap {overlap:.2f}")
-        ]
+        return [self.tag(score, [Evidence(0, len(comment.text), "unrelated")], detail=f"overlap {overlap:.2f}")]

@@ -8,16 +8,15 @@ known slogan. The shipped model, trained on partisan versus neutral posts, cover
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
 from pipelines.lexicons import read_labeled
-from pipelines.normalize import NormalizedText
+from pipelines.normalize import NormalizedText, compile_folded
 from pipelines.types import Evidence
 
-_CALL = re.compile(
+_CALL = compile_folded(
     r"\b(vote|voting|votez|votons|re-?elect|réélire|elect|élire|support|donate|donnez|campaign|campagne|"
     r"canvass|sign up|join (us|the)|rally|ballot|#\w*elxn\w*|lawn sign|pancarte|get out the vote|"
     r"throw (them|the \w+) out|kick (them|the \w+) out|defeat|oust|impeach)\b"

@@ -100,6 +100,7 @@ _PLATE = re.compile(r"(?i)\b[a-z]{3,4}[ -]?\d{3,4}\b")
 _PLATE_CONTEXT = re.compile(r"(?i)\b(plate|licen[cs]e plate|plaque)\b")
 _BANK = re.compile(r"(?<!\d)\d{5}[ -]\d{3}[ -]\d{5,12}(?!\d)")
 _BANK_CONTEXT = re.compile(r"(?i)\b(account|transit|institution|compte|banque|bank)\b")
+_SIN_CONTEXT = re.compile(r"(?i)\b(sin|nas|social insurance|assurance sociale)\b")
 _PHONE_CONTEXT = re.compile(
     r"(?i)\b(call|phone|cell|mobile|tel|text|number|fax|desk|reach|appel|téléphone|cellulaire|numéro)\b"
 )
@@ -135,7 +136,7 @@ def iban_ok(raw: str) -> bool:
 
 
 def card_ok(digits: str) -> bool:
-    if not 12 <= len(digits) <= 19 or len(set(digits)) < 3:
+    if not 12 <= len(digits) <= 19 or len(set(digits)) < 2:
         return False
     return luhn(digits)
 
@@ -154,12 +155,7 @@ class PrivateInfoDetector(ClauseDetector):
 
     def detect(self, comment: Comment) -> list[Tag]:
         text = comment.text
-        if (
-            not any(c.isdigit() for c in text)
-            and "@" not in text
-            and " at " not in text
-            and "[at]" not in text
-        ):
+        if not any(c.isdigit() for c in text) and "@" not in text and " at " not in text and "[at]" not in text:
             return []
         spans = find_private(text)
         if not spans:
@@ -249,9 +245,10 @@ def find_private(text: str) -> list[Evidence]:
         digits = re.sub(r"\D", "", raw)
         if not 7 <= len(digits) <= 15 or re.fullmatch(r"(19|20)\d\d", raw.strip()):
             continue
+        if _SIN_CONTEXT.search(text[max(0, m.start() - 30) : m.start()]):
+            continue  # a SIN-shaped number that failed its checksum is not a phone either
         if len(digits) < 10 and not (
-            re.search(r"[\s.-]", raw.strip())
-            or _PHONE_CONTEXT.search(text[max(0, m.start() - 40) : m.start()])
+            re.search(r"[\s.-]", raw.strip()) or _PHONE_CONTEXT.search(text[max(0, m.start() - 40) : m.start()])
         ):
             continue
         add(m.start(), m.end(), "PHONE")

@@ -8,32 +8,31 @@ back door of the water plant is never locked"). Violent idioms ("this traffic is
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.normalize import NormalizedText
+from pipelines.normalize import NormalizedText, compile_folded
 from pipelines.types import Evidence
 
 _VIOLENT = r"(kill|murder|shoot|stab|bomb|blow up|burn( down)?|torch|hang|lynch|beat (up|the)|hurt|attack|gas|execute|tuer|abattre|brûler|buter|pendre|frapper)"
 _TARGET = r"(you|him|her|them|they|everyone|every|all|the mayor|mayor|councillors?|council|city hall|staff|cops|police|people|those|these|kids|city workers|\w+s\b|toi|vous|eux|le maire|l'hôtel de ville)"
-_THREAT = re.compile(
+_THREAT = compile_folded(
     rf"\b((i|i'm|im|we|we're|i am|gonna|going to|will|i'll|ill|we'll|should|someone should|somebody should|"
     rf"need to|ought to|je vais|on va|il faut)\s+(\w+\s+){{0,3}}{_VIOLENT}\s+(\w+\s+){{0,2}}{_TARGET})"
 )
-_DIRECT = re.compile(
+_DIRECT = compile_folded(
     r"\b(kill yourself|kys|go kill yourself|hope (you|he|she|they) (die|dies|get shot)|deserve to die|"
     r"should be (shot|killed|hanged|hung|executed|lynched)|death to|bomb threat|there is a bomb|"
     r"there's a bomb|i have a gun|bring a gun|shoot up|mass shooting|va te tuer|mérite de mourir|à mort)\b"
 )
-_SYSTEMS = re.compile(
+_SYSTEMS = compile_folded(
     r"\b((door|gate|alarm|access|entry|lock) ?codes?( is| are|:)|password( is|:)|passcode|login( is|:)|"
     r"credentials|scada|(back|side|service|loading) (door|entrance|gate) (of|at|to) .{0,40}(is|are) (never |always )?"
     r"(unlocked|open|left open)|never locked|always unlocked|how to (get|break|sneak) into|"
     r"disable the (alarm|cameras?)|code d'accès|mot de passe)\b"
 )
-_IDIOM = re.compile(
+_IDIOM = compile_folded(
     r"\b(killing (me|it)|kill(ed)? (it|time|the mood)|shoot (me )?(an|a) (email|message|note|text)|dressed to kill|bombed (the|my) (test|exam))\b"
 )
 

@@ -8,19 +8,18 @@ civic phrase.
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
 from pipelines.lexicons import read_labeled
-from pipelines.normalize import NormalizedText
+from pipelines.normalize import NormalizedText, compile_folded
 from pipelines.types import Evidence
 
-_ADULT_LINK = re.compile(
+_ADULT_LINK = compile_folded(
     r"(?i)\b(?:[\w-]+\.)*(?:pornhub|xvideos|xhamster|onlyfans|chaturbate|redtube|youporn|xnxx|brazzers|fansly|livejasmin|stripchat|[\w-]*(?:porn|xxx|sex|nude|camgirl)[\w-]*)\.(?:com|net|org|tv|xxx|me|io|ca)\b"
 )
-_HEALTH = re.compile(
+_HEALTH = compile_folded(
     r"\b(sexual (health|assault|harassment|education|orientation)|breast (cancer|feeding|screening|milk)|sex(ual)? offender registry|same-sex|safe sex education|santé sexuelle|agression sexuelle|cancer du sein|allaitement)\b"
 )
 
@@ -45,9 +44,7 @@ class SexualContentDetector(LearnedDetector):
     def rules(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
         spans = super().rules(comment, norm)
         if spans and _HEALTH.search(norm.text):
-            spans = [
-                s for s in spans if s.label not in ("anatomy", "explicit") or not self._in_health(norm, s)
-            ]
+            spans = [s for s in spans if s.label not in ("anatomy", "explicit") or not self._in_health(norm, s)]
         for m in _ADULT_LINK.finditer(comment.text):
             spans.append(Evidence(m.start(), m.end(), "adult_link"))
         return spans

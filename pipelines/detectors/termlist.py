@@ -51,9 +51,7 @@ class TermListDetector(ClauseDetector):
             else:
                 term = _fold(str(entry["term"]).strip())
                 words = r"\s+".join(re.escape(w) for w in term.split())
-                self.rules.append(
-                    (re.compile(rf"(?<!\w){words}(?!\w)"), score, str(entry.get("label", "term")))
-                )
+                self.rules.append((re.compile(rf"(?<!\w){words}(?!\w)"), score, str(entry.get("label", "term"))))
 
     def detect(self, comment: Comment) -> list[Tag]:
         if not self.rules:

@@ -11,9 +11,7 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("worker")
     def worker(
-        policy: Path | None = typer.Option(
-            None, help="Policy file (default: CIVICWATCH_POLICY or the bundled one)."
-        ),
+        policy: Path | None = typer.Option(None, help="Policy file (default: CIVICWATCH_POLICY or the bundled one)."),
         loglevel: str = typer.Option("info", help="Log level."),
         web_port: int | None = typer.Option(None, help="Port of faust's web server; 0 disables it."),
     ) -> None:

@@ -1,0 +1,187 @@
+"""Precision, recall and F1 per category on labeled JSON Lines, and span recall for 5.7.9.
+
+The labeled format is the one of ``shared/data/README.md``: ``labels`` holds only the categories a
+source annotated, so a file is scored on its own keys and a missing key is never read as 0.
+Rows the shipped model was fitted on are excluded by default (``rows="heldout"``): numbers on
+training rows would flatter the model.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from pipelines.pipeline import Classification, PolicyPipeline
+from pipelines.textmodel import load_model
+from pipelines.train import is_holdout
+from pipelines.types import CommentInput
+
+# Presidio's span types in the synthetic data -> what counts as private information (5.7.9).
+PRIVATE_SPAN_TYPES = {
+    "STREET_ADDRESS",
+    "PHONE_NUMBER",
+    "EMAIL_ADDRESS",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_SSN",
+    "IP_ADDRESS",
+    "US_DRIVER_LICENSE",
+    "ZIP_CODE",
+}
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def support(self) -> int:
+        return self.tp + self.fn
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            "support": self.support,
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "tn": self.tn,
+        }
+
+
+@dataclass
+class FileReport:
+    path: str
+    rows: int
+    rows_used: str
+    categories: dict[str, Counts] = field(default_factory=dict)
+    worst_fp: dict[str, list[tuple[float, str, str]]] = field(default_factory=dict)
+    worst_fn: dict[str, list[tuple[float, str, str]]] = field(default_factory=dict)
+    span_recall: dict[str, tuple[int, int]] = field(default_factory=dict)
+    clean_precision: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.path,
+            "rows": self.rows,
+            "rows_used": self.rows_used,
+            "categories": {c: k.as_dict() for c, k in sorted(self.categories.items())},
+            "span_recall": {
+                t: {"found": f, "total": n, "recall": round(f / n, 4) if n else None}
+                for t, (f, n) in sorted(self.span_recall.items())
+            },
+            "precision_on_clean_rows": None if self.clean_precision is None else round(self.clean_precision, 4),
+            "worst_false_positives": {c: [{"score": s, "id": i} for s, i, _ in v] for c, v in self.worst_fp.items()},
+            "worst_false_negatives": {c: [{"score": s, "id": i} for s, i, _ in v] for c, v in self.worst_fn.items()},
+        }
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open("rb") as fh:
+        for line in fh:
+            if line.strip():
+                yield orjson.loads(line)
+
+
+def trained_on(path: Path) -> bool:
+    model = load_model()
+    return model is not None and path.stem in model.card.get("data", {})
+
+
+def select_rows(path: Path, rows: str, sample: int | None) -> tuple[list[dict[str, Any]], str]:
+    data = list(read_jsonl(path))
+    used = "all"
+    if rows == "heldout" and trained_on(path):
+        data = [r for r in data if is_holdout(str(r.get("id", "")))]
+        used = "held-out fold (1 in 5, by id)"
+    if sample is not None and len(data) > sample:
+        import random
+
+        data = random.Random(7).sample(data, sample)
+        used += f", seeded sample of {sample}"
+    return data, used
+
+
+def evaluate_rows(
+    pipeline: PolicyPipeline, rows: list[dict[str, Any]], path: str, rows_used: str, worst: int = 5
+) -> FileReport:
+    report = FileReport(path=path, rows=len(rows), rows_used=rows_used)
+    inputs = [CommentInput(r["text"], context=r.get("context"), language=r.get("lang")) for r in rows]
+    results = pipeline.classify_batch(inputs)
+    fps: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
+    fns: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
+    clean_total = clean_ok = 0
+    for row, result in zip(rows, results, strict=True):
+        best = best_scores(result)
+        for category, gold in row.get("labels", {}).items():
+            counts = report.categories.setdefault(category, Counts())
+            predicted = category in result.flags
+            score = best.get(category, 0.0)
+            if gold and predicted:
+                counts.tp += 1
+            elif gold:
+                counts.fn += 1
+                fns[category].append((round(score, 3), str(row.get("id")), row["text"]))
+            elif predicted:
+                counts.fp += 1
+                fps[category].append((round(score, 3), str(row.get("id")), row["text"]))
+            else:
+                counts.tn += 1
+        if "spans" in row:
+            spans = [t for t in result.tags if t.category == "private_info" and t.category in result.flags]
+            found = [s for t in spans for s in t.spans]
+            for gold_span in row["spans"]:
+                if gold_span["type"] not in PRIVATE_SPAN_TYPES:
+                    continue
+                hit = any(s.start < gold_span["end"] and gold_span["start"] < s.end for s in found)
+                f, n = report.span_recall.get(gold_span["type"], (0, 0))
+                report.span_recall[gold_span["type"]] = (f + hit, n + 1)
+            if row.get("labels", {}).get("private_info") == 0:
+                clean_total += 1
+                clean_ok += "private_info" not in result.flags
+    if clean_total:
+        report.clean_precision = clean_ok / clean_total
+    report.worst_fp = {c: sorted(v, reverse=True)[:worst] for c, v in fps.items()}
+    report.worst_fn = {c: sorted(v)[:worst] for c, v in fns.items()}
+    return report
+
+
+def best_scores(result: Classification) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for tag in result.tags:
+        best[tag.category] = max(best.get(tag.category, 0.0), tag.score)
+    return best
+
+
+def evaluate_file(
+    pipeline: PolicyPipeline, path: Path, rows: str = "heldout", sample: int | None = None, worst: int = 5
+) -> FileReport:
+    data, used = select_rows(path, rows, sample)
+    return evaluate_rows(pipeline, data, str(path), used, worst)
+
+
+def summarize(reports: Iterable[FileReport]) -> list[dict[str, Any]]:
+    return [r.as_dict() for r in reports]

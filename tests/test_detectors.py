@@ -1,0 +1,186 @@
+"""Every clause's detector, as tables of hits, near misses and obfuscations, in English and French."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipelines.pipeline import Classification, PolicyPipeline
+from pipelines.types import CommentInput
+
+POST = "Snow clearing update: crews are plowing main roads first, then residential streets within 48 hours."
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> PolicyPipeline:
+    return PolicyPipeline()
+
+
+def run(pipeline: PolicyPipeline, text: str, lang: str | None = None, context: str | None = None) -> Classification:
+    return pipeline.classify(CommentInput(text, context=context, language=lang))
+
+
+CASES = [
+    # 5.7.2 profanity, with obfuscation, and the Scunthorpe problem
+    ("profane", "This is fucking ridiculous", "en", True),
+    ("profane", "What a load of sh!t", "en", True),
+    ("profane", "f u c k this", "en", True),
+    ("profane", "F*CK the potholes", "en", True),
+    ("profane", "You absolute moron", "en", True),
+    ("profane", "Putain de nids-de-poule", "fr", True),
+    ("profane", "Scunthorpe and Essex are lovely in spring", "en", False),
+    ("profane", "The assessment was done at Dick Street", "en", False),
+    ("profane", "What the hell is going on with the buses", "en", False),
+    ("profane", "Great cocktail night at the gallery", "en", False),
+    # 5.7.3 discrimination names the ground
+    ("discrimination", "Muslims are vermin and should be deported", "en", True),
+    ("discrimination", "Immigrants don't belong here, send them all back", "en", True),
+    ("discrimination", "Les immigrés sont des criminels", "fr", True),
+    ("discrimination", "The seniors' centre needs more parking", "en", False),
+    ("discrimination", "Welcome to the refugees who arrived this week", "en", False),
+    # 5.7.4 sexual
+    ("sexual", "Hot singles near you, send nudes", "en", True),
+    ("sexual", "Free videos at pornhub.com", "en", True),
+    ("sexual", "The sexual health clinic has new hours", "en", False),
+    ("sexual", "Breast cancer screening this Saturday", "en", False),
+    # 5.7.5 illegal
+    ("illegal", "Selling weed and xanax, DM me", "en", True),
+    ("illegal", "Let's vandalize the new mural tonight", "en", True),
+    ("illegal", "Someone is dumping illegally behind the plaza, please send bylaw", "en", False),
+    # 5.7.6 commercial
+    ("commercial", "Buy cheap followers now at bit.ly/x7, DM me", "en", True),
+    ("commercial", "Earn $500 a day working from home with crypto, message me", "en", True),
+    ("commercial", "Register for summer camps at citywindsor.ca/camps", "en", False),
+    ("commercial", "When does the pool open?", "en", False),
+    # 5.7.7 attack vs criticism
+    ("attack", "You are a complete idiot", "en", True),
+    ("attack", "Shut up, nobody cares what you think", "en", True),
+    ("attack", "This council's decision is a disgrace", "en", False),
+    ("attack", "Worst snow removal ever, fix the roads!", "en", False),
+    ("attack", "La décision du conseil est une honte", "fr", False),
+    # 5.7.7 political
+    ("political", "Vote Conservative, axe the tax!", "en", True),
+    ("political", "Re-elect the Liberals this October", "en", True),
+    ("political", "Does the provincial funding cover the bridge?", "en", False),
+    # 5.7.8 safety
+    ("safety", "I'm going to shoot the mayor", "en", True),
+    ("safety", "The back door of the water plant is never locked", "en", True),
+    ("safety", "Il faut brûler l'hôtel de ville", "fr", True),
+    ("safety", "This traffic is killing me", "en", False),
+    ("safety", "Shoot me an email about the schedule", "en", False),
+    # 5.7.9 private information
+    ("private_info", "Call my neighbour at 519-974-2213", "en", True),
+    ("private_info", "his email is john.smith@gmail.com", "en", True),
+    ("private_info", "SIN 130 692 544 on the form", "en", True),
+    ("private_info", "SIN 046 454 286 (never issued: starts with 0)", "en", False),
+    ("private_info", "card 4111 1111 1111 1111 exp 12/29", "en", True),
+    ("private_info", "She lives at 1234 Ouellette Ave, N9A 5K6", "en", True),
+    ("private_info", "Mon numéro est le 519-974-2213", "fr", True),
+    ("private_info", "SIN 130 692 545 fails the checksum", "en", False),
+    ("private_info", "The meeting is at 7 pm on March 3, 2026", "en", False),
+    ("private_info", "Call 311 or 519-255-6100 for the city", "en", False),
+    # 5.5 council
+    ("council", "Will the mayor answer our petition?", "en", True),
+    ("council", "J'ai écrit à ma conseillère municipale", "fr", True),
+    ("council", "My son joined the student council", "en", False),
+    ("council", "Talk to legal counsel first", "en", False),
+]
+
+
+@pytest.mark.parametrize(("category", "text", "lang", "flagged"), CASES)
+def test_clause_table(pipeline: PolicyPipeline, category: str, text: str, lang: str, flagged: bool) -> None:
+    result = run(pipeline, text, lang)
+    assert (category in result.flags) is flagged, [t.as_dict() for t in result.tags]
+    if flagged:
+        tag = max((t for t in result.tags if t.category == category), key=lambda t: t.score)
+        assert tag.spans, "a flag carries evidence"
+        assert all(0 <= s.start < s.end <= len(text) for s in tag.spans)
+
+
+def test_private_info_spans_carry_their_type(pipeline: PolicyPipeline) -> None:
+    text = "Email jane.doe@example.ca or call 519-974-2213; she lives at 1234 Ouellette Ave, N9A 5K6"
+    tag = next(t for t in run(pipeline, text).tags if t.category == "private_info")
+    found = {text[s.start : s.end]: s.label for s in tag.spans}
+    assert found["519-974-2213"] == "PHONE"
+    assert found["N9A 5K6"] == "POSTAL_CODE"
+    assert any(lab == "STREET_ADDRESS" and "Ouellette" in t for t, lab in found.items())
+    assert tag.clause == "5.7.9"
+
+
+def test_discrimination_tag_names_the_ground(pipeline: PolicyPipeline) -> None:
+    tag = next(
+        t for t in run(pipeline, "Muslims are vermin and should be deported").tags if t.category == "discrimination"
+    )
+    assert "religion" in tag.detail
+
+
+def test_offtopic_needs_context_and_says_so(pipeline: PolicyPipeline) -> None:
+    no_context = run(pipeline, "My cat had kittens, anyone want one?")
+    tag = next(t for t in no_context.tags if t.category == "offtopic")
+    assert tag.score == 0.0 and "not judged" in tag.detail
+    assert "offtopic" in run(pipeline, "My cat had kittens, anyone want one? Go Leafs!", context=POST).flags
+    assert "offtopic" not in run(pipeline, "When will the plows reach residential streets?", context=POST).flags
+
+
+def test_council_forward_names_the_person(tmp_path: pytest.TempPathFactory) -> None:
+    import spacy
+
+    from pipelines.base import Comment
+    from pipelines.detectors.council import CouncilDetector
+
+    detector = CouncilDetector(
+        {
+            "mayor": {"name": "Alex Example", "handles": ["@MayorExample"]},
+            "councillors": [{"name": "Sam Sample", "ward": 3, "handles": []}],
+        }
+    )
+    nlp = spacy.blank("xx")
+    tags = detector.detect(Comment(nlp.make_doc("Councillor Sample and @MayorExample, fix Ward 3!")))
+    assert tags and tags[0].extra["persons"][:2] == ["Councillor, Ward 3 Sam Sample", "Mayor Alex Example"]
+
+
+def test_criticism_of_the_city_is_not_an_attack(pipeline: PolicyPipeline) -> None:
+    import orjson
+
+    from tests.conftest import REPO
+
+    rows = [orjson.loads(line) for line in (REPO / "tests" / "data" / "criticism.jsonl").read_bytes().splitlines()]
+    results = pipeline.classify_batch([CommentInput(r["text"], language=r["lang"]) for r in rows])
+    flagged = sum(1 for r in results if "attack" in r.flags or "political" in r.flags)
+    assert flagged / len(rows) <= 0.05, [r["text"] for r, res in zip(rows, results, strict=False) if res.flags]
+
+
+def test_term_lists_from_the_policy_file(tmp_path: pytest.TempPathFactory) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "p.yaml"
+    path.write_text(
+        "name: t\nversion: '1'\nrules:\n"
+        "  - {clause: '5.7.10', category: ownership, detector: termlist, threshold: 0.5, action: review,"
+        " settings: {terms: ['leaked photos', {pattern: 'copyright\\s+\\d{4}', label: claim}]}}\n",
+        encoding="utf-8",
+    )
+    p = PolicyPipeline(path)
+    result = p.classify("Here are the LEAKED photos, copyright 2024 Studio X")
+    tag = result.tags[0]
+    assert result.flags == ("ownership",) and tag.clause == "5.7.10"
+    assert {s.label for s in tag.spans} == {"term", "claim"}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=2000))
+def test_no_text_crashes_the_pipeline_or_escapes_it(pipeline: PolicyPipeline, text: str) -> None:
+    result = pipeline.classify(CommentInput(text, context="Road work on Tecumseh"))
+    for tag in result.tags:
+        assert 0.0 <= tag.score <= 1.0
+        assert all(0 <= s.start <= s.end <= len(text) for s in tag.spans)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\u202e" * 5000, "🔥" * 20000, "a\u0301" * 10000, "x" * 200_000, "\ud800 lone surrogate", "\x00\x01\x02"],
+)
+def test_hostile_text_is_handled(pipeline: PolicyPipeline, text: str) -> None:
+    result = pipeline.classify(text)
+    assert isinstance(result.flags, tuple)

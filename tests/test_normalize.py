@@ -1,0 +1,72 @@
+"""Normalisation rules and the map back to original offsets."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.normalize import Lexicon, normalize
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("F*ck", "f*ck"),
+        ("f u c k you", "fuck you"),
+        ("f.u.c.k", "fuck"),
+        ("fuuuuuck", "fuuck"),
+        ("sh!t", "shit"),
+        ("b1tch", "bitch"),
+        ("a$$hole", "asshole"),
+        ("Ѕhіt", "shit"),  # Cyrillic S and i
+        ("ｆｕｃｋ", "fuck"),  # fullwidth
+        ("fu\u200bck", "fuck"),  # zero-width space
+        ("f\u202eu\u202cck", "fuck"),  # bidi controls
+        ("Z̴a̴l̴g̴o̴", "zalgo"),
+        ("Crème Brûlée", "creme brulee"),
+        ("I paid $50 in 2024", "i paid $50 in 2024"),
+        ("Route 66 and 911", "route 66 and 911"),
+    ],
+)
+def test_normalisation_rules(text: str, expected: str) -> None:
+    assert normalize(text).text == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [("say F*ck now", "F*ck"), ("go f u c k", "f u c k"), ("x Ѕhіt y", "Ѕhіt"), ("fu\u200bck!", "fu\u200bck")],
+)
+def test_matches_map_back_to_the_original_text(text: str, span: str) -> None:
+    lex = Lexicon({"fuck": "severe", "shit": "moderate"})
+    hits = lex.find(normalize(text))
+    assert [text[s:e] for s, e, _, _ in hits] == [span]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Scunthorpe", []),
+        ("assessment of the class", []),
+        ("what an ass", ["ass"]),
+        ("as you said", []),  # "as" is not a squeezed "ass"
+        ("fuuuck off", ["fuuuck"]),
+        ("f**k", ["f**k"]),
+        ("***", []),
+    ],
+)
+def test_word_boundaries_and_obfuscation(text: str, found: list[str]) -> None:
+    lex = Lexicon({"fuck": "severe", "ass": "moderate", "cunt": "severe"})
+    assert [text[s:e] for s, e, _, _ in lex.find(normalize(text))] == found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_normalises_with_offsets_inside_the_original(text: str) -> None:
+    norm = normalize(text)
+    assert len(norm.offsets) == len(norm.text)
+    assert all(0 <= o < len(text) for o in norm.offsets)
+    assert list(norm.offsets) == sorted(norm.offsets)
+    if norm.text:
+        s, e = norm.to_original(0, len(norm.text))
+        assert 0 <= s <= e <= len(text)

@@ -16,6 +16,10 @@ from pipelines.normalize import Lexicon, NormalizedText, normalize
 from pipelines.textmodel import model_score, prime, top_features
 from pipelines.types import Evidence, Tag
 
+FRENCH_MODEL_DISCOUNT = 0.6
+"""The shipped model learned from English data; on French its guesses count for less and the
+French lexicons and rules carry the decision."""
+
 
 class LearnedDetector(ClauseDetector):
     """Subclasses set ``lexicon`` (term -> label) scores in ``rule_scores`` and may refine ``rules``."""
@@ -53,6 +57,8 @@ class LearnedDetector(ClauseDetector):
         spans = self.rules(comment, norm)
         rule = max((self.rule_scores.get(s.label, 0.6) for s in spans), default=0.0)
         learned = model_score(comment, self.category) if self.model_weight > 0 else None
+        if learned is not None and comment.language == "fr":
+            learned *= FRENCH_MODEL_DISCOUNT
         model_part = (learned or 0.0) * self.model_weight
         if rule:
             score = max(rule, model_part, min(1.0, rule + 0.25 * model_part))

@@ -76,6 +76,7 @@ class OffTopicDetector(ClauseDetector):
         super().__init__(settings)
         self.stop = frozenset(read_list("stopwords_en_fr.txt"))
         self.civic = frozenset(stem(w)[:5] for w in read_list("civic_topics.txt"))
+        self.generic = frozenset(stem(w)[:5] for w in read_list("generic_reactions.txt"))
         self._post_cache: dict[str, tuple[set[str], Counter[str]]] = {}
 
     def _post(self, context: str) -> tuple[set[str], Counter[str]]:
@@ -98,8 +99,9 @@ class OffTopicDetector(ClauseDetector):
         post_words, post_grams = self._post(comment.context)
         overlap = sum(1 for w in words if w in post_words) / len(words)
         civic = sum(1 for w in words if w in self.civic) / len(words)
+        generic = sum(1 for w in words if w in self.generic and w not in post_words) / len(words)
         sim = cosine(trigrams(text), post_grams)
-        relatedness = 2.0 * overlap + 0.4 * civic + 1.0 * sim
+        relatedness = 2.0 * overlap + 0.5 * civic + 0.9 * generic + 1.0 * sim
         score = 1 / (1 + math.exp(8 * (relatedness - 0.45)))
         if score < 0.05:
             return []

@@ -16,7 +16,7 @@ from pipelines.normalize import NormalizedText, compile_folded
 from pipelines.types import Evidence
 
 _VIOLENT = r"(kill|murder|shoot|stab|bomb|blow up|burn( down)?|torch|hang|lynch|beat (up|the)|hurt|attack|gas|execute|tuer|abattre|brûler|buter|pendre|frapper)"
-_TARGET = r"(you|him|her|them|they|everyone|every|all|the mayor|mayor|councillors?|council|city hall|staff|cops|police|people|those|these|kids|city workers|\w+s\b|toi|vous|eux|le maire|l'hôtel de ville)"
+_TARGET = r"(you|him|her|them|they|everyone|every|all|the mayor|mayor|councillors?|council|city hall|staff|cops|police|people|those|these|kids|city workers|officers?|bylaw officers?|inspectors?|guards?|cops?|workers?|drivers?|mayor \w+|councillor \w+|\w+s\b|toi|vous|eux|le maire|l'hôtel de ville)"
 _THREAT = compile_folded(
     rf"\b((i|i'm|im|we|we're|i am|gonna|going to|will|i'll|ill|we'll|should|someone should|somebody should|"
     rf"need to|ought to|je vais|on va|il faut)\s+(\w+\s+){{0,3}}{_VIOLENT}\s+(\w+\s+){{0,2}}{_TARGET})"

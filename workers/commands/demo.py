@@ -1,0 +1,176 @@
+"""``civicwatch demo``: the whole job end to end on the sample comments, then a summary.
+
+Brings Kafka up (unless ``KAFKA_BOOTSTRAP_SERVERS`` names a cluster), creates a fresh set of
+prefixed topics, starts the worker, replays ``deploy/sample/windsor_sample.jsonl``, waits for every
+comment to come out of ``comments.tagged``, prints routes, clauses and flagged examples, and stops
+what it started.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "deploy" / "sample" / "windsor_sample.jsonl"
+WATCHED = ["comments.tagged", "moderation.review", "council.forward", "moderation.actions", "comments.deadletter"]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo(
+        sample: Path = typer.Option(SAMPLE, exists=True, help="JSON Lines of posts and comments to replay."),
+        timeout: float = typer.Option(240, help="Seconds to wait for every comment to come out."),
+        examples: int = typer.Option(8, help="Flagged examples to show."),
+    ) -> None:
+        """Start Kafka and the worker, replay the sample, print what happened, stop what was started."""
+        from workers import kafka_local
+
+        console = Console()
+        started_kafka = not kafka_local.is_external() and not kafka_local.status()
+        bootstrap = kafka_local.up()
+        console.print(f"[bold]Kafka[/] at {bootstrap}" + (" (started)" if started_kafka else ""))
+        try:
+            complete = run_demo(console, bootstrap, f"demo{int(time.time())}.", sample, timeout, examples)
+        finally:
+            if started_kafka:
+                kafka_local.down()
+                console.print("Kafka stopped")
+        if not complete:
+            console.print("[red]Not every comment came out in time; see .local/demo-worker.log[/]")
+            raise typer.Exit(1)
+
+
+def run_demo(console: Console, bootstrap: str, prefix: str, sample: Path, timeout: float, examples: int) -> bool:
+    """True when every replayed comment came out of ``comments.tagged``."""
+    from connectors.base import KafkaSink
+    from connectors.replay import replay_file
+    from workers.admin import delete_topics, ensure_topics
+
+    ensure_topics(bootstrap, prefix)
+    log_path = REPO / ".local" / "demo-worker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "CIVICWATCH_TOPIC_PREFIX": prefix,
+        "CIVICWATCH_APP_ID": prefix.rstrip("."),
+        "CIVICWATCH_WEB_PORT": "0",
+        "CIVICWATCH_LOG_FORMAT": "json",
+    }
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], env=env, stdout=log, stderr=log)
+    console.print(f"[bold]Worker[/] started (pid {worker.pid}, log .local/demo-worker.log), topics {prefix}*")
+    try:
+        rows = [orjson.loads(line) for line in sample.read_bytes().splitlines() if line.strip()]
+        expected = {
+            f"{r['platform']}:{r['comment_id']}": r.get("expect", []) for r in rows if r.get("type") == "comment"
+        }
+        sink = KafkaSink(bootstrap, prefix)
+        stats = replay_file(sample, sink, progress=True)
+        sink.close()
+        console.print(
+            f"Replayed {stats.posts} posts and {stats.comments} comments ({stats.dead_lettered} dead-lettered)"
+        )
+        outputs = collect(bootstrap, prefix, len(expected), timeout, worker)
+        show_summary(console, outputs, expected, examples)
+        return len({(c["comment"]["platform"], c["comment"]["comment_id"]) for c in outputs["comments.tagged"]}) >= len(
+            expected
+        )
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        console.print("Worker stopped")
+        delete_topics(bootstrap, prefix)
+
+
+def collect(
+    bootstrap: str, prefix: str, n: int, timeout: float, worker: subprocess.Popen[bytes]
+) -> dict[str, list[dict[str, Any]]]:
+    """Read the output topics until ``n`` tagged comments arrived (or the time is up)."""
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        *[prefix + t for t in WATCHED],
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        consumer_timeout_ms=1000,
+    )
+    out: dict[str, list[dict[str, Any]]] = {t: [] for t in WATCHED}
+    deadline = time.monotonic() + timeout
+    settle: float | None = None
+    try:
+        while time.monotonic() < deadline:
+            if worker.poll() is not None:
+                raise SystemExit(f"the worker exited with code {worker.returncode}; see .local/demo-worker.log")
+            for message in consumer:
+                out[message.topic[len(prefix) :]].append(orjson.loads(message.value))
+            if len(out["comments.tagged"]) >= n:
+                settle = settle or time.monotonic() + 3  # let the other topics catch up
+                if time.monotonic() >= settle:
+                    break
+    finally:
+        consumer.close()
+    return out
+
+
+def show_summary(
+    console: Console, outputs: dict[str, list[dict[str, Any]]], expected: dict[str, list[str]], examples: int
+) -> None:
+    from pipelines.redact import redact
+    from pipelines.types import Evidence
+
+    routes = Table(title="Messages per output topic")
+    routes.add_column("topic")
+    routes.add_column("messages", justify="right")
+    for topic, items in outputs.items():
+        routes.add_row(topic, str(len(items)))
+    console.print(routes)
+
+    flagged: Counter[str] = Counter()
+    caught: Counter[str] = Counter()
+    written: Counter[str] = Counter()
+    clause_of: dict[str, str] = {}
+    for item in outputs["comments.tagged"]:
+        flagged.update(item["flags"])
+        clause_of.update({t["category"]: t["clause"] for t in item["tags"]})
+        key = f"{item['comment']['platform']}:{item['comment']['comment_id']}"
+        for category in expected.get(key, []):
+            written[category] += 1
+            caught[category] += category in item["flags"]
+    clauses = Table(title="Flags per clause, and how many of the comments written to exhibit each were caught")
+    for col in ("category", "clause", "flagged", "caught / written"):
+        clauses.add_column(col, justify="left" if col == "category" else "right")
+    for category in sorted(set(flagged) | set(written)):
+        clauses.add_row(
+            category, clause_of.get(category, ""), str(flagged[category]), f"{caught[category]} / {written[category]}"
+        )
+    console.print(clauses)
+
+    console.print("[bold]Flagged examples[/] (evidence in red; private information redacted)")
+    for item in outputs["moderation.review"][:examples]:
+        text = str(item["comment"]["text"])
+        tags = [t for t in item["tags"] if t["category"] in item["flags"]]
+        private = [Evidence(**s) for t in tags if t["category"] == "private_info" for s in t["spans"]]
+        line = Text(redact(text, private)) if private else Text(text)
+        if not private:
+            for t in tags:
+                for s in t["spans"]:
+                    line.stylize("bold red", s["start"], s["end"])
+        labels = ", ".join(f"{t['clause']} {t['category']} {t['score']:.2f}" for t in tags)
+        console.print(Text(f"  [{labels}] ") + line)

@@ -21,7 +21,7 @@ demo: install
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check workers connectors pipelines schemas tests benchmarks 2>/dev/null || true
+	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

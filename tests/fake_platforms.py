@@ -120,8 +120,11 @@ class FakeX:
     def _hide(self, request: Any) -> Reply:
         tweet_id = request.url.rstrip("/").split("/")[-2]
         self.calls.append(("hide_reply", {"id": tweet_id}))
-        if self.failures["hide_reply"]:
-            return self.failures["hide_reply"].popleft()
+        if self.clock is not None:
+            self.times.append(self.clock.time())
+        for key in (f"hide_reply:{tweet_id}", "hide_reply"):
+            if self.failures[key]:
+                return self.failures[key].popleft()
         hidden = bool(orjson.loads(request.body)["hidden"])
         self.hidden[tweet_id] = hidden
         return 200, {"content-type": "application/json"}, dumps({"data": {"hidden": hidden}})
@@ -160,8 +163,13 @@ class FakeGraph:
         self.failures[endpoint].append((status, {"content-type": ctype, **(headers or {})}, raw))
 
     def _record(self, endpoint: str, request: Any) -> Reply | None:
-        self.calls.append((endpoint, urlparse(request.url).path, _query(request.url)))
-        return self.failures[endpoint].popleft() if self.failures[endpoint] else None
+        """A queued failure for ``endpoint:<object id>``, else for ``endpoint``, else ``None``."""
+        path = urlparse(request.url).path
+        self.calls.append((endpoint, path, _query(request.url)))
+        for key in (f"{endpoint}:{path.rstrip('/').split('/')[-1]}", endpoint):
+            if self.failures[key]:
+                return self.failures[key].popleft()
+        return None
 
     def _next(self, path: str, q: dict[str, str], offset: int) -> str:
         args = {k: v for k, v in q.items() if k not in ("access_token", "offset")}

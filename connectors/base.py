@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from kafka import KafkaProducer
+from kafka.errors import TransactionAbortedError
 
 from schemas import Event, encode
 from workers.topics import TopicSpec
@@ -74,6 +75,8 @@ class KafkaSink:
             self._producer.init_transactions()
 
     def _on_error(self, exc: BaseException) -> None:
+        if isinstance(exc, TransactionAbortedError):
+            return  # the expected fate of what an aborted transaction held, reported after the abort
         self.counters.failed += 1
         self.errors.append(exc)
 
@@ -111,8 +114,8 @@ class KafkaSink:
             self.flush()
             self._producer.commit_transaction()
         except BaseException:
-            self.errors.clear()
             self._producer.abort_transaction()
+            self.errors.clear()
             raise
 
     def send_offsets(self, offsets: dict[Any, Any], group_metadata: Any) -> None:

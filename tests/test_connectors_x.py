@@ -333,6 +333,7 @@ def test_restart_against_kafka_produces_every_comment_exactly_once(
     runner.run(max_polls=14)
     second.close()
     assert failures["left"] == 0, "the failure was injected"
+    assert runner.stats.retries == 1, "one rewind for the aborted transaction, and the next commit is clean"
 
     messages = consume_all(
         kafka_bootstrap, prefix + COMMENTS_RAW.name, 26, timeout=60, isolation_level="read_committed"

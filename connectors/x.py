@@ -21,6 +21,13 @@ Reads are metered: every poll is one request, a sliding 15-minute budget caps th
 sleeps in real time and cannot be stopped; we raise ``RateLimited`` and the runner waits on the
 injected clock.
 
+Where the access level allows it (``CIVICWATCH_X_STREAM=auto``), the filtered stream delivers the
+same tweets within seconds: one rule per followed conversation plus one for mentions. Streamed ids
+are kept in a ``stream`` checkpoint until every scope's ``since_id`` has passed them, so the polling
+that goes on at ``CIVICWATCH_X_RECONCILE_INTERVAL`` (to fill whatever a disconnection lost) skips them:
+the stream adds speed, polling keeps the no-gap promise. Without the access level (403
+``client-not-enrolled``), polling alone runs at ``CIVICWATCH_X_POLL_INTERVAL``.
+
 An edited tweet is a new tweet id whose ``edit_history_tweet_ids`` starts with the original: it is
 produced under the original's id with ``edited=true``, so the key ``x:<original id>`` keeps a
 comment's versions on one partition, in order.
@@ -29,6 +36,8 @@ comment's versions on one partition, in order.
 from __future__ import annotations
 
 import html
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -272,6 +281,81 @@ class Scope:
         )
 
 
+STREAM_TAG = "civicwatch"
+STREAM_SCOPE = "stream"
+
+
+class _StreamListener(tweepy.StreamingClient):  # type: ignore[misc]
+    """tweepy's stream thread only queues raw lines; mapping and producing stay on the poll loop."""
+
+    def __init__(self, bearer_token: str, lines: queue.Queue[bytes]) -> None:
+        super().__init__(bearer_token, return_type=requests.Response, wait_on_rate_limit=False)
+        self.lines = lines
+        self.refused = False
+
+    def on_data(self, raw_data: bytes) -> None:
+        self.lines.put(raw_data)
+
+    def on_request_error(self, status_code: int) -> None:
+        log.warning("x_stream_request_error", status=status_code)
+        if status_code in (401, 403):
+            self.refused = True
+            self.disconnect()
+
+    def on_connection_error(self) -> None:
+        log.warning("x_stream_connection_error")
+
+
+class XStream:
+    """The v2 filtered stream, when the account's access level allows it."""
+
+    def __init__(self, bearer_token: str, clock: Clock) -> None:
+        self.lines: queue.Queue[bytes] = queue.Queue()
+        self.listener = _StreamListener(bearer_token, self.lines)
+        self.api = XApi(self.listener, clock)
+        self.thread: threading.Thread | None = None
+
+    def open(self, rules: list[str]) -> bool:
+        """Sync the rules and connect; ``False`` when the access level does not include the stream."""
+        try:
+            self.sync(rules)
+        except NotPermitted as exc:
+            log.info("x_stream_unavailable", reason=exc.reason)
+            return False
+        self.thread = self.listener.filter(
+            threaded=True, expansions=["author_id"], tweet_fields=TWEET_FIELDS, user_fields=["username"]
+        )
+        return True
+
+    def sync(self, rules: list[str]) -> None:
+        body = self.api.call("stream_rules", self.listener.get_rules)
+        existing = {r["value"]: r["id"] for r in body.get("data") or [] if r.get("tag") == STREAM_TAG}
+        stale = [rule_id for value, rule_id in existing.items() if value not in rules]
+        if stale:
+            self.api.call("stream_rules", self.listener.delete_rules, stale)
+        new = [tweepy.StreamRule(value=v, tag=STREAM_TAG) for v in rules if v not in existing]
+        if new:
+            self.api.call("stream_rules", self.listener.add_rules, new)
+
+    @property
+    def alive(self) -> bool:
+        return self.thread is not None and not self.listener.refused
+
+    def drain(self, limit: int) -> list[bytes]:
+        out: list[bytes] = []
+        while len(out) < limit:
+            try:
+                out.append(self.lines.get_nowait())
+            except queue.Empty:
+                break
+        return out
+
+    def close(self, timeout: float = 30.0) -> None:
+        self.listener.disconnect()
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+
 @dataclass
 class XConnector:
     """Polls X for the city's posts and the comments on them; see the module docstring."""
@@ -284,13 +368,21 @@ class XConnector:
     """user id -> username of the city's accounts."""
     scopes: dict[str, Scope] = field(default_factory=dict)
     requests_made: deque[float] = field(default_factory=deque)
+    stream: XStream | None = None
+    streaming: bool = False
+    streamed: set[str] = field(default_factory=set)
+    """Tweet ids delivered by the stream that polling may still return: skipped there."""
 
     def start(self, state: Mapping[str, Checkpoint]) -> None:
         if not self.accounts:
             self.accounts = self._resolve_accounts()
         now = self.clock.time()
         self.scopes = {}
+        self.streamed = set()
         for cp in state.values():
+            if cp.scope == STREAM_SCOPE:
+                self.streamed = set(cp.details.get("ids") or [])
+                continue
             scope = Scope.from_checkpoint(cp)
             if scope.account_id in self.accounts and not scope.closed:
                 self.scopes[scope.key] = scope
@@ -300,6 +392,15 @@ class XConnector:
                 self.scopes.setdefault(fresh.key, fresh)
         for scope in self.scopes.values():
             scope.due = now
+        if self.stream is not None and not self.streaming:
+            self.streaming = self.stream.open(self.stream_rules())
+
+    def stream_rules(self) -> list[str]:
+        mentions = [f"@{name}" for name in self.accounts.values()]
+        return mentions + [f"conversation_id:{c}" for c in sorted(self.tracked_conversations())]
+
+    def _interval(self) -> float:
+        return self.settings.reconcile_interval if self.streaming else self.settings.poll_interval
 
     def _resolve_accounts(self) -> dict[str, str]:
         """Username -> id for the configured accounts; the first call also proves the bearer token."""
@@ -330,6 +431,14 @@ class XConnector:
         ]
         if expired:
             return close_scopes(self.scopes, expired, now)
+        if self.streaming and self.stream is not None:
+            if not self.stream.alive:
+                log.warning("x_stream_lost_polling_only")
+                self.streaming = False
+                for s in self.scopes.values():
+                    s.due = min(s.due, now + self.settings.poll_interval)
+            elif lines := self.stream.drain(self.settings.page_size):
+                return self._apply_stream(lines, now)
         while self.requests_made and self.requests_made[0] <= now - WINDOW:
             self.requests_made.popleft()
         if len(self.requests_made) >= self.settings.max_requests_per_window:
@@ -338,6 +447,31 @@ class XConnector:
         self.requests_made.append(now)
         body = self._fetch(scope, now)
         return self._apply(scope, body, now)
+
+    def _stream_checkpoint(self, now: float) -> Checkpoint:
+        return checkpoint(NAME, STREAM_SCOPE, None, now, ids=sorted(self.streamed, key=int))
+
+    def _apply_stream(self, lines: list[bytes], now: float) -> Batch:
+        batch = Batch(fetched=len(lines))
+        for raw in lines:
+            try:
+                doc = orjson.loads(raw)
+                tweet = doc.get("data") if isinstance(doc, dict) else None
+                if not isinstance(tweet, dict):
+                    raise InvalidEvent("stream line: no data object")
+                tweet_id = _id(tweet, "id")
+                users = {str(u.get("id")): u for u in (doc.get("includes") or {}).get("users") or []}
+                comment = tweet_to_comment(tweet, users)
+            except (InvalidEvent, orjson.JSONDecodeError) as exc:
+                error = exc if isinstance(exc, InvalidEvent) else InvalidEvent("stream line: not valid JSON")
+                batch.dead_letters.append(dead_letter(raw, stage="connector.x", error=error, key="x:stream"))
+                continue
+            if tweet_id in self.streamed or comment.author_id in self.accounts:
+                continue  # a reconnection repeats tweets; the city's own replies are not comments
+            self.streamed.add(tweet_id)
+            batch.comments.append(comment)
+        batch.checkpoints.append(self._stream_checkpoint(now))
+        return batch
 
     def _fetch(self, scope: Scope, now: float) -> dict[str, Any]:
         client = self.api.client
@@ -392,6 +526,8 @@ class XConnector:
                         batch.checkpoints.append(conv.to_checkpoint(now))
                     continue
                 comment = tweet_to_comment(tweet, users)
+                if tweet["id"] in self.streamed:
+                    continue  # the stream delivered it already
                 if comment.author_id in self.accounts:
                     continue  # the city's own replies are not residents' comments
                 if scope.kind == "mentions" and comment.post_id in tracked:
@@ -402,6 +538,21 @@ class XConnector:
                 log.warning("payload_dead_lettered", connector=NAME, scope=scope.key, reason=exc.reason)
         self._advance(scope, meta, ids, now)
         batch.checkpoints.insert(0, scope.to_checkpoint(now))
+        if self.streamed:
+            floor = min((int(s.since_id) for s in self.scopes.values() if s.since_id), default=0)
+            passed = {i for i in self.streamed if int(i) <= floor}
+            if passed:
+                self.streamed -= passed
+                batch.checkpoints.append(self._stream_checkpoint(now))
+        if (
+            self.streaming
+            and self.stream is not None
+            and any(c.scope.startswith("conversation:") for c in batch.checkpoints[1:])
+        ):
+            try:
+                self.stream.sync(self.stream_rules())
+            except ConnectorError as exc:  # polling still covers the new conversation
+                log.warning("x_stream_rules_not_synced", reason=exc.reason)
         return batch
 
     def _advance(self, scope: Scope, meta: Mapping[str, Any], ids: list[str], now: float) -> None:
@@ -419,7 +570,7 @@ class XConnector:
         if scope.sweep_newest is not None:
             scope.since_id = scope.sweep_newest
         scope.until_id = scope.sweep_newest = scope.pagination_token = None
-        scope.due = now + self.settings.poll_interval
+        scope.due = now + self._interval()
 
 
 def make_client(secrets: Secrets, *, user_auth: bool = False) -> tweepy.Client:

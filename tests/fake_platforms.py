@@ -7,6 +7,7 @@ Nothing here reaches the network: ``responses`` intercepts every request of the 
 from __future__ import annotations
 
 import re
+import threading
 from collections import defaultdict, deque
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from tests.platform_payloads import (
     GRAPH,
     PAGE_ID,
     X_API,
+    X_CLIENT_NOT_ENROLLED,
     dumps,
     fb_page,
     user,
@@ -69,6 +71,16 @@ class FakeX:
         rsps.add_callback(
             responses.PUT, re.compile(re.escape(X_API) + r"/tweets/\d+/hidden"), callback=self._hide, content_type=None
         )
+        self.stream_lines: list[bytes] = []
+        self.stream_refused = False
+        self.stream_done = threading.Event()
+        self.stream_connections = 0
+        self.rules: dict[str, dict[str, str]] = {}
+        rules_url = re.compile(re.escape(X_API) + r"/tweets/search/stream/rules.*")
+        rsps.add_callback(responses.GET, rules_url, callback=self._get_rules, content_type=None)
+        rsps.add_callback(responses.POST, rules_url, callback=self._post_rules, content_type=None)
+        stream_url = re.compile(re.escape(X_API) + r"/tweets/search/stream(\?.*)?$")
+        rsps.add_callback(responses.GET, stream_url, callback=self._stream, content_type=None)
 
     def fail(self, endpoint: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         self.failures[endpoint].append((status, {"content-type": "application/json", **(headers or {})}, dumps(body)))
@@ -116,6 +128,38 @@ class FakeX:
             return 200, headers, dumps(body)
 
         return callback
+
+    def _get_rules(self, request: Any) -> Reply:
+        self.calls.append(("stream_rules", {}))
+        if self.stream_refused:
+            return 403, {"content-type": "application/json"}, dumps(X_CLIENT_NOT_ENROLLED)
+        meta = {"sent": "2026-09-21T10:00:00.000Z", "result_count": len(self.rules)}
+        data = [{"id": rid, **rule} for rid, rule in self.rules.items()]
+        return (
+            200,
+            {"content-type": "application/json"},
+            dumps({"data": data, "meta": meta} if data else {"meta": meta}),
+        )
+
+    def _post_rules(self, request: Any) -> Reply:
+        doc = orjson.loads(request.body)
+        created = []
+        for rule in doc.get("add", []):
+            rid = str(1_800_000_000_000_000_000 + len(self.rules) + len(created))
+            created.append({"id": rid, **rule})
+        for rid in doc.get("delete", {}).get("ids", []):
+            self.rules.pop(rid, None)
+        self.rules.update({r["id"]: {"value": r["value"], "tag": r["tag"]} for r in created})
+        summary = {"created": len(created), "not_created": 0, "valid": len(created), "invalid": 0}
+        meta = {"sent": "2026-09-21T10:00:00.000Z", "summary": summary}
+        return 201, {"content-type": "application/json"}, dumps({"data": created, "meta": meta})
+
+    def _stream(self, request: Any) -> Reply:
+        self.stream_connections += 1
+        if self.stream_connections > 1:
+            self.stream_done.wait(30)  # hold the reconnection until the test closes the stream
+            return 200, {"content-type": "application/json"}, b""
+        return 200, {"content-type": "application/json"}, b"\r\n".join(self.stream_lines) + b"\r\n"
 
     def _hide(self, request: Any) -> Reply:
         tweet_id = request.url.rstrip("/").split("/")[-2]

@@ -96,6 +96,16 @@ X_FORBIDDEN_HIDE = {
     "status": 403,
     "detail": "You are not permitted to perform this action.",
 }
+X_CLIENT_NOT_ENROLLED = {
+    "client_id": "29810442",
+    "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a "
+    "Twitter developer App that is attached to a Project. You can create a project via the developer portal.",
+    "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+    "title": "Client Forbidden",
+    "required_enrollment": "Appropriate Level of API Access",
+    "reason": "client-not-enrolled",
+    "type": "https://api.twitter.com/2/problems/client-forbidden",
+}
 X_DELETED_REFERENCE = {
     "value": "1500000000000000999",
     "detail": "Could not find tweet with referenced_tweets.id: [1500000000000000999].",

@@ -344,3 +344,59 @@ def test_restart_against_kafka_produces_every_comment_exactly_once(
     assert [m.key.decode() for m in posts] == [f"x:{POST_ID}"]
     state = store.load("x")
     assert state[f"conversation:{POST_ID}"].cursor == max((t["id"] for t in fake.replies), key=int)
+
+
+def test_filtered_stream_delivers_first_and_polling_skips_what_it_delivered(fake: FakeX) -> None:
+    import time
+
+    import orjson
+
+    from connectors.x import XStream
+
+    streamed = fake.replies[20:23]
+    fake.stream_lines = [
+        orjson.dumps(
+            {
+                "data": t,
+                "includes": {"users": [fake.users[t["author_id"]]]},
+                "matching_rules": [{"id": "1", "tag": "civicwatch"}],
+            }
+        )
+        for t in streamed
+    ] + [b"", b'{"data": {"id": "not-a-tweet"}}']
+    clock, sink = FakeClock(NOW), MemorySink()
+    stream = XStream(TOKENS["X_BEARER_TOKEN"], clock)
+    xc = XConnector(XApi(make_client(Secrets(env=TOKENS)), clock), SETTINGS, clock, stream=stream)
+    runner = Runner(xc, sink, MemoryCheckpointStore(sink), clock)
+    try:
+        runner.start()
+        assert xc.streaming and [r["value"] for r in fake.rules.values()] == [f"@{CITY}"]
+        deadline = time.monotonic() + 30
+        while stream.lines.qsize() < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        runner.run(max_polls=12)
+    finally:
+        fake.stream_done.set()
+        stream.close()
+    comments = comments_in(sink)
+    assert [c.comment_id for c in comments[:3]] == [t["id"] for t in streamed], "the stream came first"
+    ids = Counter(c.comment_id for c in comments)
+    assert len(ids) == 26 and max(ids.values()) == 1, "polling skipped what the stream delivered"
+    assert f"conversation_id:{POST_ID}" in {r["value"] for r in fake.rules.values()}, "rules follow new posts"
+    letters = [decode(v, DeadLetter) for _, v in sink.topics[COMMENTS_DEADLETTER.full_name()]]
+    assert [d.key for d in letters] == ["x:stream"]
+    assert clock.sleeps and all(s > 800 for s in clock.sleeps), "with a stream, polling only reconciles"
+
+
+def test_without_stream_access_polling_carries_on(fake: FakeX) -> None:
+    from connectors.x import XStream
+
+    fake.stream_refused = True
+    clock, sink = FakeClock(NOW), MemorySink()
+    stream = XStream(TOKENS["X_BEARER_TOKEN"], clock)
+    xc = XConnector(XApi(make_client(Secrets(env=TOKENS)), clock), SETTINGS, clock, stream=stream)
+    runner = Runner(xc, sink, MemoryCheckpointStore(sink), clock)
+    runner.start()
+    assert not xc.streaming and fake.stream_connections == 0
+    runner.run(max_polls=12)
+    assert len({c.comment_id for c in comments_in(sink)}) == 26

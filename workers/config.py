@@ -69,6 +69,7 @@ class XSettings:
     page_size: int = 100
     conversation_days: float = 7.0
     stream: str = "off"
+    reconcile_interval: float = 900.0
     action_interval: float = 18.0
 
     @classmethod
@@ -80,6 +81,7 @@ class XSettings:
             page_size=int(_env("CIVICWATCH_X_PAGE_SIZE", "100")),
             conversation_days=float(_env("CIVICWATCH_X_CONVERSATION_DAYS", "7")),
             stream=_env("CIVICWATCH_X_STREAM", "off"),
+            reconcile_interval=float(_env("CIVICWATCH_X_RECONCILE_INTERVAL", "900")),
             action_interval=float(_env("CIVICWATCH_X_ACTION_INTERVAL", "18")),
         )
 

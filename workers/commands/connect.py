@@ -90,14 +90,23 @@ def register(app: typer.Typer) -> None:
         stop = _stop_on_signals()
 
         def body() -> None:
-            from connectors.core import SystemClock
+            from connectors.core import ConnectorError, SystemClock
             from connectors.secrets import Secrets
-            from connectors.x import XApi, XConnector, make_client
+            from connectors.x import XApi, XConnector, XStream, make_client
             from workers.config import XSettings
 
+            settings = XSettings.from_env()
+            if settings.stream not in ("off", "auto"):
+                raise ConnectorError(f"CIVICWATCH_X_STREAM is {settings.stream!r}; use off or auto")
             clock = SystemClock(stop)
-            api = XApi(make_client(Secrets()), clock)
-            _run(XConnector(api, XSettings.from_env(), clock), stop)
+            secrets = Secrets()
+            api = XApi(make_client(secrets), clock)
+            stream = XStream(secrets.require("X_BEARER_TOKEN"), clock) if settings.stream == "auto" else None
+            try:
+                _run(XConnector(api, settings, clock, stream=stream), stop)
+            finally:
+                if stream is not None:
+                    stream.close()
 
         _fail_cleanly("x", body)
 

@@ -430,3 +430,48 @@ def test_poller_restart_and_webhook_against_kafka(fake: FakeGraph, kafka_bootstr
     keys = Counter(m.key.decode() for m in messages)
     assert len(keys) == 24 and max(keys.values()) == 1
     assert f"facebook:{POST_NO}_800" in keys
+
+
+@pytest.mark.integration
+def test_webhook_command_runs_as_a_process(kafka_bootstrap: str, kafka_topics: str, tmp_path: object) -> None:
+    """``civicwatch connect facebook-webhook`` as operators run it: signed delivery in, comment in Kafka."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "CIVICWATCH_TOPIC_PREFIX": kafka_topics,
+        "CIVICWATCH_FACEBOOK_PAGE_ID": PAGE_ID,
+        "FACEBOOK_APP_SECRET": APP_SECRET,
+        "FACEBOOK_VERIFY_TOKEN": VERIFY_TOKEN,
+        "CIVICWATCH_LOG_FORMAT": "json",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workers.cli", "connect", "facebook-webhook", "--port", "0"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        address = ""
+        for line in proc.stderr:
+            if line.startswith("listening on "):
+                address = line.removeprefix("listening on ").strip()
+                break
+        assert address, "the receiver did not start"
+        url = f"http://{address}/webhook"
+        body = dumps(feed_delivery([feed_comment("add", POST_NO, 990, "Par le processus 🚀")]))
+        assert requests.post(url, data=body, headers={"X-Hub-Signature-256": sign(body, "wrong")}).status_code == 403
+        assert requests.post(url, data=body, headers={"X-Hub-Signature-256": sign(body)}).status_code == 200
+        messages = consume_all(
+            kafka_bootstrap, kafka_topics + COMMENTS_RAW.name, 1, timeout=30, isolation_level="read_committed"
+        )
+        assert [decode(m.value, Comment).text for m in messages] == ["Par le processus 🚀"]
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0
+    logs = proc.stderr.read() if proc.stderr else ""
+    assert VERIFY_TOKEN not in logs and APP_SECRET not in logs

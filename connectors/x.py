@@ -445,7 +445,14 @@ class XConnector:
             raise Retry(self.requests_made[0] + WINDOW - now, "budget")
         scope = next_due(self.scopes.values(), now, PRIORITY)
         self.requests_made.append(now)
-        body = self._fetch(scope, now)
+        try:
+            body = self._fetch(scope, now)
+        except (Retry, TransientError, CredentialError):
+            raise
+        except ConnectorError as exc:  # one refused scope must not hold up the others
+            log.warning("scope_refused", connector=NAME, scope=scope.key, reason=exc.reason)
+            scope.due = now + self._interval()
+            return Batch()
         return self._apply(scope, body, now)
 
     def _stream_checkpoint(self, now: float) -> Checkpoint:

@@ -210,7 +210,8 @@ class FakeGraph:
         """A queued failure for ``endpoint:<object id>``, else for ``endpoint``, else ``None``."""
         path = urlparse(request.url).path
         self.calls.append((endpoint, path, _query(request.url)))
-        for key in (f"{endpoint}:{path.rstrip('/').split('/')[-1]}", endpoint):
+        segments = path.rstrip("/").split("/")
+        for key in (f"{endpoint}:{segments[-1]}", f"{endpoint}:{segments[-2]}", endpoint):
             if self.failures[key]:
                 return self.failures[key].popleft()
         return None

@@ -469,9 +469,22 @@ def test_webhook_command_runs_as_a_process(kafka_bootstrap: str, kafka_topics: s
         messages = consume_all(
             kafka_bootstrap, kafka_topics + COMMENTS_RAW.name, 1, timeout=30, isolation_level="read_committed"
         )
-        assert [decode(m.value, Comment).text for m in messages] == ["Par le processus 🚀"]
+        mine = [decode(m.value, Comment).text for m in messages if m.key == f"facebook:{POST_NO}_990".encode()]
+        assert mine == ["Par le processus 🚀"]
     finally:
         proc.terminate()
         assert proc.wait(30) == 0
     logs = proc.stderr.read() if proc.stderr else ""
     assert VERIFY_TOKEN not in logs and APP_SECRET not in logs
+
+
+def test_deleted_post_closes_its_scope_and_the_run_goes_on(fake: FakeGraph) -> None:
+    fake.fail(f"comments:{PAGE_ID}_9002", 400, graph_error(100, "Unsupported get request.", subcode=33))
+    fake.posts.append(fb_post(9002, "Second post", NOW - 1800))
+    fake.comments[f"{PAGE_ID}_9002"].append(fb_comment(9002, 1, "On the second post", NOW - 1700))
+    clock, sink = FakeClock(NOW), MemorySink()
+    r = runner(clock, sink)
+    r.run(max_polls=8)
+    assert len(comments_in(sink)) == 23 and "9002_1" not in {c.comment_id for c in comments_in(sink)}
+    assert r.committed[f"comments:{PAGE_ID}_9002"].details["closed"] is True
+    assert r.committed[f"comments:{PAGE_ID}_{POST_NO}"].details["closed"] is False

@@ -400,3 +400,12 @@ def test_without_stream_access_polling_carries_on(fake: FakeX) -> None:
     assert not xc.streaming and fake.stream_connections == 0
     runner.run(max_polls=12)
     assert len({c.comment_id for c in comments_in(sink)}) == 26
+
+
+def test_a_refused_scope_does_not_hold_up_the_others(fake: FakeX) -> None:
+    fake.fail("search", 403, {"title": "Forbidden", "type": "about:blank", "status": 403, "detail": "Forbidden"})
+    clock, sink = FakeClock(NOW), MemorySink()
+    run(clock, sink, polls=4)  # timeline, refused search, mentions
+    assert [c.comment_id for c in comments_in(sink)] == [fake.mentions[1]["id"]]
+    run(clock, sink, polls=12)  # the conversation is asked again after the interval
+    assert len({c.comment_id for c in comments_in(sink)}) == 26

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 import structlog
 
-from connectors.core import Batch, Clock, ConnectorError
+from connectors.core import Batch, Clock, ConnectorError, CredentialError, NotFound, Retry, TransientError
 from connectors.facebook.graph import GraphClient, next_request
 from connectors.facebook.mapping import graph_comment, graph_post
 from connectors.runner import checkpoint, close_scopes, next_due
@@ -123,9 +123,20 @@ class FacebookConnector:
         if expired:
             return close_scopes(self.scopes, expired, now)
         scope = next_due(self.scopes.values(), now, {"posts": 0, "comments": 1})
-        if scope.kind == "posts":
-            return self._poll_posts(scope, now, horizon)
-        return self._poll_comments(scope, now)
+        try:
+            if scope.kind == "posts":
+                return self._poll_posts(scope, now, horizon)
+            return self._poll_comments(scope, now)
+        except (Retry, TransientError, CredentialError):
+            raise
+        except NotFound as exc:  # the post was deleted: nothing more to follow there
+            log.info("scope_gone", connector=NAME, scope=scope.key, reason=exc.reason)
+            return close_scopes(self.scopes, [scope], now) if scope.kind == "comments" else Batch()
+        except ConnectorError as exc:  # one refused scope must not hold up the others
+            log.warning("scope_refused", connector=NAME, scope=scope.key, reason=exc.reason)
+            scope.next_page = None
+            scope.due = now + self.settings.poll_interval
+            return Batch()
 
     def _get(self, scope: Scope, edge: str, args: dict[str, Any]) -> dict[str, Any]:
         if scope.next_page is not None:

@@ -23,7 +23,17 @@ from kafka import KafkaConsumer, TopicPartition
 
 from connectors import metrics
 from connectors.base import MemorySink, Sink
-from connectors.core import Backoff, Batch, Clock, Connector, ConnectorError, Retry, TransientError, utc
+from connectors.core import (
+    Backoff,
+    Batch,
+    Clock,
+    Connector,
+    ConnectorError,
+    CredentialError,
+    Retry,
+    TransientError,
+    utc,
+)
 from schemas import Checkpoint, SchemaError, decode
 from workers.topics import COMMENTS_DEADLETTER, COMMENTS_RAW, CONNECTOR_STATE, POSTS
 
@@ -161,6 +171,11 @@ class Runner:
                 continue
             except TransientError as exc:
                 self._backoff(exc.reason)
+                continue
+            except CredentialError:
+                raise  # a revoked token: stop and say which
+            except Exception as exc:  # a bug or an unforeseen answer: keep the process, back off, retry
+                self._backoff(f"unexpected {type(exc).__name__}")
                 continue
             self.backoff.reset()
             metrics.FETCHED.labels(name).inc(batch.fetched)

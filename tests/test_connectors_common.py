@@ -13,8 +13,8 @@ import structlog
 from typer.testing import CliRunner
 
 from connectors.base import KafkaSink, MemorySink
-from connectors.core import Backoff, CredentialError
-from connectors.runner import KafkaCheckpointStore, MemoryCheckpointStore, checkpoint
+from connectors.core import Backoff, Batch, CredentialError, FakeClock
+from connectors.runner import KafkaCheckpointStore, MemoryCheckpointStore, Runner, checkpoint
 from connectors.secrets import Secrets, read_secrets_file
 from schemas import Comment, decode
 from tests.conftest import consume_all
@@ -154,3 +154,29 @@ def test_kafka_sink_transactions(kafka_bootstrap: str, kafka_topics: str) -> Non
         )
     finally:
         sink.close()
+
+
+class FlakyConnector:
+    """Raises an unforeseen error on its first poll, then yields one comment per poll."""
+
+    name = "flaky"
+
+    def __init__(self) -> None:
+        self.polls = 0
+
+    def start(self, state: object) -> None:
+        return None
+
+    def poll(self) -> Batch:
+        self.polls += 1
+        if self.polls == 1:
+            raise KeyError("a field the platform stopped sending")
+        return Batch(comments=[comment(self.polls)], checkpoints=[checkpoint("flaky", "s", str(self.polls), NOW)])
+
+
+def test_an_unforeseen_error_backs_off_instead_of_ending_the_run() -> None:
+    clock, sink = FakeClock(NOW), MemorySink()
+    runner = Runner(FlakyConnector(), sink, MemoryCheckpointStore(sink), clock)
+    runner.start()
+    stats = runner.run(max_polls=3)
+    assert stats.retries == 1 and stats.comments == 2 and len(clock.sleeps) == 1

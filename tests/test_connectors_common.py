@@ -125,7 +125,7 @@ def transaction_contract(sink: MemorySink | KafkaSink, read_comments: object, re
     with sink.transaction():
         sink.send(COMMENTS_RAW, comment(3))
         sink.send(CONNECTOR_STATE, checkpoint("x", "s", "3", NOW))
-    assert read_comments() == ["c1", "c3"]  # type: ignore[operator]
+    assert sorted(read_comments()) == ["c1", "c3"]  # type: ignore[operator]  # partitions interleave
     assert read_state()["s"].cursor == "3"  # type: ignore[operator]
 
 

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kafka import KafkaConsumer
@@ -54,9 +55,12 @@ def kafka_topics(kafka_bootstrap: str, topic_prefix: str) -> Iterator[str]:
     delete_topics(kafka_bootstrap, topic_prefix)
 
 
-def consume_all(bootstrap: str, topic: str, expected: int, timeout: float = 60.0, settle: float = 2.0) -> list:
+def consume_all(
+    bootstrap: str, topic: str, expected: int, timeout: float = 60.0, settle: float = 2.0, **consumer_config: Any
+) -> list:
     """Read ``topic`` from the start until ``expected`` messages arrived, then ``settle`` seconds more
-    so that duplicates beyond ``expected`` would be seen too."""
+    so that duplicates beyond ``expected`` would be seen too. ``consumer_config`` is passed on
+    (e.g. ``isolation_level="read_committed"`` to read as transactional consumers do)."""
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -64,6 +68,7 @@ def consume_all(bootstrap: str, topic: str, expected: int, timeout: float = 60.0
         enable_auto_commit=False,
         group_id=None,
         consumer_timeout_ms=500,
+        **consumer_config,
     )
     messages: list = []
     deadline = time.monotonic() + timeout

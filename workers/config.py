@@ -53,3 +53,84 @@ class Settings:
             log_level=_env("CIVICWATCH_LOG_LEVEL", "INFO"),
             web_port=int(_env("CIVICWATCH_WEB_PORT", "6066")),
         )
+
+
+@dataclass(frozen=True)
+class XSettings:
+    """The X connector (``civicwatch connect x``); tokens are read separately (``connectors.secrets``).
+
+    Reads are metered on X, so the budget caps requests per 15-minute window across all scopes and
+    the interval sets how often a caught-up scope is asked again.
+    """
+
+    accounts: tuple[str, ...] = ()
+    poll_interval: float = 60.0
+    max_requests_per_window: int = 30
+    page_size: int = 100
+    conversation_days: float = 7.0
+    stream: str = "off"
+    reconcile_interval: float = 900.0
+    action_interval: float = 18.0
+
+    @classmethod
+    def from_env(cls) -> XSettings:
+        return cls(
+            accounts=tuple(a.strip().lstrip("@") for a in _env("CIVICWATCH_X_ACCOUNTS", "").split(",") if a.strip()),
+            poll_interval=float(_env("CIVICWATCH_X_POLL_INTERVAL", "60")),
+            max_requests_per_window=int(_env("CIVICWATCH_X_MAX_REQUESTS", "30")),
+            page_size=int(_env("CIVICWATCH_X_PAGE_SIZE", "100")),
+            conversation_days=float(_env("CIVICWATCH_X_CONVERSATION_DAYS", "7")),
+            stream=_env("CIVICWATCH_X_STREAM", "off"),
+            reconcile_interval=float(_env("CIVICWATCH_X_RECONCILE_INTERVAL", "900")),
+            action_interval=float(_env("CIVICWATCH_X_ACTION_INTERVAL", "18")),
+        )
+
+
+@dataclass(frozen=True)
+class FacebookSettings:
+    """The Facebook connector, webhook receiver and actions (``civicwatch connect facebook...``)."""
+
+    page_id: str = ""
+    api_version: str = "25.0"
+    poll_interval: float = 120.0
+    lookback_days: float = 7.0
+    page_size: int = 100
+    throttle_wait: float = 600.0
+    usage_ceiling: float = 90.0
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8089
+    action_interval: float = 1.0
+
+    @classmethod
+    def from_env(cls) -> FacebookSettings:
+        return cls(
+            page_id=_env("CIVICWATCH_FACEBOOK_PAGE_ID", ""),
+            api_version=_env("CIVICWATCH_FACEBOOK_API_VERSION", "25.0").lstrip("v"),
+            poll_interval=float(_env("CIVICWATCH_FACEBOOK_POLL_INTERVAL", "120")),
+            lookback_days=float(_env("CIVICWATCH_FACEBOOK_LOOKBACK_DAYS", "7")),
+            page_size=int(_env("CIVICWATCH_FACEBOOK_PAGE_SIZE", "100")),
+            throttle_wait=float(_env("CIVICWATCH_FACEBOOK_THROTTLE_WAIT", "600")),
+            usage_ceiling=float(_env("CIVICWATCH_FACEBOOK_USAGE_CEILING", "90")),
+            webhook_host=_env("CIVICWATCH_FACEBOOK_WEBHOOK_HOST", "127.0.0.1"),
+            webhook_port=int(_env("CIVICWATCH_FACEBOOK_WEBHOOK_PORT", "8089")),
+            action_interval=float(_env("CIVICWATCH_FACEBOOK_ACTION_INTERVAL", "1")),
+        )
+
+
+@dataclass(frozen=True)
+class ConnectorSettings:
+    """What every connector process shares: backoff on 5xx/network errors, retries, metrics."""
+
+    backoff_base: float = 2.0
+    backoff_cap: float = 300.0
+    action_max_attempts: int = 5
+    metrics_port: int = 0
+
+    @classmethod
+    def from_env(cls) -> ConnectorSettings:
+        return cls(
+            backoff_base=float(_env("CIVICWATCH_BACKOFF_BASE", "2")),
+            backoff_cap=float(_env("CIVICWATCH_BACKOFF_CAP", "300")),
+            action_max_attempts=int(_env("CIVICWATCH_ACTION_MAX_ATTEMPTS", "5")),
+            metrics_port=int(_env("CIVICWATCH_METRICS_PORT", "0")),
+        )

@@ -1,0 +1,273 @@
+"""X and Graph endpoints served through ``responses``: they page, honour ``since_id``/``until_id`` and
+``since`` as the real APIs do, answer with the documented shapes, and can be told to fail.
+
+Nothing here reaches the network: ``responses`` intercepts every request of the test's session.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import defaultdict, deque
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import orjson
+import responses
+
+from tests.platform_payloads import (
+    CITY,
+    CITY_ID,
+    GRAPH,
+    PAGE_ID,
+    X_API,
+    X_CLIENT_NOT_ENROLLED,
+    dumps,
+    fb_page,
+    user,
+    x_page,
+    x_rate_headers,
+)
+
+Reply = tuple[int, dict[str, str], bytes]
+
+
+def _query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+
+
+class FakeX:
+    """Timeline, mentions, recent search and hide_reply of one city account."""
+
+    def __init__(self, rsps: responses.RequestsMock, now: float) -> None:
+        self.now = now
+        self.timeline: list[dict[str, Any]] = []
+        self.mentions: list[dict[str, Any]] = []
+        self.replies: list[dict[str, Any]] = []
+        self.users: dict[str, dict[str, Any]] = {CITY_ID: user(CITY_ID, CITY)}
+        self.failures: dict[str, deque[Reply]] = defaultdict(deque)
+        self.calls: list[tuple[str, dict[str, str]]] = []
+        self.hidden: dict[str, bool] = {}
+        self.extra_headers: dict[str, dict[str, str]] = {}
+        self.extra_body: dict[str, dict[str, Any]] = {}
+        self.clock: Any = None
+        self.times: list[float] = []
+        rsps.add_callback(
+            responses.GET, re.compile(re.escape(X_API) + r"/users/by\b.*"), callback=self._users_by, content_type=None
+        )
+        rsps.add_callback(
+            responses.GET, re.compile(re.escape(X_API) + r"/users/me\b.*"), callback=self._me, content_type=None
+        )
+        rsps.add_callback(
+            responses.GET, re.compile(re.escape(X_API) + r"/users/\d+/tweets.*"), callback=self._lister("timeline")
+        )
+        rsps.add_callback(
+            responses.GET, re.compile(re.escape(X_API) + r"/users/\d+/mentions.*"), callback=self._lister("mentions")
+        )
+        rsps.add_callback(
+            responses.GET, re.compile(re.escape(X_API) + r"/tweets/search/recent.*"), callback=self._lister("search")
+        )
+        rsps.add_callback(
+            responses.PUT, re.compile(re.escape(X_API) + r"/tweets/\d+/hidden"), callback=self._hide, content_type=None
+        )
+        self.stream_lines: list[bytes] = []
+        self.stream_refused = False
+        self.stream_done = threading.Event()
+        self.stream_connections = 0
+        self.rules: dict[str, dict[str, str]] = {}
+        rules_url = re.compile(re.escape(X_API) + r"/tweets/search/stream/rules.*")
+        rsps.add_callback(responses.GET, rules_url, callback=self._get_rules, content_type=None)
+        rsps.add_callback(responses.POST, rules_url, callback=self._post_rules, content_type=None)
+        stream_url = re.compile(re.escape(X_API) + r"/tweets/search/stream(\?.*)?$")
+        rsps.add_callback(responses.GET, stream_url, callback=self._stream, content_type=None)
+
+    def fail(self, endpoint: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self.failures[endpoint].append((status, {"content-type": "application/json", **(headers or {})}, dumps(body)))
+
+    def add_user(self, uid: str, username: str) -> None:
+        self.users[uid] = user(uid, username)
+
+    def _users_by(self, request: Any) -> Reply:
+        self.calls.append(("users_by", _query(request.url)))
+        if self.failures["users_by"]:
+            return self.failures["users_by"].popleft()
+        names = _query(request.url).get("usernames", "").split(",")
+        found = [u for u in self.users.values() if u["username"] in names]
+        return 200, {"content-type": "application/json"}, dumps({"data": found})
+
+    def _me(self, request: Any) -> Reply:
+        self.calls.append(("users_me", {}))
+        if self.failures["users_me"]:
+            return self.failures["users_me"].popleft()
+        return 200, {"content-type": "application/json"}, dumps({"data": self.users[CITY_ID]})
+
+    def _lister(self, endpoint: str) -> Any:
+        def callback(request: Any) -> Reply:
+            q = _query(request.url)
+            self.calls.append((endpoint, q))
+            if self.clock is not None:
+                self.times.append(self.clock.time())
+            if self.failures[endpoint]:
+                return self.failures[endpoint].popleft()
+            pool = {"timeline": self.timeline, "mentions": self.mentions, "search": self.replies}[endpoint]
+            if endpoint == "search":
+                conversation = q["query"].removeprefix("conversation_id:")
+                pool = [t for t in pool if t.get("conversation_id") == conversation]
+            since = int(q.get("since_id", "0"))
+            until = int(q.get("until_id", str(1 << 63)))
+            size = int(q.get("max_results", "10"))
+            selected = sorted((t for t in pool if since < int(t["id"]) < until), key=lambda t: -int(t["id"]))
+            page = selected[:size]
+            authors = {t.get("author_id") for t in page}
+            users = [u for uid, u in self.users.items() if uid in authors]
+            body = x_page(page, users, next_token="b26v89c19zqg8o3fpds" if len(selected) > size else None)
+            body.update(self.extra_body.get(endpoint, {}))
+            headers = {"content-type": "application/json", **x_rate_headers(450, 449, self.now + 900)}
+            headers.update(self.extra_headers.get(endpoint, {}))
+            return 200, headers, dumps(body)
+
+        return callback
+
+    def _get_rules(self, request: Any) -> Reply:
+        self.calls.append(("stream_rules", {}))
+        if self.stream_refused:
+            return 403, {"content-type": "application/json"}, dumps(X_CLIENT_NOT_ENROLLED)
+        meta = {"sent": "2026-09-21T10:00:00.000Z", "result_count": len(self.rules)}
+        data = [{"id": rid, **rule} for rid, rule in self.rules.items()]
+        return (
+            200,
+            {"content-type": "application/json"},
+            dumps({"data": data, "meta": meta} if data else {"meta": meta}),
+        )
+
+    def _post_rules(self, request: Any) -> Reply:
+        doc = orjson.loads(request.body)
+        created = []
+        for rule in doc.get("add", []):
+            rid = str(1_800_000_000_000_000_000 + len(self.rules) + len(created))
+            created.append({"id": rid, **rule})
+        for rid in doc.get("delete", {}).get("ids", []):
+            self.rules.pop(rid, None)
+        self.rules.update({r["id"]: {"value": r["value"], "tag": r["tag"]} for r in created})
+        summary = {"created": len(created), "not_created": 0, "valid": len(created), "invalid": 0}
+        meta = {"sent": "2026-09-21T10:00:00.000Z", "summary": summary}
+        return 201, {"content-type": "application/json"}, dumps({"data": created, "meta": meta})
+
+    def _stream(self, request: Any) -> Reply:
+        self.stream_connections += 1
+        if self.stream_connections > 1:
+            self.stream_done.wait(30)  # hold the reconnection until the test closes the stream
+            return 200, {"content-type": "application/json"}, b""
+        return 200, {"content-type": "application/json"}, b"\r\n".join(self.stream_lines) + b"\r\n"
+
+    def _hide(self, request: Any) -> Reply:
+        tweet_id = request.url.rstrip("/").split("/")[-2]
+        self.calls.append(("hide_reply", {"id": tweet_id}))
+        if self.clock is not None:
+            self.times.append(self.clock.time())
+        for key in (f"hide_reply:{tweet_id}", "hide_reply"):
+            if self.failures[key]:
+                return self.failures[key].popleft()
+        hidden = bool(orjson.loads(request.body)["hidden"])
+        self.hidden[tweet_id] = hidden
+        return 200, {"content-type": "application/json"}, dumps({"data": {"hidden": hidden}})
+
+
+class FakeGraph:
+    """A Page's posts and comments (``filter=stream``, ``order=chronological``, ``since``) and moderation."""
+
+    def __init__(self, rsps: responses.RequestsMock, version: str = "v25.0", *, token_in_next: bool = False) -> None:
+        self.version = version
+        self.posts: list[dict[str, Any]] = []
+        self.comments: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.failures: dict[str, deque[Reply]] = defaultdict(deque)
+        self.calls: list[tuple[str, str, dict[str, str]]] = []
+        self.hidden: dict[str, bool] = {}
+        self.deleted: set[str] = set()
+        self.token_in_next = token_in_next
+        base = re.escape(GRAPH) + r"/v\d+\.\d+/"
+        rsps.add_callback(
+            responses.GET, re.compile(base + re.escape(PAGE_ID) + r"/posts.*"), callback=self._posts, content_type=None
+        )
+        rsps.add_callback(
+            responses.GET, re.compile(base + r"[\d_]+/comments.*"), callback=self._comments, content_type=None
+        )
+        rsps.add_callback(
+            responses.GET, re.compile(base + re.escape(PAGE_ID) + r"(\?.*)?$"), callback=self._page, content_type=None
+        )
+        rsps.add_callback(responses.POST, re.compile(base + r"\d+_\d+(\?.*)?$"), callback=self._hide, content_type=None)
+        rsps.add_callback(
+            responses.DELETE, re.compile(base + r"\d+_\d+(\?.*)?$"), callback=self._delete, content_type=None
+        )
+
+    def fail(self, endpoint: str, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        raw = body if isinstance(body, bytes) else dumps(body)
+        ctype = "text/html" if isinstance(body, bytes) else "application/json"
+        self.failures[endpoint].append((status, {"content-type": ctype, **(headers or {})}, raw))
+
+    def _record(self, endpoint: str, request: Any) -> Reply | None:
+        """A queued failure for ``endpoint:<object id>``, else for ``endpoint``, else ``None``."""
+        path = urlparse(request.url).path
+        self.calls.append((endpoint, path, _query(request.url)))
+        segments = path.rstrip("/").split("/")
+        for key in (f"{endpoint}:{segments[-1]}", f"{endpoint}:{segments[-2]}", endpoint):
+            if self.failures[key]:
+                return self.failures[key].popleft()
+        return None
+
+    def _next(self, path: str, q: dict[str, str], offset: int) -> str:
+        args = {k: v for k, v in q.items() if k not in ("access_token", "offset")}
+        if self.token_in_next:
+            args["access_token"] = q.get("access_token", "")
+        args["offset"] = str(offset)
+        return f"{GRAPH}{path}?" + "&".join(f"{k}={v}" for k, v in args.items())
+
+    def _list(self, request: Any, items: list[dict[str, Any]], newest_first: bool) -> Reply:
+        q = _query(request.url)
+        since = int(q.get("since", "0"))
+        size = int(q.get("limit", "25"))
+        offset = int(q.get("offset", "0"))
+
+        def ts(item: dict[str, Any]) -> float:
+            return datetime.strptime(item["created_time"], "%Y-%m-%dT%H:%M:%S%z").timestamp()
+
+        selected = [i for i in items if not isinstance(i.get("created_time"), str) or ts(i) >= since]
+        selected.sort(key=lambda i: ts(i) if isinstance(i.get("created_time"), str) else 0, reverse=newest_first)
+        page = selected[offset : offset + size]
+        more = offset + size < len(selected)
+        path = urlparse(request.url).path
+        body = fb_page(page, self._next(path, q, offset + size) if more else None)
+        return 200, {"content-type": "application/json; charset=UTF-8"}, dumps(body)
+
+    def _page(self, request: Any) -> Reply:
+        return self._record("page", request) or (
+            200,
+            {"content-type": "application/json"},
+            dumps({"id": PAGE_ID, "name": "City of Testville"}),
+        )
+
+    def _posts(self, request: Any) -> Reply:
+        return self._record("posts", request) or self._list(request, self.posts, newest_first=True)
+
+    def _comments(self, request: Any) -> Reply:
+        post_id = urlparse(request.url).path.split("/")[-2]
+        failed = self._record("comments", request)
+        return failed or self._list(request, self.comments[post_id], newest_first=False)
+
+    def _hide(self, request: Any) -> Reply:
+        comment_id = urlparse(request.url).path.split("/")[-1]
+        failed = self._record("hide", request)
+        if failed:
+            return failed
+        form = parse_qs(request.body if isinstance(request.body, str) else (request.body or b"").decode())
+        self.hidden[comment_id] = form.get("is_hidden", ["false"])[0] == "true"
+        return 200, {"content-type": "application/json"}, dumps({"success": True})
+
+    def _delete(self, request: Any) -> Reply:
+        comment_id = urlparse(request.url).path.split("/")[-1]
+        failed = self._record("delete", request)
+        if failed:
+            return failed
+        self.deleted.add(comment_id)
+        return 200, {"content-type": "application/json"}, dumps({"success": True})

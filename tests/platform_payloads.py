@@ -1,0 +1,212 @@
+"""Platform responses shaped as X API v2 and Graph API documentation shows them, for ``responses``.
+
+Every text here was written for these tests. Ids are realistic: X ids are snowflakes whose time
+matches the test clock (the connector reads a conversation's age from its id), Graph ids are
+``<page>_<post>`` and ``<post>_<comment>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+X_API = "https://api.twitter.com/2"
+GRAPH = "https://graph.facebook.com"
+NOW = 1_790_000_000.0  # FakeClock's default start: 2026-09-21
+CITY_ID = "1500000000000000001"
+CITY = "CityOfTestville"
+
+
+def snowflake(ts: float, seq: int = 0) -> str:
+    return str(((int(ts * 1000) - 1288834974657) << 22) + seq)
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def user(uid: str, username: str, name: str | None = None) -> dict[str, Any]:
+    return {"id": uid, "name": name or username, "username": username}
+
+
+def tweet(
+    tid: str,
+    text: str,
+    author: str,
+    *,
+    conversation: str | None = None,
+    reply_to: str | None = None,
+    reply_to_user: str | None = None,
+    lang: str = "en",
+    history: list[str] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": tid,
+        "text": text,
+        "author_id": author,
+        "conversation_id": conversation or tid,
+        "created_at": iso(((int(tid) >> 22) + 1288834974657) / 1000),
+        "lang": lang,
+        "edit_history_tweet_ids": history or [tid],
+    }
+    if reply_to:
+        body["referenced_tweets"] = [{"type": "replied_to", "id": reply_to}]
+        body["in_reply_to_user_id"] = reply_to_user or CITY_ID
+    return body
+
+
+def x_page(tweets: list[dict[str, Any]], users: list[dict[str, Any]], next_token: str | None = None) -> dict[str, Any]:
+    """A v2 list response: ``data``, ``includes.users`` (author_id expansion), ``meta``."""
+    if not tweets:
+        return {"meta": {"result_count": 0}}
+    ids = [t["id"] for t in tweets if isinstance(t, dict) and "id" in t]
+    meta: dict[str, Any] = {
+        "newest_id": max(ids, key=int),
+        "oldest_id": min(ids, key=int),
+        "result_count": len(tweets),
+    }
+    if next_token:
+        meta["next_token"] = next_token
+    return {"data": tweets, "includes": {"users": users}, "meta": meta}
+
+
+def x_rate_headers(limit: int, remaining: int, reset: float) -> dict[str, str]:
+    return {
+        "x-rate-limit-limit": str(limit),
+        "x-rate-limit-remaining": str(remaining),
+        "x-rate-limit-reset": str(int(reset)),
+    }
+
+
+X_TOO_MANY = {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}
+X_UNAUTHORIZED = {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
+X_SERVICE_UNAVAILABLE = {
+    "title": "Service Unavailable",
+    "detail": "Service Unavailable",
+    "type": "about:blank",
+    "status": 503,
+}
+X_FORBIDDEN_HIDE = {
+    "title": "Forbidden",
+    "type": "about:blank",
+    "status": 403,
+    "detail": "You are not permitted to perform this action.",
+}
+X_CLIENT_NOT_ENROLLED = {
+    "client_id": "29810442",
+    "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a "
+    "Twitter developer App that is attached to a Project. You can create a project via the developer portal.",
+    "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+    "title": "Client Forbidden",
+    "required_enrollment": "Appropriate Level of API Access",
+    "reason": "client-not-enrolled",
+    "type": "https://api.twitter.com/2/problems/client-forbidden",
+}
+X_DELETED_REFERENCE = {
+    "value": "1500000000000000999",
+    "detail": "Could not find tweet with referenced_tweets.id: [1500000000000000999].",
+    "title": "Not Found Error",
+    "resource_type": "tweet",
+    "parameter": "referenced_tweets.id",
+    "resource_id": "1500000000000000999",
+    "type": "https://api.twitter.com/2/problems/resource-not-found",
+}
+
+# Graph API
+PAGE_ID = "104000000000001"
+APP_SECRET = "test-app-secret-7f3a9c"
+VERIFY_TOKEN = "test-verify-token-51be"
+PAGE_TOKEN = "EAAtestpagetoken0123456789"
+
+
+def graph_time(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def fb_post(post_no: int, message: str, ts: float) -> dict[str, Any]:
+    pid = f"{PAGE_ID}_{post_no}"
+    return {
+        "id": pid,
+        "message": message,
+        "created_time": graph_time(ts),
+        "permalink_url": f"https://www.facebook.com/{PAGE_ID}/posts/{post_no}",
+    }
+
+
+def fb_comment(
+    post_no: int, comment_no: int, message: str, ts: float, *, author: str = "7001", parent: str | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": f"{post_no}_{comment_no}",
+        "message": message,
+        "created_time": graph_time(ts),
+        "from": {"id": author, "name": f"Resident {author}"},
+        "permalink_url": f"https://www.facebook.com/{PAGE_ID}/posts/{post_no}?comment_id={comment_no}",
+    }
+    if parent:
+        body["parent"] = {"id": parent}
+    return body
+
+
+def fb_page(data: list[Any], next_url: str | None = None) -> dict[str, Any]:
+    """A Graph list: ``data`` and ``paging.cursors`` (+ ``paging.next`` when there is more)."""
+    paging: dict[str, Any] = {"cursors": {"before": "QVFIUmJlZAm9yZA", "after": "QVFIUmFmdGVyY3Vyc29y"}}
+    if next_url:
+        paging["next"] = next_url
+    return {"data": data, "paging": paging}
+
+
+def graph_error(code: int, message: str, *, subcode: int | None = None, transient: bool = False) -> dict[str, Any]:
+    error: dict[str, Any] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "AbCdEfGhIjKlMnOp",
+    }
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    if transient:
+        error["is_transient"] = True
+    return {"error": error}
+
+
+def feed_delivery(changes: list[dict[str, Any]], page_id: str = PAGE_ID) -> dict[str, Any]:
+    """A Page webhook delivery: ``object: page`` and entries of ``feed`` changes."""
+    return {"object": "page", "entry": [{"id": page_id, "time": int(NOW), "changes": changes}]}
+
+
+def feed_comment(
+    verb: str, post_no: int, comment_no: int, message: str | None, *, author: str = "7001", parent: str | None = None
+) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "from": {"id": author, "name": f"Resident {author}"},
+        "post": {
+            "status_type": "mobile_status_update",
+            "is_published": True,
+            "updated_time": graph_time(NOW),
+            "permalink_url": f"https://www.facebook.com/{PAGE_ID}/posts/{post_no}",
+            "promotion_status": "inactive",
+            "id": f"{PAGE_ID}_{post_no}",
+        },
+        "post_id": f"{PAGE_ID}_{post_no}",
+        "comment_id": f"{post_no}_{comment_no}",
+        "created_time": int(NOW),
+        "item": "comment",
+        "parent_id": parent or f"{PAGE_ID}_{post_no}",
+        "verb": verb,
+    }
+    if message is not None:
+        value["message"] = message
+    return {"field": "feed", "value": value}
+
+
+def sign(body: bytes, secret: str = APP_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def dumps(doc: Any) -> bytes:
+    return orjson.dumps(doc)

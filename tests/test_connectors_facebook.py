@@ -1,0 +1,490 @@
+"""The Facebook connector, its facebook-sdk workarounds and the webhook receiver, on recorded Graph shapes."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+
+import facebook
+import pytest
+import requests
+import responses
+
+from connectors.base import KafkaSink, MemorySink
+from connectors.core import CredentialError, FakeClock, NotPermitted, RateLimited, TransientError
+from connectors.facebook import FacebookActions, FacebookConnector, GraphClient, WebhookReceiver, make_graph
+from connectors.facebook.graph import next_request, usage_percent
+from connectors.facebook.mapping import feed_change, graph_comment
+from connectors.runner import KafkaCheckpointStore, MemoryCheckpointStore, Runner
+from schemas import Comment, DeadLetter, ModerationAction, Post, decode
+from schemas.codec import InvalidEvent
+from tests.conftest import consume_all
+from tests.fake_platforms import FakeGraph
+from tests.platform_payloads import (
+    APP_SECRET,
+    GRAPH,
+    NOW,
+    PAGE_ID,
+    PAGE_TOKEN,
+    VERIFY_TOKEN,
+    dumps,
+    fb_comment,
+    fb_post,
+    feed_comment,
+    feed_delivery,
+    graph_error,
+    sign,
+)
+from workers.config import FacebookSettings
+from workers.topics import COMMENTS_DEADLETTER, COMMENTS_RAW, POSTS
+
+SETTINGS = FacebookSettings(page_id=PAGE_ID, api_version="25.0", page_size=10, poll_interval=120.0)
+POST_NO = 9001
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def fake(rsps: responses.RequestsMock) -> FakeGraph:
+    """One post an hour old with 23 comments and replies (emoji, Greek, Hindi, Korean), one old post."""
+    graph = FakeGraph(rsps)
+    graph.posts.append(fb_post(POST_NO, "Council meeting moved to Thursday 🗓️", NOW - 3600))
+    graph.posts.append(fb_post(8000, "Summer pool hours", NOW - 30 * 86400))
+    texts = ["Ευχαριστώ!", "धन्यवाद 🙏", "감사합니다", "Why Thursday? 🤔"]
+    post_id = f"{PAGE_ID}_{POST_NO}"
+    for i in range(23):
+        parent = f"{POST_NO}_{100 + i - 1}" if i % 5 == 4 else None
+        # Pairs share a second, so page and checkpoint boundaries fall inside one created_time.
+        graph.comments[post_id].append(
+            fb_comment(POST_NO, 100 + i, f"{texts[i % 4]} {i}", NOW - 3000 + (i // 2), parent=parent)
+        )
+    return graph
+
+
+def client(clock: FakeClock, version: str = "25.0") -> GraphClient:
+    graph, session = make_graph(PAGE_TOKEN, version)
+    return GraphClient(graph, session, clock, throttle_wait=600.0, usage_ceiling=90.0)
+
+
+def runner(clock: FakeClock, sink: MemorySink) -> Runner:
+    r = Runner(FacebookConnector(client(clock), SETTINGS, clock), sink, MemoryCheckpointStore(sink), clock)
+    r.start()
+    return r
+
+
+def comments_in(sink: MemorySink) -> list[Comment]:
+    return [decode(v, Comment) for _, v in sink.topics[COMMENTS_RAW.full_name()]]
+
+
+# -- facebook-sdk workarounds, each pinned: when one of these fails, the SDK changed and the wrapper can shrink.
+
+
+def test_sdk_constructor_still_rejects_current_versions() -> None:
+    with pytest.raises(facebook.GraphAPIError):
+        facebook.GraphAPI(access_token=PAGE_TOKEN, version="25.0")
+
+
+def test_version_is_set_after_construction_and_used(fake: FakeGraph) -> None:
+    c = client(FakeClock(NOW), "25.0")
+    assert c.version == "v25.0"
+    c.request(f"{c.version}/{PAGE_ID}", {"fields": "id"})
+    assert fake.calls[-1][1] == f"/v25.0/{PAGE_ID}"
+
+
+def test_sdk_paging_helper_still_fails_on_next_urls_without_token(fake: FakeGraph) -> None:
+    graph, _ = make_graph(PAGE_TOKEN, "25.0")
+    with pytest.raises(KeyError):
+        list(graph.get_all_connections(f"{PAGE_ID}_{POST_NO}", "comments", limit=10, filter="stream"))
+
+
+def test_next_request_follows_the_url_with_or_without_a_token() -> None:
+    path, args = next_request(f"{GRAPH}/v25.0/1_2/comments?limit=10&after=QVFI&access_token=secret")
+    assert path == "v25.0/1_2/comments" and args == {"limit": "10", "after": "QVFI"}
+    assert next_request(f"{GRAPH}/v25.0/1_2/comments?after=QVFI")[1] == {"after": "QVFI"}
+
+
+def test_sdk_errors_are_translated_with_status_and_headers(fake: FakeGraph) -> None:
+    c = client(FakeClock(NOW))
+    fake.fail("page", 502, b"<html><body>Bad Gateway</body></html>")
+    with pytest.raises(TransientError, match="502"):
+        c.request(f"{c.version}/{PAGE_ID}")
+    fake.fail("page", 400, graph_error(190, "Error validating access token: Session has expired", subcode=463))
+    with pytest.raises(CredentialError) as rejected:
+        c.request(f"{c.version}/{PAGE_ID}")
+    assert rejected.value.variable == "FACEBOOK_PAGE_ACCESS_TOKEN" and PAGE_TOKEN not in str(rejected.value)
+    fake.fail(
+        "page",
+        500,
+        graph_error(2, "An unexpected error has occurred. Please retry your request later.", transient=True),
+    )
+    with pytest.raises(TransientError):
+        c.request(f"{c.version}/{PAGE_ID}")
+    fake.fail("page", 403, graph_error(200, "Permissions error"))
+    with pytest.raises(NotPermitted):
+        c.request(f"{c.version}/{PAGE_ID}")
+
+
+@pytest.mark.parametrize("code", [4, 17, 32, 613])
+def test_throttling_codes_wait_for_the_regain_time(fake: FakeGraph, code: int) -> None:
+    clock = FakeClock(NOW)
+    c = client(clock)
+    buc = dumps(
+        {
+            PAGE_ID: [
+                {
+                    "type": "pages",
+                    "call_count": 100,
+                    "total_cputime": 12,
+                    "total_time": 20,
+                    "estimated_time_to_regain_access": 7,
+                }
+            ]
+        }
+    )
+    fake.fail(
+        "page",
+        400,
+        graph_error(code, f"(#{code}) Request limit reached"),
+        {"X-Business-Use-Case-Usage": buc.decode()},
+    )
+    with pytest.raises(RateLimited) as limited:
+        c.request(f"{c.version}/{PAGE_ID}")
+    assert limited.value.after == 7 * 60
+    calls = len(fake.calls)
+    with pytest.raises(RateLimited):  # still throttled: no request is spent on a certain refusal
+        c.request(f"{c.version}/{PAGE_ID}")
+    assert len(fake.calls) == calls
+
+
+def test_usage_headers_near_the_ceiling_slow_down_before_a_throttle(
+    fake: FakeGraph, rsps: responses.RequestsMock
+) -> None:
+    assert usage_percent({"x-app-usage": '{"call_count":95,"total_time":20,"total_cputime":10}'}) == 95
+    assert usage_percent({}) == 0
+    clock = FakeClock(NOW)
+    c = client(clock)
+    rsps.replace(
+        responses.GET,
+        rsps.registered()[2].url,
+        json={"id": PAGE_ID},
+        headers={"X-App-Usage": '{"call_count":96,"total_time":40,"total_cputime":30}'},
+    )
+    c.request(f"{c.version}/{PAGE_ID}")
+    with pytest.raises(RateLimited, match="usage_ceiling"):
+        c.request(f"{c.version}/{PAGE_ID}")
+
+
+# -- mapping
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            feed_comment("add", 9001, 501, "Ça glisse sur Wyandotte 🧊"),
+            ("9001_501", "Ça glisse sur Wyandotte 🧊", False, False),
+        ),
+        (
+            feed_comment("edited", 9001, 501, "Ça glisse encore 🧊🧊"),
+            ("9001_501", "Ça glisse encore 🧊🧊", True, False),
+        ),
+        (feed_comment("remove", 9001, 501, None), ("9001_501", "", False, True)),
+        (feed_comment("add", 9001, 502, "返信です", parent="9001_501"), ("9001_502", "返信です", False, False)),
+    ],
+)
+def test_feed_changes_map_to_comments(change: dict[str, object], expected: tuple[str, str, bool, bool]) -> None:
+    comment = feed_change(change["value"], PAGE_ID)
+    assert isinstance(comment, Comment)
+    assert (comment.comment_id, comment.text, comment.edited, comment.deleted) == expected
+    assert comment.post_id == f"{PAGE_ID}_9001" and comment.author_id == "7001"
+    assert comment.parent_id == ("9001_501" if expected[0] == "9001_502" else None)
+
+
+def test_feed_changes_without_comments_are_ignored_and_page_posts_become_posts() -> None:
+    reaction = {"item": "reaction", "verb": "add", "post_id": f"{PAGE_ID}_1", "reaction_type": "like"}
+    assert feed_change(reaction, PAGE_ID) is None
+    hide_echo = {**feed_comment("hide", 1, 2, "x")["value"]}
+    assert feed_change(hide_echo, PAGE_ID) is None
+    status = {
+        "item": "status",
+        "verb": "add",
+        "post_id": f"{PAGE_ID}_7",
+        "message": "Road closure",
+        "from": {"id": PAGE_ID},
+        "created_time": int(NOW),
+    }
+    assert isinstance(feed_change(status, PAGE_ID), Post)
+    visitor = {**status, "from": {"id": "7001"}}
+    assert feed_change(visitor, PAGE_ID) is None
+
+
+@pytest.mark.parametrize(
+    ("broken", "field"),
+    [
+        ({"id": None}, "id"),
+        ({"created_time": "last tuesday"}, "created_time"),
+        ({"message": ["x"]}, "message"),
+        ({"from": "7001"}, "from"),
+    ],
+)
+def test_unmappable_graph_comment_names_the_field(broken: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidEvent, match=field):
+        graph_comment({**fb_comment(1, 2, "hi", NOW), **broken}, f"{PAGE_ID}_1")
+
+
+def test_comment_without_from_is_kept_with_an_unknown_author() -> None:
+    obj = fb_comment(1, 2, "hi", NOW)
+    del obj["from"]
+    assert graph_comment(obj, f"{PAGE_ID}_1").author_id == "unknown"
+
+
+# -- polling
+
+
+def test_polls_posts_then_pages_comments_in_order_once_each(fake: FakeGraph) -> None:
+    clock, sink = FakeClock(NOW), MemorySink()
+    r = runner(clock, sink)
+    r.run(max_polls=8)
+    comments = comments_in(sink)
+    ids = Counter(c.comment_id for c in comments)
+    assert len(ids) == 23 and max(ids.values()) == 1
+    assert [c.comment_id for c in comments] == [f"{POST_NO}_{100 + i}" for i in range(23)], "chronological"
+    assert {c.text for c in comments} >= {"Ευχαριστώ! 0", "धन्यवाद 🙏 1", "감사합니다 2"}
+    assert comments[4].parent_id == f"{POST_NO}_103"
+    posts = [decode(v, Post) for _, v in sink.topics[POSTS.full_name()]]
+    assert [p.post_id for p in posts] == [f"{PAGE_ID}_{POST_NO}"], "once, and not the post older than the lookback"
+    assert all(f"/{PAGE_ID}_8000/" not in path for _, path, _ in fake.calls), (
+        "posts older than the lookback are not polled"
+    )
+    pages = [q for e, _, q in fake.calls if e == "comments"]
+    assert pages[0]["filter"] == "stream" and pages[0]["order"] == "chronological" and "offset" not in pages[0]
+    assert pages[1]["offset"] == "10", "the second page came from paging.next"
+
+
+def test_new_comments_later_and_the_inclusive_since_bring_no_repeat(fake: FakeGraph) -> None:
+    clock, sink = FakeClock(NOW), MemorySink()
+    r = runner(clock, sink)
+    r.run(max_polls=8)
+    post_id = f"{PAGE_ID}_{POST_NO}"
+    last = fake.comments[post_id][-1]["created_time"]
+    same_second = fb_comment(POST_NO, 900, "Same second as the last one", NOW - 3000 + 11)
+    assert same_second["created_time"] == last
+    fake.comments[post_id].append(same_second)
+    fake.comments[post_id].append(fb_comment(POST_NO, 901, "Later", NOW + 60))
+    r.run(max_polls=r.stats.polls + 8)
+    ids = Counter(c.comment_id for c in comments_in(sink))
+    assert ids[f"{POST_NO}_900"] == 1 and ids[f"{POST_NO}_901"] == 1 and max(ids.values()) == 1
+
+
+def test_stopped_mid_paging_and_restarted_produces_each_comment_once(fake: FakeGraph) -> None:
+    clock, sink = FakeClock(NOW), MemorySink()
+    runner(clock, sink).run(max_polls=2)  # posts, first page of comments
+    assert 0 < len(comments_in(sink)) < 23
+    runner(clock, sink).run(max_polls=8)
+    ids = Counter(c.comment_id for c in comments_in(sink))
+    assert len(ids) == 23 and max(ids.values()) == 1
+
+
+def test_throttled_poll_waits_then_resumes(fake: FakeGraph) -> None:
+    clock, sink = FakeClock(NOW), MemorySink()
+    fake.fail("comments", 403, graph_error(32, "(#32) Page request limit reached"))
+    runner(clock, sink).run(max_polls=10)
+    assert 600.0 in clock.sleeps, "no regain estimate: the configured throttle wait"
+    assert len({c.comment_id for c in comments_in(sink)}) == 23
+
+
+def test_malformed_comment_is_dead_lettered_and_the_run_goes_on(fake: FakeGraph) -> None:
+    post_id = f"{PAGE_ID}_{POST_NO}"
+    fake.comments[post_id].insert(5, {**fb_comment(POST_NO, 555, "x", NOW - 2999), "from": {"name": "no id"}})
+    clock, sink = FakeClock(NOW), MemorySink()
+    runner(clock, sink).run(max_polls=8)
+    letters = [decode(v, DeadLetter) for _, v in sink.topics[COMMENTS_DEADLETTER.full_name()]]
+    assert [d.reason for d in letters] == ["from: not an object with an id"]
+    assert letters[0].stage == "connector.facebook" and letters[0].key == f"facebook:comments:{post_id}"
+    assert len(comments_in(sink)) == 23
+
+
+def test_missing_page_id_and_rejected_token_fail_at_start(fake: FakeGraph) -> None:
+    clock, sink = FakeClock(NOW), MemorySink()
+    with pytest.raises(Exception, match="CIVICWATCH_FACEBOOK_PAGE_ID"):
+        FacebookConnector(client(clock), FacebookSettings(), clock).start({})
+    fake.fail("page", 400, graph_error(190, "Invalid OAuth access token."))
+    with pytest.raises(CredentialError, match="FACEBOOK_PAGE_ACCESS_TOKEN"):
+        runner(clock, sink)
+
+
+# -- actions
+
+
+def action(kind: str, comment: str) -> ModerationAction:
+    return ModerationAction(
+        action_id=f"a-{kind}", decision_id="d1", platform="facebook", comment_id=comment, post_id="p", action=kind
+    )
+
+
+def test_hide_unhide_delete(fake: FakeGraph) -> None:
+    actions = FacebookActions(client(FakeClock(NOW)), PAGE_ID, min_interval=1)
+    actions.check()
+    assert actions.execute(action("hide", f"{POST_NO}_100")) == "hidden" and fake.hidden[f"{POST_NO}_100"] is True
+    assert actions.execute(action("unhide", f"{POST_NO}_100")) == "unhidden" and fake.hidden[f"{POST_NO}_100"] is False
+    assert actions.execute(action("delete", f"{POST_NO}_101")) == "deleted" and f"{POST_NO}_101" in fake.deleted
+    fake.fail("delete", 400, graph_error(100, "Unsupported delete request.", subcode=33))
+    assert actions.execute(action("delete", f"{POST_NO}_101")) == "already deleted"
+    fake.fail("hide", 403, graph_error(10, "(#10) Permission denied"))
+    with pytest.raises(NotPermitted):
+        actions.execute(action("hide", f"{POST_NO}_102"))
+
+
+# -- webhook
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, MemorySink]]:
+    sink = MemorySink()
+    server = WebhookReceiver(sink, PAGE_ID, APP_SECRET, VERIFY_TOKEN).server("127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/webhook", sink
+    server.shutdown()
+    server.server_close()
+
+
+def test_verify_token_handshake(webhook: tuple[str, MemorySink]) -> None:
+    url, _ = webhook
+    ok = requests.get(
+        url, params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}
+    )
+    assert (ok.status_code, ok.text) == (200, "1158201444")
+    bad = requests.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"})
+    assert bad.status_code == 403 and bad.text == ""
+
+
+def test_unsigned_or_wrongly_signed_deliveries_are_rejected(webhook: tuple[str, MemorySink]) -> None:
+    url, sink = webhook
+    body = dumps(feed_delivery([feed_comment("add", POST_NO, 700, "hello")]))
+    assert requests.post(url, data=body, headers={"Content-Type": "application/json"}).status_code == 403
+    wrong = {"X-Hub-Signature-256": sign(body, "not-the-app-secret")}
+    assert requests.post(url, data=body, headers=wrong).status_code == 403
+    tampered = {"X-Hub-Signature-256": sign(body)}
+    assert requests.post(url, data=body.replace(b"hello", b"HELLO"), headers=tampered).status_code == 403
+    sha1_only = {"X-Hub-Signature": "sha1=" + "0" * 40}
+    assert requests.post(url, data=body, headers=sha1_only).status_code == 403
+    assert not sink.topics.get(COMMENTS_RAW.full_name())
+
+
+def test_signed_delivery_is_committed_and_bad_changes_dead_lettered(webhook: tuple[str, MemorySink]) -> None:
+    url, sink = webhook
+    broken = feed_comment("add", POST_NO, 702, "no id")
+    del broken["value"]["comment_id"]  # type: ignore[attr-defined]
+    body = dumps(
+        feed_delivery(
+            [
+                feed_comment("add", POST_NO, 700, "Le déneigement 👏"),
+                broken,
+                feed_comment("edited", POST_NO, 700, "Le déneigement 👏👏"),
+                feed_comment("remove", POST_NO, 701, None),
+                {"field": "feed", "value": {"item": "reaction", "verb": "add", "post_id": f"{PAGE_ID}_{POST_NO}"}},
+            ]
+        )
+    )
+    reply = requests.post(
+        url, data=body, headers={"X-Hub-Signature-256": sign(body), "Content-Type": "application/json"}
+    )
+    assert (reply.status_code, reply.text) == (200, "EVENT_RECEIVED")
+    comments = comments_in(sink)
+    assert [(c.comment_id, c.edited, c.deleted) for c in comments] == [
+        (f"{POST_NO}_700", False, False),
+        (f"{POST_NO}_700", True, False),
+        (f"{POST_NO}_701", False, True),
+    ]
+    letters = [decode(v, DeadLetter) for _, v in sink.topics[COMMENTS_DEADLETTER.full_name()]]
+    assert [d.reason for d in letters] == ["comment_id: missing or not a string"]
+    garbage = b"{not json"
+    assert requests.post(url, data=garbage, headers={"X-Hub-Signature-256": sign(garbage)}).status_code == 200
+    assert len(sink.topics[COMMENTS_DEADLETTER.full_name()]) == 2
+
+
+@pytest.mark.integration
+def test_poller_restart_and_webhook_against_kafka(fake: FakeGraph, kafka_bootstrap: str, kafka_topics: str) -> None:
+    prefix = kafka_topics
+    clock = FakeClock(NOW)
+    store = KafkaCheckpointStore(kafka_bootstrap, prefix)
+    for polls in (2, 8):  # stopped mid-paging, then a new process
+        sink = KafkaSink(kafka_bootstrap, prefix, transactional_id=f"{prefix}civicwatch-facebook")
+        r = Runner(FacebookConnector(client(clock), SETTINGS, clock), sink, store, clock)
+        r.start()
+        r.run(max_polls=polls)
+        sink.close()
+    hook_sink = KafkaSink(kafka_bootstrap, prefix, transactional_id=f"{prefix}civicwatch-facebook-webhook")
+    receiver = WebhookReceiver(hook_sink, PAGE_ID, APP_SECRET, VERIFY_TOKEN)
+    assert receiver.handle(dumps(feed_delivery([feed_comment("add", POST_NO, 800, "via webhook")]))) == 200
+    hook_sink.close()
+    messages = consume_all(
+        kafka_bootstrap, prefix + COMMENTS_RAW.name, 24, timeout=60, isolation_level="read_committed"
+    )
+    keys = Counter(m.key.decode() for m in messages)
+    assert len(keys) == 24 and max(keys.values()) == 1
+    assert f"facebook:{POST_NO}_800" in keys
+
+
+@pytest.mark.integration
+def test_webhook_command_runs_as_a_process(kafka_bootstrap: str, kafka_topics: str, tmp_path: object) -> None:
+    """``civicwatch connect facebook-webhook`` as operators run it: signed delivery in, comment in Kafka."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "CIVICWATCH_TOPIC_PREFIX": kafka_topics,
+        "CIVICWATCH_FACEBOOK_PAGE_ID": PAGE_ID,
+        "FACEBOOK_APP_SECRET": APP_SECRET,
+        "FACEBOOK_VERIFY_TOKEN": VERIFY_TOKEN,
+        "CIVICWATCH_LOG_FORMAT": "json",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workers.cli", "connect", "facebook-webhook", "--port", "0"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        address = ""
+        for line in proc.stderr:
+            if line.startswith("listening on "):
+                address = line.removeprefix("listening on ").strip()
+                break
+        assert address, "the receiver did not start"
+        url = f"http://{address}/webhook"
+        body = dumps(feed_delivery([feed_comment("add", POST_NO, 990, "Par le processus 🚀")]))
+        assert requests.post(url, data=body, headers={"X-Hub-Signature-256": sign(body, "wrong")}).status_code == 403
+        assert requests.post(url, data=body, headers={"X-Hub-Signature-256": sign(body)}).status_code == 200
+        messages = consume_all(
+            kafka_bootstrap, kafka_topics + COMMENTS_RAW.name, 1, timeout=30, isolation_level="read_committed"
+        )
+        mine = [decode(m.value, Comment).text for m in messages if m.key == f"facebook:{POST_NO}_990".encode()]
+        assert mine == ["Par le processus 🚀"]
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0
+    logs = proc.stderr.read() if proc.stderr else ""
+    assert VERIFY_TOKEN not in logs and APP_SECRET not in logs
+
+
+def test_deleted_post_closes_its_scope_and_the_run_goes_on(fake: FakeGraph) -> None:
+    fake.fail(f"comments:{PAGE_ID}_9002", 400, graph_error(100, "Unsupported get request.", subcode=33))
+    fake.posts.append(fb_post(9002, "Second post", NOW - 1800))
+    fake.comments[f"{PAGE_ID}_9002"].append(fb_comment(9002, 1, "On the second post", NOW - 1700))
+    clock, sink = FakeClock(NOW), MemorySink()
+    r = runner(clock, sink)
+    r.run(max_polls=8)
+    assert len(comments_in(sink)) == 23 and "9002_1" not in {c.comment_id for c in comments_in(sink)}
+    assert r.committed[f"comments:{PAGE_ID}_9002"].details["closed"] is True
+    assert r.committed[f"comments:{PAGE_ID}_{POST_NO}"].details["closed"] is False

@@ -107,10 +107,12 @@ async def analytics(stream: Any) -> None:
             await send_dead_letter(event, "analytics", exc)
 
 
-def _owned(shard: int) -> bool:
+def _owner(shard: int) -> bool | None:
     """Only the worker that owns an input partition may publish its counts (after a rebalance the
-    previous owner's copy is stale)."""
+    previous owner's copy is stale); ``None`` while a rebalance leaves nothing assigned."""
     assigned = app.assignor.assigned_actives()
+    if not assigned:
+        return None
     return TP(comments_tagged.get_topic_name(), shard) in assigned
 
 
@@ -129,7 +131,11 @@ async def publish_aggregates() -> None:
     sent = 0
     for window, start_ts, table_key in touched:
         shard, dimension, key = table_key.split("|", 2)
-        if not _owned(int(shard)):
+        owner = _owner(int(shard))
+        if owner is None:
+            _dirty.add((window, start_ts, table_key))  # mid-rebalance: decide at the next tick
+            continue
+        if not owner:
             continue
         token = _window_at.set(start_ts)
         try:

@@ -204,7 +204,7 @@ def test_screenshots_of_queue_and_dashboard(
         assert datetime.now(UTC) < deadline, "the dashboard never showed a chart"
         analyst.wait_for_timeout(1000)
     analyst.wait_for_timeout(3000)  # let the last aggregates of the sample arrive
-    analyst.goto(stack.url + "/dashboard")
+    analyst.goto(stack.url + "/dashboard?window=hour")
     analyst.screenshot(path=str(out / "review-dashboard.png"), full_page=True)
     for name in ("review-queue.png", "review-item.png", "review-dashboard.png"):
         assert (out / name).stat().st_size > 10_000

@@ -20,12 +20,14 @@ can count a comment twice.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import structlog
+from faust.exceptions import PartitionsMismatch
 from faust.types import TP
 
 from schemas import SchemaError, TaggedComment, decode, encode
@@ -92,6 +94,28 @@ def count(obs: Observation, shard: int, now: datetime | None = None) -> int:
     return late
 
 
+async def count_when_ready(obs: Observation, shard: int, attempts: int = 60) -> int:
+    """``count`` once faust agrees that the tables' changelogs match ``comments.tagged``.
+
+    At start-up faust can compare against a metadata snapshot taken while a changelog topic was
+    still being created (0 partitions) and raise ``PartitionsMismatch`` until the group rejoins.
+    Every table is checked before anything is written, so a retry never counts a window twice.
+    """
+    for attempt in range(attempts):
+        try:
+            for table in TABLES.values():
+                table.table.partition_for_key(None)
+        except PartitionsMismatch:
+            if attempt == attempts - 1:
+                raise
+            if attempt == 0:
+                log.warning("analytics_tables_not_ready", retry_s=1.0)
+            await asyncio.sleep(1.0)
+            continue
+        break
+    return count(obs, shard)
+
+
 @app.agent(comments_tagged)
 async def analytics(stream: Any) -> None:
     global _late
@@ -102,7 +126,7 @@ async def analytics(stream: Any) -> None:
             await send_dead_letter(event, "analytics", exc)
             continue
         try:
-            _late += count(observe(tagged), event.message.partition) > 0
+            _late += await count_when_ready(observe(tagged), event.message.partition) > 0
         except Exception as exc:  # a bug here must not stop analytics for every later comment
             await send_dead_letter(event, "analytics", exc)
 

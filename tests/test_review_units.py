@@ -390,3 +390,66 @@ def test_report_sums_shards_weights_perception_and_guards_csv() -> None:
     assert [t.key for t in top(totals, "post", by="flagged")] == ["x:a"]
     csv = to_csv(totals)
     assert ",'=cmd|x," in csv and ",=cmd" not in csv, "formula cells are neutralised"
+
+
+def test_escalated_items_keep_their_own_status(store: Store) -> None:
+    with store.transaction():
+        store.put_review_item(item("e", "abc", ["5.7.8"], []))
+        store.put_decision(
+            Decision(
+                decision_id="d-e",
+                review_id="r-e",
+                platform="x",
+                comment_id="e",
+                post_id="p1",
+                decision="escalate",
+                reason="needs Corporate Communications",
+                moderator="mod",
+            )
+        )
+    assert [r.item.review_id for r in store.queue(QueueFilter(status="escalated"))[0]] == ["r-e"]
+    assert store.queue(QueueFilter(status="pending"))[1] == 0
+
+
+def test_pages_without_kafka_sessions_follow_the_users_file(tmp_path: Path) -> None:
+    """The web layer on its own (Kafka unreachable): a session ends when its user's role changes,
+    and pages still carry the security headers."""
+    import asyncio
+    import re
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from workers.config import Settings
+    from workers.review.service import ReviewService
+    from workers.review.web import build_app
+
+    users = tmp_path / "users.yaml"
+    add_user(users, "mod", "moderator", "moderator-password")
+    settings = Settings(bootstrap_servers="127.0.0.1:1", review_db=tmp_path / "view.sqlite3", review_users=users)
+
+    async def scenario() -> None:
+        client = TestClient(TestServer(build_app(ReviewService(settings))))
+        await client.start_server()
+        try:
+            page = await (await client.get("/login")).text()
+            token = re.search(r'name="csrf" value="([^"]+)"', page)
+            assert token
+            signed_in = await client.post(
+                "/login",
+                data={"csrf": token.group(1), "username": "mod", "password": "moderator-password"},
+                allow_redirects=False,
+            )
+            assert signed_in.status == 303 and signed_in.headers["Location"] == "/queue"
+            queue = await client.get("/queue", allow_redirects=False)
+            assert queue.status == 200
+            assert "frame-ancestors 'none'" in queue.headers["Content-Security-Policy"]
+            assert queue.headers["X-Content-Type-Options"] == "nosniff"
+            health = await client.get("/health")
+            assert health.status == 503 and (await health.json())["producer"] == "connecting"
+            add_user(users, "mod", "analyst", "moderator-password")
+            later = await client.get("/queue", allow_redirects=False)
+            assert later.status == 303 and later.headers["Location"].startswith("/login")
+        finally:
+            await client.close()
+
+    asyncio.run(scenario())

@@ -113,12 +113,12 @@ def parse_users(text: str, source: str) -> dict[str, User]:
 
 
 class UserDirectory:
-    """The users file, re-read when its modification time changes."""
+    """The users file, re-read when it changes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._users: dict[str, User] = {}
-        self._mtime: float | None = None
+        self._version: tuple[int, int, int] | None = None
         self.reload()
 
     def reload(self) -> None:
@@ -131,11 +131,16 @@ class UserDirectory:
                 "civicwatch review add-user NAME --role moderator|analyst|admin"
             ) from None
         self._users = parse_users(text, str(self.path))
-        self._mtime = stat.st_mtime
+        self._version = self._stamp(stat)
+
+    @staticmethod
+    def _stamp(stat: os.stat_result) -> tuple[int, int, int]:
+        # add-user replaces the file, so the inode changes even within one clock tick.
+        return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
     def get(self, name: str) -> User | None:
         try:
-            if self.path.stat().st_mtime != self._mtime:
+            if self._stamp(self.path.stat()) != self._version:
                 self.reload()
         except (OSError, UsersFileError):
             pass  # keep the last good list; the operator sees the error at the next start

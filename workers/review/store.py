@@ -11,6 +11,8 @@ applied twice, none skipped). The topics are the source of truth: delete the fil
 ``--rebuild``) and the view is rebuilt from the earliest retained offsets. Sessions are the only
 rows that do not come from Kafka.
 
+Queries are indexed and bounded (pages of 50), so they run on the event loop without a thread.
+
 The view holds personal information (comment text, handles): it is kept on the service's disk
 only, comments older than ``CIVICWATCH_REVIEW_HISTORY_DAYS`` are pruned (clause 6.2), and nothing
 here is logged.
@@ -80,6 +82,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at REAL NOT NULL, expires_at REAL NOT NULL
 );
 """
+STATUSES = ("pending", "escalated", "decided")
 VIEW_TABLES = ("offsets", "review_items", "item_clauses", "comments", "decisions", "audit", "posts", "aggregates")
 
 
@@ -227,10 +230,12 @@ class Store:
             self._decide(d.review_id, d.decision, d.decision_id, d.moderator, ts(d.decided_at), d.reason)
 
     def _decide(self, review_id: str, decision: str, decision_id: str, by: str, at: float, reason: str) -> None:
+        # An escalated item is not done: it waits for Corporate Communications under its own status.
+        status = "escalated" if decision == "escalate" else "decided"
         self.db.execute(
-            "UPDATE review_items SET status = 'decided', decision = ?, decision_id = ?, decided_by = ?,"
+            "UPDATE review_items SET status = ?, decision = ?, decision_id = ?, decided_by = ?,"
             " decided_at = ?, reason = ? WHERE review_id = ? AND (decided_at IS NULL OR decided_at <= ?)",
-            (decision, decision_id, by, at, reason, review_id, at),
+            (status, decision, decision_id, by, at, reason, review_id, at),
         )
 
     def put_audit(self, record: AuditRecord) -> None:
@@ -268,7 +273,7 @@ class Store:
     def _where(self, f: QueueFilter, now: float) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         args: list[Any] = []
-        if f.status in ("pending", "decided"):
+        if f.status in STATUSES:
             clauses.append("i.status = ?")
             args.append(f.status)
         if f.clause:
@@ -292,7 +297,7 @@ class Store:
         """One page of matching items (oldest waiting first) and the number of matches."""
         where, args = self._where(f, now if now is not None else time.time())
         total = self.db.execute(f"SELECT COUNT(*) FROM review_items i{where}", args).fetchone()[0]
-        order = "i.decided_at DESC" if f.status == "decided" else "i.queued_at ASC"
+        order = "i.queued_at ASC" if f.status == "pending" else "i.decided_at DESC"
         rows = self.db.execute(
             f"SELECT * FROM review_items i{where} ORDER BY {order}, i.review_id LIMIT ? OFFSET ?",
             [*args, max(1, min(f.limit, 200)), max(0, f.offset)],

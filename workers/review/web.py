@@ -40,7 +40,7 @@ from workers.review.auth import PERMISSIONS, Permission
 from workers.review.charts import horizontal_bars, stacked_columns
 from workers.review.render import inert, private_spans, redacted_snippet, show
 from workers.review.service import ReviewService
-from workers.review.store import QueueFilter
+from workers.review.store import STATUSES, QueueFilter
 from workers.routing import stable_id
 
 log = structlog.get_logger("civicwatch.review.web")
@@ -159,9 +159,15 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        row = request.app[SERVICE].store.session(_token_hash(token), time.time())
+        service = request.app[SERVICE]
+        row = service.store.session(_token_hash(token), time.time())
         if row is not None:
-            request["user"] = User(row["username"], row["role"], row["csrf"], row["token_hash"])
+            current = service.users.get(row["username"])
+            if current is not None and current.role == row["role"]:
+                request["user"] = User(row["username"], row["role"], row["csrf"], row["token_hash"])
+            else:  # removed from the users file, or given another role: sign in again
+                with service.store.transaction():
+                    service.store.delete_session(row["token_hash"])
     if request.method == "POST":
         origin = request.headers.get("Origin")
         if origin is not None and origin != f"{request.scheme}://{request.host}":
@@ -297,7 +303,7 @@ async def home(request: web.Request) -> web.StreamResponse:
 def _queue_filter(request: web.Request, service: ReviewService) -> tuple[QueueFilter, dict[str, str]]:
     q = request.query
     chosen = {k: q.get(k, "") for k in ("clause", "platform", "post", "age", "status")}
-    chosen["status"] = chosen["status"] if chosen["status"] in ("pending", "decided", "all") else "pending"
+    chosen["status"] = chosen["status"] if chosen["status"] in (*STATUSES, "all") else "pending"
     min_age: float | None
     max_age: float | None
     if chosen["age"] == "overdue":
@@ -347,6 +353,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
         total=total,
         chosen=chosen,
         choices=service.store.choices(),
+        statuses=[*STATUSES, "all"],
         ages={**{k: v[0] for k, v in AGES.items()}, "overdue": f"overdue (> {_ago(service.alert_after)})"},
         prev_url=f"/queue?{urlencode({**base, 'page': page - 1})}" if page > 1 else None,
         next_url=f"/queue?{urlencode({**base, 'page': page + 1})}" if page * 50 < total else None,

@@ -94,12 +94,25 @@ def count(obs: Observation, shard: int, now: datetime | None = None) -> int:
     return late
 
 
-async def count_when_ready(obs: Observation, shard: int, attempts: int = 60) -> int:
+async def _refresh_consumer_metadata() -> None:
+    """Have the consumer (in faust's consumer thread) re-read cluster metadata now rather than at
+    its next periodic refresh (5 minutes); a changed partition count makes the group rejoin."""
+    thread = cast(Any, app.consumer)._thread
+
+    async def refresh() -> None:
+        await thread._ensure_consumer()._client.force_metadata_update()
+
+    await thread.call_thread(refresh)
+
+
+async def count_when_ready(obs: Observation, shard: int, attempts: int = 120) -> int:
     """``count`` once faust agrees that the tables' changelogs match ``comments.tagged``.
 
-    At start-up faust can compare against a metadata snapshot taken while a changelog topic was
-    still being created (0 partitions) and raise ``PartitionsMismatch`` until the group rejoins.
-    Every table is checked before anything is written, so a retry never counts a window twice.
+    On a first start faust declares the changelog topics just before the group joins; when the
+    join's metadata snapshot predates a changelog topic, faust sees 0 partitions, raises
+    ``PartitionsMismatch`` and also leaves that changelog out of the assignment. Refreshing the
+    consumer's metadata makes the group rejoin with the real count. Every table is checked before
+    anything is written, so a retry never counts a window twice.
     """
     for attempt in range(attempts):
         try:
@@ -110,6 +123,8 @@ async def count_when_ready(obs: Observation, shard: int, attempts: int = 60) -> 
                 raise
             if attempt == 0:
                 log.warning("analytics_tables_not_ready", retry_s=1.0)
+            if attempt % 5 == 0:
+                await _refresh_consumer_metadata()
             await asyncio.sleep(1.0)
             continue
         break

@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit integration quality bench install kafka-up kafka-down clean
+.PHONY: demo test lint typecheck unit integration quality bench install kafka-up kafka-down clean chromium screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: install lint typecheck
+test: install lint typecheck chromium
 	$(BIN)/pytest -p no:cacheprovider
+
+# Browser tests drive Debian's chromium through Playwright (never `playwright install`).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Regenerates docs/review-*.png from the browser tests, against the test broker.
+screenshots: install chromium
+	CIVICWATCH_SCREENSHOTS=$(CURDIR)/docs $(BIN)/pytest -p no:cacheprovider tests/test_review_browser.py
 
 unit: $(STAMP)
 	$(BIN)/pytest -m "not integration and not quality"

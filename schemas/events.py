@@ -197,19 +197,28 @@ class AuditRecord(Event):
 
 
 class Aggregate(Event):
-    """Windowed counts for analysts (clauses 2.2.3, 2.2.8). No personal information, by construction."""
+    """Windowed counts for analysts (clauses 2.2.3, 2.2.8). No personal information, by construction.
+
+    Each record is the running total of one (window, dimension, key) as counted by one input
+    partition (``shard``); the latest record per Kafka key wins, and a window's total is the sum over
+    shards. ``positive``/``negative``/``neutral`` count comments by perception (clause 2.2.3).
+    """
 
     SCHEMA_NAME: ClassVar[str] = "aggregate"
     schema_version: Literal[1] = 1
     window: Literal["hour", "day"]
     window_start: datetime
     window_end: datetime
-    dimension: Literal["platform", "clause", "post", "language", "all"]
+    dimension: Literal["platform", "clause", "post", "language", "topic", "all"]
     key: str = Field(max_length=256)
     comments: int = Field(ge=0)
     flagged: int = Field(ge=0)
-    by_clause: dict[str, int] = Field(default_factory=dict)
-    sentiment_mean: float | None = None
+    by_clause: dict[str, int] = Field(default_factory=dict, description="flagged comments per clause id (5.7.2...)")
+    sentiment_mean: float | None = Field(default=None, ge=-1.0, le=1.0)
+    sentiment_count: int = Field(default=0, ge=0, description="comments scored; weights sentiment_mean across shards")
+    positive: int = Field(default=0, ge=0)
+    negative: int = Field(default=0, ge=0)
+    neutral: int = Field(default=0, ge=0)
     shard: int = Field(default=0, ge=0, description="input partition counted; sum shards for a window's total")
     emitted_at: datetime = Field(default_factory=utcnow)
 

@@ -129,3 +129,75 @@ class WorkerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ReviewProcess(WorkerProcess):
+    """``civicwatch review`` as a real subprocess on a free port, with its own users file and view;
+    stopping, liveness and the log work as for the worker."""
+
+    def __init__(
+        self, bootstrap: str, prefix: str, workdir: Path, users: dict[str, tuple[str, str]], **settings: str
+    ) -> None:
+        from workers.review.auth import add_user
+
+        workdir.mkdir(parents=True, exist_ok=True)
+        for name, (role, password) in users.items():
+            add_user(workdir / "users.yaml", name, role, password)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "CIVICWATCH_TOPIC_PREFIX": prefix,
+            "CIVICWATCH_REVIEW_PORT": str(self.port),
+            "CIVICWATCH_REVIEW_USERS": str(workdir / "users.yaml"),
+            "CIVICWATCH_REVIEW_DB": str(workdir / "review.sqlite3"),
+            "CIVICWATCH_LOG_FORMAT": "json",
+            **settings,
+        }
+        self.log_path = workdir / "review.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60) -> ReviewProcess:
+        import requests
+
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "review"], env=self.env, stdout=log, stderr=log, cwd=REPO
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"civicwatch review exited: {self.log()[-3000:]}")
+            try:
+                if requests.get(self.url + "/health", timeout=2).json().get("status") == "ok":
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"civicwatch review did not become healthy: {self.log()[-3000:]}")
+
+
+def review_login(url: str, name: str, password: str) -> tuple[object, str]:
+    """A ``requests.Session`` signed in to the review service, and its CSRF token."""
+    import re
+
+    import requests
+
+    session = requests.Session()
+    page = session.get(url + "/login", timeout=10).text
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token, "the log-in form has a CSRF token"
+    r = session.post(url + "/login", data={"csrf": token.group(1), "username": name, "password": password}, timeout=30)
+    assert r.status_code == 200 and "/login" not in r.url, f"log-in as {name} failed: {r.status_code}"
+    csrf = re.search(r'name="csrf" value="([^"]+)"', r.text)
+    assert csrf, "signed-in pages carry the session's CSRF token"
+    return session, csrf.group(1)

@@ -7,6 +7,7 @@ instead of faust's own error handling (faust acks an event even when the agent r
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import faust
@@ -87,4 +88,9 @@ seen_comments = app.Table(
     "seen-comments", key_type=str, value_type=str, default=None, help="comment key -> text digest, for dedupe"
 )
 post_texts = app.GlobalTable("post-texts", key_type=str, value_type=str, default=None, help="post key -> text")
-analytics = app.Table("analytics", key_type=str, value_type=int, default=int, help="window|dimension|key|metric")
+analytics_hourly = app.Table(
+    "analytics-hour", key_type=str, default=dict, help="shard|dimension|key -> counters, per UTC hour"
+).tumbling(timedelta(hours=1), expires=timedelta(days=settings.analytics_hour_expires_days))
+analytics_daily = app.Table(
+    "analytics-day", key_type=str, default=dict, help="shard|dimension|key -> counters, per UTC day"
+).tumbling(timedelta(days=1), expires=timedelta(days=settings.analytics_day_expires_days))

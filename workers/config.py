@@ -34,6 +34,20 @@ class Settings:
     dedupe_ttl_hours: float = 72.0
     log_level: str = "INFO"
     web_port: int = 6066
+    analytics_interval: float = 10.0
+    analytics_hour_expires_days: float = 14.0
+    analytics_day_expires_days: float = 60.0
+    review_host: str = "127.0.0.1"
+    review_port: int = 8080
+    review_db: Path = field(default_factory=lambda: REPO_ROOT / ".local" / "review" / "review.sqlite3")
+    review_users: Path = field(default_factory=lambda: REPO_ROOT / ".local" / "review" / "users.yaml")
+    review_alert_after_minutes: float = 240.0
+    review_alert_interval: float = 30.0
+    review_private_roles: tuple[str, ...] = ("moderator", "admin")
+    review_session_hours: float = 8.0
+    review_history_days: float = 30.0
+    review_cookie_secure: bool = False
+    policy_text: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -52,6 +66,22 @@ class Settings:
             dedupe_ttl_hours=float(_env("CIVICWATCH_DEDUPE_TTL_HOURS", "72")),
             log_level=_env("CIVICWATCH_LOG_LEVEL", "INFO"),
             web_port=int(_env("CIVICWATCH_WEB_PORT", "6066")),
+            analytics_interval=float(_env("CIVICWATCH_ANALYTICS_INTERVAL", "10")),
+            analytics_hour_expires_days=float(_env("CIVICWATCH_ANALYTICS_HOUR_EXPIRES_DAYS", "14")),
+            analytics_day_expires_days=float(_env("CIVICWATCH_ANALYTICS_DAY_EXPIRES_DAYS", "60")),
+            review_host=_env("CIVICWATCH_REVIEW_HOST", "127.0.0.1"),
+            review_port=int(_env("CIVICWATCH_REVIEW_PORT", "8080")),
+            review_db=Path(_env("CIVICWATCH_REVIEW_DB", str(REPO_ROOT / ".local" / "review" / "review.sqlite3"))),
+            review_users=Path(_env("CIVICWATCH_REVIEW_USERS", str(REPO_ROOT / ".local" / "review" / "users.yaml"))),
+            review_alert_after_minutes=float(_env("CIVICWATCH_REVIEW_ALERT_AFTER_MINUTES", "240")),
+            review_alert_interval=float(_env("CIVICWATCH_REVIEW_ALERT_INTERVAL", "30")),
+            review_private_roles=tuple(
+                r.strip() for r in _env("CIVICWATCH_REVIEW_PRIVATE_ROLES", "moderator,admin").split(",") if r.strip()
+            ),
+            review_session_hours=float(_env("CIVICWATCH_REVIEW_SESSION_HOURS", "8")),
+            review_history_days=float(_env("CIVICWATCH_REVIEW_HISTORY_DAYS", "30")),
+            review_cookie_secure=_env("CIVICWATCH_REVIEW_COOKIE_SECURE", "0").lower() in ("1", "true", "yes"),
+            policy_text=Path(text) if (text := os.environ.get("CIVICWATCH_POLICY_TEXT")) else None,
         )
 
 

@@ -4,4 +4,4 @@ from __future__ import annotations
 
 
 def load_all() -> None:
-    from workers.agents import comments, decisions, posts  # noqa: F401
+    from workers.agents import analytics, comments, decisions, posts  # noqa: F401

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 import weakref
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -26,8 +25,6 @@ from pipelines.types import CommentInput
 from schemas import AuditRecord, Comment, ModerationAction, SchemaError, decode, encode
 from workers.agents.deadletters import send_dead_letter
 from workers.app import (
-    analytics,
-    analytics_aggregates,
     app,
     audit_log,
     comments_raw,
@@ -58,40 +55,6 @@ def _enter(event: Any) -> None:
     # Table writes go to the changelog partition of the *current* event; in a batch that must be
     # the event being handled, not the batch's last one.
     _current_event.set(weakref.ref(event))
-
-
-def window_starts(at: datetime) -> dict[str, datetime]:
-    hour = at.replace(minute=0, second=0, microsecond=0)
-    return {"hour": hour, "day": hour.replace(hour=0)}
-
-
-def analytics_keys(comment: Comment, result: Classification, shard: int) -> list[str]:
-    """Counter keys ``shard|window|start|dimension|key|metric``; ids of posts only, never of people.
-
-    ``shard`` is the input partition: a table key must live in one changelog partition, so each
-    partition counts on its own and analysts sum the shards of a window.
-    """
-    keys = []
-    dims = {
-        "all": "all",
-        "platform": comment.platform,
-        "post": f"{comment.platform}:{comment.post_id}",
-        "language": result.language,
-    }
-    for window, start in window_starts(comment.created_at.astimezone(UTC)).items():
-        stamp = f"{shard}|{start.isoformat()}"
-        for dim, value in dims.items():
-            keys.append(f"{window}|{stamp}|{dim}|{value}|comments")
-            if result.flagged:
-                keys.append(f"{window}|{stamp}|{dim}|{value}|flagged")
-            keys.extend(f"{window}|{stamp}|{dim}|{value}|clause:{flag}" for flag in result.flags)
-            if dim != "all":
-                continue
-            keys.extend(f"{window}|{stamp}|clause|{flag}|comments" for flag in result.flags)
-    return keys
-
-
-_dirty: set[str] = set()
 
 
 async def emit(comment: Comment, result: Classification, post_text: str | None) -> None:
@@ -194,9 +157,6 @@ async def process_batch(events: list[Any]) -> None:
                 continue
             try:
                 await emit(comment, result, ctx)
-                for key in analytics_keys(comment, result, event.message.partition):
-                    analytics[key] += 1
-                    _dirty.add(key)
             except Exception as exc:
                 await send_dead_letter(event, "route", exc)
                 continue
@@ -209,31 +169,3 @@ async def process_batch(events: list[Any]) -> None:
         flagged=flagged,
         ms=round((time.perf_counter() - started) * 1000, 1),
     )
-
-
-@app.timer(interval=10.0)  # type: ignore[untyped-decorator]
-async def publish_aggregates() -> None:
-    """Publish the counters touched since the last tick as ``Aggregate`` events (no personal data)."""
-    from schemas import Aggregate
-
-    if not _dirty:
-        return
-    keys = list(_dirty)
-    _dirty.clear()
-    groups = {tuple(key.split("|", 5)[:5]) for key in keys}
-    for window, shard, start, dim, value in groups:
-        prefix = f"{window}|{shard}|{start}|{dim}|{value}|"
-        counts = {k[len(prefix) :]: v for k, v in analytics.items() if k.startswith(prefix)}
-        begin = datetime.fromisoformat(start)
-        aggregate = Aggregate(
-            window=window,  # type: ignore[arg-type]
-            window_start=begin,
-            window_end=begin + (timedelta(hours=1) if window == "hour" else timedelta(days=1)),
-            dimension=dim,  # type: ignore[arg-type]
-            key=value,
-            comments=counts.get("comments", 0),
-            flagged=counts.get("flagged", 0),
-            by_clause={k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("clause:")},
-            shard=int(shard),
-        )
-        await analytics_aggregates.send(key=prefix.rstrip("|").encode(), value=encode(aggregate))

@@ -1,0 +1,111 @@
+"""From a tagged comment to windowed counters, and from counters to ``Aggregate`` events.
+
+Counters are plain JSON-able dicts because they live in faust tables (changelog topics) as values.
+Windows are tumbling and aligned on UTC hours and days, by the comment's ``created_at``: analysts
+ask when residents wrote, not when the worker happened to read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from schemas import Aggregate, TaggedComment
+from workers.analytics.perception import classify, score
+from workers.analytics.topics import topics_of
+
+WindowName = Literal["hour", "day"]
+WINDOWS: dict[WindowName, timedelta] = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+Counts = dict[str, Any]
+"""``{"comments", "flagged", "clauses": {clause: n}, "s_sum", "s_n", "pos", "neg", "neu"}``."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """All that analytics keeps of one comment. Holds no text, handle or id of a person."""
+
+    at: datetime
+    platform: str
+    post: str
+    language: str
+    clauses: tuple[str, ...]
+    flagged: bool
+    topics: tuple[str, ...]
+    sentiment: float | None
+
+
+def observe(tagged: TaggedComment) -> Observation:
+    comment = tagged.comment
+    flagged_tags = [t for t in tagged.tags if t.category in tagged.flags]
+    return Observation(
+        at=comment.created_at.astimezone(UTC),
+        platform=comment.platform,
+        post=f"{comment.platform}:{comment.post_id}",
+        language=tagged.language,
+        clauses=tuple(sorted({t.clause for t in flagged_tags})),
+        flagged=any(t.clause.startswith("5.7") for t in flagged_tags),
+        topics=topics_of(comment.text),
+        sentiment=score(comment.text, tagged.language),
+    )
+
+
+def dimension_keys(obs: Observation) -> list[tuple[str, str]]:
+    """``(dimension, key)`` pairs this comment counts under; a table key is ``dimension|key``."""
+    keys = [("all", "all"), ("platform", obs.platform), ("post", obs.post), ("language", obs.language)]
+    keys.extend(("clause", clause) for clause in obs.clauses)
+    keys.extend(("topic", topic) for topic in obs.topics)
+    return keys
+
+
+def window_start(at: datetime, window: WindowName) -> datetime:
+    hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return hour if window == "hour" else hour.replace(hour=0)
+
+
+def empty() -> Counts:
+    return {"comments": 0, "flagged": 0, "clauses": {}, "s_sum": 0.0, "s_n": 0, "pos": 0, "neg": 0, "neu": 0}
+
+
+def add(counts: Counts | None, obs: Observation) -> Counts:
+    """A new counter with ``obs`` added (``{}`` is a new window); the input is left untouched."""
+    out = {**empty(), **(counts or {})}
+    out["clauses"] = dict(out["clauses"])
+    out["comments"] += 1
+    out["flagged"] += int(obs.flagged)
+    for clause in obs.clauses:
+        out["clauses"][clause] = out["clauses"].get(clause, 0) + 1
+    if obs.sentiment is not None:
+        out["s_sum"] += obs.sentiment
+        out["s_n"] += 1
+        out[{"positive": "pos", "negative": "neg", "neutral": "neu"}[classify(obs.sentiment)]] += 1
+    return out
+
+
+def to_aggregate(
+    window: WindowName, start: datetime, dimension: str, key: str, shard: int, counts: Counts
+) -> Aggregate:
+    s_n = int(counts.get("s_n", 0))
+    return Aggregate(
+        window=window,
+        window_start=start,
+        window_end=start + WINDOWS[window],
+        dimension=dimension,  # type: ignore[arg-type]
+        key=key[:256],
+        comments=int(counts.get("comments", 0)),
+        flagged=int(counts.get("flagged", 0)),
+        by_clause={str(k): int(v) for k, v in sorted(counts.get("clauses", {}).items())},
+        sentiment_mean=round(max(-1.0, min(1.0, counts["s_sum"] / s_n)), 4) if s_n else None,
+        sentiment_count=s_n,
+        positive=int(counts.get("pos", 0)),
+        negative=int(counts.get("neg", 0)),
+        neutral=int(counts.get("neu", 0)),
+        shard=shard,
+    )
+
+
+def aggregate_key(aggregate: Aggregate) -> str:
+    """Kafka key: one running total per window, dimension, key and shard; the latest one wins."""
+    return "|".join(
+        (aggregate.window, aggregate.window_start.isoformat(), aggregate.dimension, aggregate.key, str(aggregate.shard))
+    )

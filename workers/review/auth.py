@@ -1,0 +1,199 @@
+"""Users, roles and passwords for the review service.
+
+Users live in a YAML file the operator manages (``civicwatch review add-user``): a name, a role and a
+scrypt hash, never a password. scrypt is in the standard library, memory-hard, and its parameters
+travel in the hash string, so they can be raised later without invalidating existing users. The
+file is re-read when it changes, so adding a user needs no restart.
+
+Roles and what they may do (least privilege; private information per clause 5.7.9):
+
+==========  ===========================================================
+moderator   queue, decisions, unredacted text, dashboard
+analyst     queue read-only and redacted, dashboard, CSV export
+admin       everything, plus the audit trail
+==========  ===========================================================
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from workers.review import UsersFileError
+
+Role = Literal["moderator", "analyst", "admin"]
+ROLES: tuple[Role, ...] = ("moderator", "analyst", "admin")
+Permission = Literal["queue.view", "queue.decide", "dashboard.view", "aggregates.export", "audit.view"]
+PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "moderator": frozenset({"queue.view", "queue.decide", "dashboard.view"}),
+    "analyst": frozenset({"queue.view", "dashboard.view", "aggregates.export"}),
+    "admin": frozenset({"queue.view", "queue.decide", "dashboard.view", "aggregates.export", "audit.view"}),
+}
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+"""32 MiB and ~0.1 s per check: costly for an offline guesser, cheap enough for a log-in."""
+MIN_PASSWORD = 12
+
+
+def hash_password(password: str, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    """``scrypt$n$r$p$salt$hash`` (base64), salted per user."""
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=256 * 1024 * 1024)
+    b64 = base64.b64encode
+    return f"scrypt${n}${r}${p}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """Constant-time check; a malformed hash never matches."""
+    try:
+        scheme, n, r, p, salt, digest = encoded.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        got = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+            maxmem=256 * 1024 * 1024,
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, expected)
+
+
+_DUMMY_HASH = hash_password(secrets.token_hex(8), n=2**10)
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: Role
+    password_hash: str
+
+    def can(self, permission: Permission) -> bool:
+        return permission in PERMISSIONS[self.role]
+
+
+def parse_users(text: str, source: str) -> dict[str, User]:
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise UsersFileError(f"{source}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    entries = data.get("users") if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        raise UsersFileError(f"{source}: expected a 'users:' mapping of name -> {{role, password_hash}}")
+    users: dict[str, User] = {}
+    for name, entry in entries.items():
+        if not isinstance(name, str) or not USERNAME.match(name):
+            raise UsersFileError(f"{source}: user {name!r}: names are lower case letters, digits, '.', '_', '-'")
+        if not isinstance(entry, dict) or entry.get("role") not in ROLES:
+            raise UsersFileError(f"{source}: user {name!r}: role must be one of {', '.join(ROLES)}")
+        if "password" in entry:
+            raise UsersFileError(
+                f"{source}: user {name!r}: plaintext 'password' is refused; set it with civicwatch review add-user"
+            )
+        hashed = entry.get("password_hash")
+        if not isinstance(hashed, str) or not hashed.startswith("scrypt$") or hashed.count("$") != 5:
+            raise UsersFileError(f"{source}: user {name!r}: password_hash must be a scrypt hash from add-user")
+        users[name] = User(name, entry["role"], hashed)
+    return users
+
+
+class UserDirectory:
+    """The users file, re-read when it changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._users: dict[str, User] = {}
+        self._version: tuple[int, int, int] | None = None
+        self.reload()
+
+    def reload(self) -> None:
+        try:
+            stat = self.path.stat()
+            text = self.path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsersFileError(
+                f"{self.path}: cannot read the users file ({exc.strerror}); create users with "
+                "civicwatch review add-user NAME --role moderator|analyst|admin"
+            ) from None
+        self._users = parse_users(text, str(self.path))
+        self._version = self._stamp(stat)
+
+    @staticmethod
+    def _stamp(stat: os.stat_result) -> tuple[int, int, int]:
+        # add-user replaces the file, so the inode changes even within one clock tick.
+        return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+    def get(self, name: str) -> User | None:
+        try:
+            if self._stamp(self.path.stat()) != self._version:
+                self.reload()
+        except (OSError, UsersFileError):
+            pass  # keep the last good list; the operator sees the error at the next start
+        return self._users.get(name)
+
+    def authenticate(self, name: str, password: str) -> User | None:
+        """The user, or ``None``; unknown names cost the same as wrong passwords (no user probing)."""
+        user = self.get(name)
+        if user is None:
+            verify_password(password, _DUMMY_HASH)
+            return None
+        return user if verify_password(password, user.password_hash) else None
+
+
+def add_user(path: Path, name: str, role: str, password: str) -> None:
+    """Create or update one user in the file (mode 0600), keeping the others."""
+    if not USERNAME.match(name):
+        raise UsersFileError(f"user {name!r}: names are lower case letters, digits, '.', '_', '-'")
+    if role not in ROLES:
+        raise UsersFileError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD:
+        raise UsersFileError(f"passwords need at least {MIN_PASSWORD} characters")
+    existing: dict[str, dict[str, str]] = {}
+    if path.exists():
+        existing = {
+            u.name: {"role": u.role, "password_hash": u.password_hash} for u in UserDirectory(path)._users.values()
+        }
+    existing[name] = {"role": role, "password_hash": hash_password(password)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("# civicwatch review users: scrypt hashes only; manage with `civicwatch review add-user`\n")
+        yaml.safe_dump({"users": existing}, f, sort_keys=True)
+    os.replace(tmp, path)
+
+
+class LoginThrottle:
+    """Five failures for a name within 15 minutes lock that name for 15 minutes."""
+
+    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, list[float]] = {}
+
+    def locked(self, name: str, now: float | None = None) -> bool:
+        now = now if now is not None else time.monotonic()
+        recent = [t for t in self._failures.get(name, []) if now - t < self.window]
+        self._failures[name] = recent
+        return len(recent) >= self.limit
+
+    def failed(self, name: str, now: float | None = None) -> None:
+        self._failures.setdefault(name, []).append(now if now is not None else time.monotonic())
+
+    def succeeded(self, name: str) -> None:
+        self._failures.pop(name, None)

@@ -1,0 +1,180 @@
+"""The review service's parts and their lifecycle: view, consumer, producer, alerts.
+
+Kafka being down does not take the pages down: the view keeps serving what it has, ``/health``
+says what is wrong, and decisions are refused with a clear message instead of being lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+
+from schemas import AuditRecord, CouncilForward, Decision, SchemaError, dead_letter, encode
+from schemas.events import Event
+from workers.config import Settings
+from workers.review import PublishError
+from workers.review.auth import LoginThrottle, UserDirectory
+from workers.review.ingest import Ingest
+from workers.review.metrics import ReviewMetrics
+from workers.review.render import PolicyText, policy_text
+from workers.review.store import Store
+from workers.topics import AUDIT_LOG, COMMENTS_DEADLETTER, COUNCIL_FORWARD, MODERATION_DECISIONS, TopicSpec
+
+log = structlog.get_logger("civicwatch.review")
+
+
+class ReviewService:
+    def __init__(self, settings: Settings, rebuild: bool = False) -> None:
+        self.settings = settings
+        self.prefix = settings.topic_prefix
+        self.store = Store(settings.review_db)
+        if rebuild:
+            self.store.rebuild()
+        self.users = UserDirectory(settings.review_users)
+        self.throttle = LoginThrottle()
+        self.metrics = ReviewMetrics()
+        self.policy: PolicyText = policy_text(settings.policy_path, settings.policy_text)
+        self.ingest = Ingest(self.store, settings.bootstrap_servers, self.prefix, self.metrics, self._dead_letter)
+        self.producer: AIOKafkaProducer | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.started_at = time.time()
+
+    @property
+    def alert_after(self) -> float:
+        return self.settings.review_alert_after_minutes * 60
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._start_producer(), name="review-producer"),
+            asyncio.create_task(self.ingest.run(), name="review-ingest"),
+            asyncio.create_task(self._housekeeping(), name="review-housekeeping"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.producer is not None:
+            await self.producer.stop()
+        self.store.close()
+
+    async def _start_producer(self) -> None:
+        backoff = 1.0
+        while True:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.settings.bootstrap_servers,
+                acks="all",
+                enable_idempotence=True,
+                client_id="civicwatch-review",
+            )
+            try:
+                await producer.start()
+            except Exception as exc:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                log.warning("review_producer_unavailable", error=type(exc).__name__, retry_s=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            self.producer = producer
+            log.info("review_producer_started")
+            return
+
+    async def publish(self, spec: TopicSpec, key: str, event: Event) -> None:
+        if self.producer is None:
+            raise PublishError("Kafka is not reachable yet")
+        try:
+            await self.producer.send_and_wait(spec.full_name(self.prefix), encode(event), key=key.encode())
+        except Exception as exc:
+            raise PublishError(f"Kafka refused the record ({type(exc).__name__})") from exc
+
+    async def publish_decision(self, decision: Decision, forward: CouncilForward | None) -> None:
+        """Forward first (clause 5.5), then the decision: a decision on record always has its forward."""
+        key = f"{decision.platform}:{decision.comment_id}"
+        if forward is not None:
+            await self.publish(COUNCIL_FORWARD, key, forward)
+        await self.publish(MODERATION_DECISIONS, key, decision)
+        with self.store.transaction():
+            self.store.put_decision(decision)
+        self.metrics.decisions.labels(decision.decision).inc()
+        log.info(
+            "decision_published",
+            review_id=decision.review_id,
+            decision_id=decision.decision_id,
+            decision=decision.decision,
+        )
+
+    async def audit(
+        self, actor: str, verb: str, subject: str, outcome: str = "ok", reason: str = "", **details: Any
+    ) -> None:
+        record = AuditRecord(
+            audit_id=uuid.uuid4().hex,
+            actor=actor[:128],
+            verb=verb,
+            subject=subject[:256],
+            outcome=outcome,  # type: ignore[arg-type]
+            reason=reason,
+            details=details,
+        )
+        await self.publish(AUDIT_LOG, record.subject, record)
+
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: SchemaError) -> None:
+        letter = dead_letter(
+            record.value,
+            stage="review",
+            error=error,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+        )
+        await self.publish(COMMENTS_DEADLETTER, letter.key or letter.dead_letter_id, letter)
+        log.warning(
+            "message_dead_lettered",
+            stage="review",
+            reason=letter.reason,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
+
+    async def _housekeeping(self) -> None:
+        """Queue metrics, overdue alerts (log + metric, once per item) and retention, on a timer."""
+        while True:
+            try:
+                self.check_queue()
+            except Exception:
+                log.exception("review_housekeeping_failed")
+            await asyncio.sleep(self.settings.review_alert_interval)
+
+    def check_queue(self, now: float | None = None) -> int:
+        now = now if now is not None else time.time()
+        depth = self.store.pending_by_clause()
+        self.metrics.depth.clear()
+        for clause, n in depth.items():
+            self.metrics.depth.labels(clause).set(n)
+        pending, oldest = self.store.pending_stats()
+        self.metrics.pending.set(pending)
+        self.metrics.oldest.set(now - oldest if oldest is not None else 0)
+        overdue, fresh = self.store.overdue(now - self.alert_after)
+        self.metrics.overdue.set(overdue)
+        if fresh:
+            for review_id, queued_at in fresh:
+                log.warning("review_item_overdue", review_id=review_id, waited_s=round(now - queued_at))
+            with self.store.transaction():
+                self.store.mark_alerted([r for r, _ in fresh])
+            self.metrics.overdue_alerts.inc(len(fresh))
+        if overdue:
+            log.warning("review_queue_overdue", items=overdue, alert_after_s=self.alert_after)
+        with self.store.transaction():
+            self.store.prune_comments(now - self.settings.review_history_days * 86400)
+            self.store.prune_sessions(now)
+        return overdue

@@ -1,0 +1,428 @@
+"""The review service's state: a SQLite materialised view of the topics, rebuildable from them.
+
+Why SQLite rather than faust tables: moderators filter and sort the queue (clause, platform, post,
+age), join an item to its author's history and its audit trail, and page through results; a
+key-value table would need a secondary index for each of those. SQLite answers them with indexes,
+in-process, durable on disk, with nothing else to operate.
+
+Why it stays correct: each Kafka record is applied in the same transaction that stores the next
+offset of its partition, so after a crash the view resumes exactly where its rows end (no record
+applied twice, none skipped). The topics are the source of truth: delete the file (or start with
+``--rebuild``) and the view is rebuilt from the earliest retained offsets. Sessions are the only
+rows that do not come from Kafka.
+
+Queries are indexed and bounded (pages of 50), so they run on the event loop without a thread.
+
+The view holds personal information (comment text, handles): it is kept on the service's disk
+only, comments older than ``CIVICWATCH_REVIEW_HISTORY_DAYS`` are pruned (clause 6.2), and nothing
+here is logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from schemas import Aggregate, AuditRecord, Decision, Post, ReviewItem, TaggedComment
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS offsets (topic TEXT, partition INTEGER, next_offset INTEGER, PRIMARY KEY (topic, partition));
+CREATE TABLE IF NOT EXISTS review_items (
+    review_id TEXT PRIMARY KEY,
+    comment_key TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    post_key TEXT NOT NULL,
+    author_key TEXT NOT NULL,
+    queued_at REAL NOT NULL,
+    comment_created_at REAL NOT NULL,
+    action TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    decision TEXT, decision_id TEXT, decided_by TEXT, decided_at REAL, reason TEXT,
+    action_id TEXT, auto_hidden INTEGER NOT NULL DEFAULT 0, alerted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS review_items_queue ON review_items (status, queued_at);
+CREATE INDEX IF NOT EXISTS review_items_comment ON review_items (comment_key);
+CREATE TABLE IF NOT EXISTS item_clauses (review_id TEXT, clause TEXT, PRIMARY KEY (review_id, clause));
+CREATE INDEX IF NOT EXISTS item_clauses_clause ON item_clauses (clause);
+CREATE TABLE IF NOT EXISTS comments (
+    comment_key TEXT PRIMARY KEY,
+    platform TEXT NOT NULL,
+    post_key TEXT NOT NULL,
+    author_key TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS comments_author ON comments (author_key, created_at);
+CREATE TABLE IF NOT EXISTS decisions (
+    decision_id TEXT PRIMARY KEY, review_id TEXT, comment_key TEXT, decision TEXT, moderator TEXT,
+    reason TEXT, decided_at REAL
+);
+CREATE INDEX IF NOT EXISTS decisions_comment ON decisions (comment_key);
+CREATE TABLE IF NOT EXISTS audit (
+    audit_id TEXT PRIMARY KEY, actor TEXT, verb TEXT, subject TEXT, outcome TEXT, reason TEXT,
+    details TEXT, at REAL
+);
+CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject, at);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+CREATE TABLE IF NOT EXISTS posts (post_key TEXT PRIMARY KEY, payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS aggregates (
+    agg_key TEXT PRIMARY KEY, window TEXT, window_start REAL, dimension TEXT, payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS aggregates_window ON aggregates (window, window_start);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, role TEXT NOT NULL, csrf TEXT NOT NULL,
+    created_at REAL NOT NULL, expires_at REAL NOT NULL
+);
+"""
+STATUSES = ("pending", "escalated", "decided")
+VIEW_TABLES = ("offsets", "review_items", "item_clauses", "comments", "decisions", "audit", "posts", "aggregates")
+
+
+def ts(value: datetime) -> float:
+    return value.astimezone(UTC).timestamp()
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What a moderator narrowed the queue to; ``None`` means any."""
+
+    clause: str | None = None
+    platform: str | None = None
+    post: str | None = None
+    min_age: float | None = None
+    max_age: float | None = None
+    status: str = "pending"
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    item: ReviewItem
+    status: str
+    queued_at: float
+    decision: str | None
+    decided_by: str | None
+    decided_at: float | None
+    reason: str | None
+    action_id: str | None
+    auto_hidden: bool
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        path.chmod(0o600)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def rebuild(self) -> None:
+        """Forget the view (not the sessions): the next consumer start replays the topics."""
+        with self.transaction():
+            for table in VIEW_TABLES:
+                self.db.execute(f"DELETE FROM {table}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def ping(self) -> bool:
+        return bool(self.db.execute("SELECT 1").fetchone()[0] == 1)
+
+    # ---- applying records (inside ``transaction``) ----
+
+    def offsets(self) -> dict[tuple[str, int], int]:
+        rows = self.db.execute("SELECT topic, partition, next_offset FROM offsets").fetchall()
+        return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+    def set_offset(self, topic: str, partition: int, next_offset: int) -> None:
+        self.db.execute(
+            "INSERT INTO offsets VALUES (?, ?, ?)"
+            " ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset",
+            (topic, partition, next_offset),
+        )
+
+    def put_review_item(self, item: ReviewItem) -> None:
+        c = item.comment
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO review_items (review_id, comment_key, platform, post_key, author_key, queued_at,"
+            " comment_created_at, action, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                item.review_id,
+                c.key,
+                c.platform,
+                f"{c.platform}:{c.post_id}",
+                f"{c.platform}:{c.author_id}",
+                ts(item.created_at),
+                ts(c.created_at),
+                item.action,
+                item.model_dump_json(),
+            ),
+        )
+        if cur.rowcount:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO item_clauses VALUES (?, ?)", [(item.review_id, k) for k in item.clauses]
+            )
+            # Decisions or audit records that arrived before the item (other partitions) still apply.
+            for d in self.db.execute(
+                "SELECT * FROM decisions WHERE review_id = ? ORDER BY decided_at", (item.review_id,)
+            ).fetchall():
+                self._decide(
+                    d["review_id"], d["decision"], d["decision_id"], d["moderator"], d["decided_at"], d["reason"]
+                )
+
+    def put_tagged(self, tagged: TaggedComment) -> None:
+        c = tagged.comment
+        self.db.execute(
+            "INSERT INTO comments VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (comment_key) DO UPDATE SET"
+            " payload = excluded.payload, created_at = excluded.created_at",
+            (
+                c.key,
+                c.platform,
+                f"{c.platform}:{c.post_id}",
+                f"{c.platform}:{c.author_id}",
+                ts(c.created_at),
+                tagged.model_dump_json(),
+            ),
+        )
+
+    def put_post(self, post: Post) -> None:
+        self.db.execute(
+            "INSERT INTO posts VALUES (?, ?) ON CONFLICT (post_key) DO UPDATE SET payload = excluded.payload",
+            (post.key, post.model_dump_json()),
+        )
+
+    def put_decision(self, d: Decision) -> None:
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                d.decision_id,
+                d.review_id,
+                f"{d.platform}:{d.comment_id}",
+                d.decision,
+                d.moderator,
+                d.reason,
+                ts(d.decided_at),
+            ),
+        )
+        if cur.rowcount:
+            self._decide(d.review_id, d.decision, d.decision_id, d.moderator, ts(d.decided_at), d.reason)
+
+    def _decide(self, review_id: str, decision: str, decision_id: str, by: str, at: float, reason: str) -> None:
+        # An escalated item is not done: it waits for Corporate Communications under its own status.
+        status = "escalated" if decision == "escalate" else "decided"
+        self.db.execute(
+            "UPDATE review_items SET status = ?, decision = ?, decision_id = ?, decided_by = ?,"
+            " decided_at = ?, reason = ? WHERE review_id = ? AND (decided_at IS NULL OR decided_at <= ?)",
+            (status, decision, decision_id, by, at, reason, review_id, at),
+        )
+
+    def put_audit(self, record: AuditRecord) -> None:
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.audit_id,
+                record.actor,
+                record.verb,
+                record.subject,
+                record.outcome,
+                record.reason,
+                json.dumps(record.details, default=str),
+                ts(record.at),
+            ),
+        )
+        review_id = record.details.get("review_id")
+        if not cur.rowcount or not isinstance(review_id, str):
+            return
+        if record.verb == "auto_hide":
+            self.db.execute("UPDATE review_items SET auto_hidden = 1 WHERE review_id = ?", (review_id,))
+        action_id = record.details.get("action_id")
+        if record.verb.startswith("decision.") and isinstance(action_id, str):
+            self.db.execute("UPDATE review_items SET action_id = ? WHERE review_id = ?", (action_id, review_id))
+
+    def put_aggregate(self, key: str, aggregate: Aggregate) -> None:
+        self.db.execute(
+            "INSERT INTO aggregates VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (agg_key) DO UPDATE SET payload = excluded.payload",
+            (key, aggregate.window, ts(aggregate.window_start), aggregate.dimension, aggregate.model_dump_json()),
+        )
+
+    # ---- queries ----
+
+    def _where(self, f: QueueFilter, now: float) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if f.status in STATUSES:
+            clauses.append("i.status = ?")
+            args.append(f.status)
+        if f.clause:
+            clauses.append("i.review_id IN (SELECT review_id FROM item_clauses WHERE clause = ?)")
+            args.append(f.clause)
+        if f.platform:
+            clauses.append("i.platform = ?")
+            args.append(f.platform)
+        if f.post:
+            clauses.append("i.post_key = ?")
+            args.append(f.post)
+        if f.min_age is not None:
+            clauses.append("i.queued_at <= ?")
+            args.append(now - f.min_age)
+        if f.max_age is not None:
+            clauses.append("i.queued_at > ?")
+            args.append(now - f.max_age)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+    def queue(self, f: QueueFilter, now: float | None = None) -> tuple[list[QueueRow], int]:
+        """One page of matching items (oldest waiting first) and the number of matches."""
+        where, args = self._where(f, now if now is not None else time.time())
+        total = self.db.execute(f"SELECT COUNT(*) FROM review_items i{where}", args).fetchone()[0]
+        order = "i.queued_at ASC" if f.status == "pending" else "i.decided_at DESC"
+        rows = self.db.execute(
+            f"SELECT * FROM review_items i{where} ORDER BY {order}, i.review_id LIMIT ? OFFSET ?",
+            [*args, max(1, min(f.limit, 200)), max(0, f.offset)],
+        ).fetchall()
+        return [self._row(r) for r in rows], int(total)
+
+    @staticmethod
+    def _row(r: sqlite3.Row) -> QueueRow:
+        return QueueRow(
+            item=ReviewItem.model_validate_json(r["payload"]),
+            status=r["status"],
+            queued_at=r["queued_at"],
+            decision=r["decision"],
+            decided_by=r["decided_by"],
+            decided_at=r["decided_at"],
+            reason=r["reason"],
+            action_id=r["action_id"],
+            auto_hidden=bool(r["auto_hidden"]),
+        )
+
+    def item(self, review_id: str) -> QueueRow | None:
+        r = self.db.execute("SELECT * FROM review_items WHERE review_id = ?", (review_id,)).fetchone()
+        return self._row(r) if r is not None else None
+
+    def post(self, post_key: str) -> Post | None:
+        r = self.db.execute("SELECT payload FROM posts WHERE post_key = ?", (post_key,)).fetchone()
+        return Post.model_validate_json(r["payload"]) if r is not None else None
+
+    def history(
+        self, author_key: str, exclude: str, since: float, limit: int = 20
+    ) -> list[tuple[TaggedComment, str | None]]:
+        """The author's other recent comments, newest first, each with its latest decision."""
+        rows = self.db.execute(
+            "SELECT c.payload, (SELECT d.decision FROM decisions d WHERE d.comment_key = c.comment_key"
+            " ORDER BY d.decided_at DESC LIMIT 1) AS decision FROM comments c"
+            " WHERE c.author_key = ? AND c.comment_key != ? AND c.created_at >= ? ORDER BY c.created_at DESC LIMIT ?",
+            (author_key, exclude, since, limit),
+        ).fetchall()
+        return [(TaggedComment.model_validate_json(r["payload"]), r["decision"]) for r in rows]
+
+    def audit_for(self, subject: str, review_id: str) -> list[AuditRecord]:
+        rows = self.db.execute(
+            "SELECT * FROM audit WHERE subject = ? OR subject = ? ORDER BY at", (subject, f"review:{review_id}")
+        ).fetchall()
+        return [self._audit(r) for r in rows]
+
+    def audit_recent(self, limit: int = 200) -> list[AuditRecord]:
+        rows = self.db.execute("SELECT * FROM audit ORDER BY at DESC LIMIT ?", (limit,)).fetchall()
+        return [self._audit(r) for r in rows]
+
+    @staticmethod
+    def _audit(r: sqlite3.Row) -> AuditRecord:
+        return AuditRecord(
+            audit_id=r["audit_id"],
+            actor=r["actor"],
+            verb=r["verb"],
+            subject=r["subject"],
+            outcome=r["outcome"],
+            reason=r["reason"],
+            details=json.loads(r["details"]),
+            at=datetime.fromtimestamp(r["at"], UTC),
+        )
+
+    def choices(self) -> dict[str, list[str]]:
+        """Values present in the queue, for the filter menus."""
+        return {
+            "clause": [r[0] for r in self.db.execute("SELECT DISTINCT clause FROM item_clauses ORDER BY clause")],
+            "platform": [r[0] for r in self.db.execute("SELECT DISTINCT platform FROM review_items ORDER BY 1")],
+            "post": [r[0] for r in self.db.execute("SELECT DISTINCT post_key FROM review_items ORDER BY 1")],
+        }
+
+    def aggregates(self, window: str, since: float) -> list[Aggregate]:
+        rows = self.db.execute(
+            "SELECT payload FROM aggregates WHERE window = ? AND window_start >= ?", (window, since)
+        ).fetchall()
+        return [Aggregate.model_validate_json(r["payload"]) for r in rows]
+
+    def latest_window(self, window: str) -> float | None:
+        r = self.db.execute("SELECT MAX(window_start) FROM aggregates WHERE window = ?", (window,)).fetchone()
+        return float(r[0]) if r[0] is not None else None
+
+    def pending_by_clause(self) -> dict[str, int]:
+        rows = self.db.execute(
+            "SELECT c.clause, COUNT(*) FROM review_items i JOIN item_clauses c USING (review_id)"
+            " WHERE i.status = 'pending' GROUP BY c.clause"
+        ).fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
+    def pending_stats(self) -> tuple[int, float | None]:
+        r = self.db.execute("SELECT COUNT(*), MIN(queued_at) FROM review_items WHERE status = 'pending'").fetchone()
+        return int(r[0]), r[1]
+
+    def overdue(self, before: float) -> tuple[int, list[tuple[str, float]]]:
+        """All pending items queued before ``before``, and those not alerted yet (id, queued_at)."""
+        total = self.db.execute(
+            "SELECT COUNT(*) FROM review_items WHERE status = 'pending' AND queued_at < ?", (before,)
+        ).fetchone()[0]
+        fresh = self.db.execute(
+            "SELECT review_id, queued_at FROM review_items WHERE status = 'pending' AND queued_at < ? AND alerted = 0",
+            (before,),
+        ).fetchall()
+        return int(total), [(r[0], r[1]) for r in fresh]
+
+    def mark_alerted(self, review_ids: list[str]) -> None:
+        self.db.executemany("UPDATE review_items SET alerted = 1 WHERE review_id = ?", [(i,) for i in review_ids])
+
+    def prune_comments(self, before: float) -> int:
+        return self.db.execute("DELETE FROM comments WHERE created_at < ?", (before,)).rowcount
+
+    # ---- sessions ----
+
+    def create_session(self, token_hash: str, username: str, role: str, csrf: str, expires_at: float) -> None:
+        self.db.execute(
+            "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
+            (token_hash, username, role, csrf, time.time(), expires_at),
+        )
+
+    def session(self, token_hash: str, now: float) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT * FROM sessions WHERE token_hash = ? AND expires_at > ?", (token_hash, now)
+        ).fetchone()
+        return row
+
+    def delete_session(self, token_hash: str) -> None:
+        self.db.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+    def prune_sessions(self, now: float) -> None:
+        self.db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))

@@ -161,6 +161,10 @@ class Decision(Event):
     reason: str = Field(max_length=2000)
     moderator: str = Field(min_length=1, max_length=128)
     decided_at: datetime = Field(default_factory=utcnow)
+    hidden: bool = Field(
+        default=False,
+        description="the comment is hidden on the platform already (policy auto_hide), so keep must unhide it",
+    )
 
 
 ActionKind = Literal["hide", "unhide", "delete"]

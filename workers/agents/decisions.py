@@ -16,10 +16,19 @@ log = structlog.get_logger("civicwatch.decisions")
 ACTIONS = {"hide": "hide", "delete": "delete"}
 
 
+def action_kind(decision: Decision) -> str | None:
+    """What the platform must do. Keeping a comment that policy hid at once (5.7.9) restores it."""
+    if decision.decision == "keep" and decision.hidden:
+        return "unhide"
+    if decision.decision == "hide" and decision.hidden:
+        return None
+    return ACTIONS.get(decision.decision)
+
+
 def plan(decision: Decision) -> tuple[ModerationAction | None, AuditRecord]:
     """The action (if any) and the audit record for one decision; ids are stable for redelivery."""
     action = None
-    kind = ACTIONS.get(decision.decision)
+    kind = action_kind(decision)
     if kind is not None:
         action = ModerationAction(
             action_id=stable_id("action", decision.decision_id),

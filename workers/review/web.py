@@ -447,6 +447,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
             clauses=item.clauses,
             reason=reason,
             moderator=user.name,
+            hidden=row.auto_hidden,
         )
         forward = None
         if kind == "forward":

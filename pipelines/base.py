@@ -106,8 +106,26 @@ class ClauseDetector(abc.ABC):
         )
 
 
+def expose(doc: Doc, tags: list[Tag]) -> None:
+    """Record tags the spaCy way too: ``doc.cats[category]`` holds the best score and
+    ``doc.spans[category]`` the evidence, so spaCy tooling (displacy, span scorers) can read them."""
+    doc._.cw_tags.extend(tags)
+    for tag in tags:
+        if tag.score > doc.cats.get(tag.category, 0.0) or tag.category not in doc.cats:
+            doc.cats[tag.category] = tag.score
+        if not tag.spans:
+            continue
+        spans = list(doc.spans[tag.category]) if tag.category in doc.spans else []
+        for ev in tag.spans:
+            span = doc.char_span(ev.start, ev.end, label=ev.label, alignment_mode="expand")
+            if span is not None:
+                spans.append(span)
+        doc.spans[tag.category] = spans
+
+
 class DetectorPipe:
-    """spaCy component wrapping a ``ClauseDetector``; appends its tags to ``doc._.cw_tags``."""
+    """spaCy component wrapping a ``ClauseDetector``; its tags go to ``doc._.cw_tags``,
+    ``doc.cats`` and ``doc.spans`` (see ``expose``)."""
 
     def __init__(self, detector: ClauseDetector, name: str) -> None:
         self.detector = detector
@@ -115,7 +133,7 @@ class DetectorPipe:
 
     def __call__(self, doc: Doc) -> Doc:
         comment = comment_of(doc)
-        doc._.cw_tags.extend(self.detector.detect(comment))
+        expose(doc, self.detector.detect(comment))
         return doc
 
     def pipe(self, stream: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
@@ -131,7 +149,7 @@ class DetectorPipe:
     def _run(self, docs: list[Doc]) -> list[Doc]:
         comments = [comment_of(d) for d in docs]
         for doc, tags in zip(docs, self.detector.detect_batch(comments), strict=True):
-            doc._.cw_tags.extend(tags)
+            expose(doc, tags)
         return docs
 
 

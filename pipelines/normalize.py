@@ -6,8 +6,9 @@ is mapped back through ``NormalizedText.to_original`` so the evidence a moderato
 as the resident wrote it.
 
 One pass, linear in the input: NFKC per character, invisible and bidi controls and combining marks
-dropped, homoglyphs and accents folded, lowercase, leetspeak inside words, runs of a letter capped at
-two, and spaced or dotted single letters joined.
+dropped, homoglyphs and accents folded, lowercase, leetspeak inside words, an emoji or symbol between
+letters read as a masked letter, runs of a letter capped at two, and spaced or dotted single letters
+joined.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import ahocorasick
 INVISIBLE = frozenset(
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
     "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+    "\ufe0e\ufe0f"
 )
 HOMOGLYPHS = {
     # Cyrillic and Greek letters that render like Latin ones.
@@ -149,8 +151,8 @@ def normalize(text: str) -> NormalizedText:
             c in LEET and not prev_alpha and nxt.isalpha() and c not in "!|$" and not (j and chars[j - 1].isdigit())
         ):
             c = LEET[c]
-        elif c in MASKS:
-            c = "*"
+        elif c in MASKS or (prev_alpha and not c.isascii() and nxt.isalpha() and unicodedata.category(c)[0] == "S"):
+            c = "*"  # a symbol or emoji standing in for letters: f🦆ck, sh💩t
         # cap runs of the same letter at two
         if c.isalpha() and len(out_c) >= 2 and out_c[-1] == c and out_c[-2] == c:
             continue
@@ -223,8 +225,9 @@ class Lexicon:
     masked words ("f*ck", "sh**") against terms of the same length and first letter.
     """
 
-    def __init__(self, terms: dict[str, str]) -> None:
-        """``terms`` maps a term (any spelling) to its label."""
+    def __init__(self, terms: dict[str, str], masks: bool = True) -> None:
+        """``terms`` maps a term (any spelling) to its label; ``masks=False`` turns off the masked-word
+        pass (an allowlist must not excuse "sh**" as "shia")."""
         self._auto: ahocorasick.Automaton = ahocorasick.Automaton()
         self._single: ahocorasick.Automaton = ahocorasick.Automaton()
         self._by_shape: dict[tuple[int, str], list[tuple[str, str, str]]] = {}
@@ -238,7 +241,7 @@ class Lexicon:
             if squeeze(norm) == norm:
                 self._single.add_word(norm, (len(norm), label, term))
                 singles += 1
-            if " " not in norm and len(norm) >= 3:
+            if masks and " " not in norm and len(norm) >= 3:
                 self._by_shape.setdefault((len(norm), norm[0]), []).append((norm, label, term))
             self.size += 1
         if self.size:
@@ -266,16 +269,27 @@ class Lexicon:
         return sorted(((s, e, lab, t) for (s, e), (lab, t) in hits.items()), key=lambda h: (h[0], -h[1]))
 
     def _masked(self, text: str) -> list[tuple[int, int, str, str]]:
+        """A self-censored word takes the mildest reading its visible letters allow ("s***" is
+        "shit" before it is a slur), so masking never makes a comment look worse than it is."""
         found = []
         for m in _MASKED_WORD.finditer(text):
             word = m.group()
-            for cand, label, term in self._by_shape.get((len(word), word[0]), ()):
-                if all(w == "*" or w == c for w, c in zip(word, cand, strict=True)):
-                    found.append((m.start(), m.end(), label, term))
-                    break
+            fits = [
+                (self.mask_preference(label), cand, label, term)
+                for cand, label, term in self._by_shape.get((len(word), word[0]), ())
+                if all(w == "*" or w == c for w, c in zip(word, cand, strict=True))
+            ]
+            if fits:
+                _, _, label, term = min(fits)
+                found.append((m.start(), m.end(), label, term))
         return found
 
+    @staticmethod
+    def mask_preference(label: str) -> int:
+        return MASK_PREFERENCE.get(label, len(MASK_PREFERENCE))
 
+
+MASK_PREFERENCE = {"mild": 0, "moderate": 1, "severe": 2, "insult": 3, "insult_adj": 4, "slur": 5}
 _MASKED_WORD = re.compile(r"(?<![\w*])[a-z][a-z*]*\*[a-z*]*(?![\w*])")
 
 

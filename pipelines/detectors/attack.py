@@ -24,7 +24,8 @@ _PERSON = (
     r"the councillor|these people|you people|those people|t'es|tu es|vous êtes|toi|espèce d[e']|ce gars|cette femme)"
 )
 _AIMED = compile_folded(
-    rf"\b{_PERSON}\s+(are|is|r|re|'re|were|was|sont|est)?\s*(such\s+|a\s+|an\s+|an?\s+\w+\s+|the\s+|un\s+|une\s+|des\s+)?$"
+    rf"\b{_PERSON}\s+(are|is|r|re|'re|were|was|sont|est)?\s*(just\s+|only\s+|juste\s+|rien qu'un\s+)?"
+    rf"(such\s+|a\s+|an\s+|the\s+|un\s+|une\s+|des\s+|de\s+|d')?(\w+\s+)?$"
 )
 _DIRECT = compile_folded(
     r"\b(shut up|shut your|go to hell|go die|drop dead|get lost|nobody (cares|asked)|you make me sick|"
@@ -59,10 +60,16 @@ class AttackDetector(LearnedDetector):
             if label in ABUSE or label == "insult_adj"
         }
 
+    def _french_only(self) -> frozenset[str]:
+        return frozenset(t.removesuffix("@fr") for t, _ in read_labeled("profanity.txt") if t.endswith("@fr"))
+
     def rules(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
         text = norm.text
         spans: list[Evidence] = []
-        for s, e, label, _ in self.lexicon.find(norm):
+        french_only = self._french_only() if comment.language != "fr" else frozenset()
+        for s, e, label, term in self.lexicon.find(norm):
+            if term in french_only:
+                continue
             # position in normalised text of this original span: search backwards window
             ns = next((i for i, o in enumerate(norm.offsets) if o >= s), len(text))
             before = text[max(0, ns - 45) : ns]

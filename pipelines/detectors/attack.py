@@ -28,7 +28,7 @@ _AIMED = compile_folded(
     rf"(such\s+|a\s+|an\s+|the\s+|un\s+|une\s+|des\s+|de\s+|d')?(\w+\s+)?$"
 )
 _DIRECT = compile_folded(
-    r"\b(shut up|shut your|go to hell|go die|drop dead|get lost|nobody (cares|asked)|you make me sick|"
+    r"\b(shut up|shut your|go to hell|go die|drop dead|get lost|nobody (cares|asked) (what you|about you|you|for your)|you make me sick|"
     r"screw you|eat shit|kiss my|f\*?off|piss off|ferme[- ]la|ta gueule|va chier|mange (de la )?marde|"
     r"you should be (ashamed|fired|in jail)|should be (fired|jailed|locked up)|resign you)\b"
 )

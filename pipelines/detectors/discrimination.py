@@ -37,8 +37,9 @@ _DEHUMANISE = compile_folded(
     r"\b(are|is|r|sont|c'est des|ce sont des)\s+(all\s+|just\s+|nothing but\s+|tous\s+des\s+|toutes\s+des\s+|des\s+|juste\s+des\s+)?"
     r"(animals?|vermin|parasites?|subhuman|savages?|rats?|cockroaches|disease|plague|scum|trash|"
     r"garbage|filth|criminals|terrorists|rapists|inferior|a disease|a cancer|the problem|a burden|leeches|lazy|"
-    r"freeloaders|dirty|stupid|invaders|animaux|vermine|parasites|sauvages|déchets|criminels|terroristes|"
-    r"inférieur(e)?s?|violeurs|profiteurs|paresseux|sales|envahisseurs|une plaie|un fardeau|le problème)\b"
+    r"freeloaders|dirty|stupid|invaders|perverts|degenerates|sick in the head|animaux|vermine|parasites|sauvages|déchets|criminels|terroristes|"
+    r"inférieur(e)?s?|violeurs|profiteurs|paresseux|sales|envahisseurs|une plaie|un fardeau|le problème|malades|"
+    r"pervers|dégénérés|fous)\b"
 )
 _EXCLUDE = compile_folded(
     r"\b(go back (to|where)|send (them|em) (all )?back|deport (them|all|every)|should(n't| not) be allowed|"
@@ -48,7 +49,8 @@ _EXCLUDE = compile_folded(
     r"(i|we) hate|(i|we) can't stand|don't deserve|shouldn't (vote|drive|work|have kids|be hired)|"
     r"belong in the kitchen|stay in the kitchen|can't (drive|think|be trusted)|"
     r"retourne(z)? (dans|chez)|renvoyez[- ]les|dehors les|(je|on) (déteste|hait|haïs)|on ne veut pas d[e']|pas de \w+ ici|"
-    r"(doivent|devraient) (partir|retourner|être (expulsés|bannis|renvoyés))|(retourner|renvoyer) chez (eux|vous)|"
+    r"(doivent|devraient) (partir|retourner|être (expulsés|bannis|renvoyés))|"
+    r"ne (devraient|doivent) pas (conduire|voter|travailler|avoir|être)|(retourner|renvoyer) chez (eux|vous)|"
     r"(volent|prennent) nos (jobs|emplois)|steal(ing)? our (jobs|benefits))\b"
 )
 

@@ -25,7 +25,7 @@ _DRUGS_WEAPONS = (
 _OFFER = compile_folded(
     rf"\b((selling|sell|sells|buying|buy|got|have|plug for|plug|hmu for|hmu|dm for|dm me for|text me for|"
     rf"hit me up for|delivery of|delivering|connect for|vendre|vends|vend|achète|j'ai du|j'ai de la|livraison de)"
-    rf"\s+(\w+\s+){{0,2}}{_DRUGS_WEAPONS}\b|{_DRUGS_WEAPONS}\s+(for sale|available|à vendre|dispo|disponible|"
+    rf"\s+(\w+['\s]+){{0,2}}{_DRUGS_WEAPONS}\b|{_DRUGS_WEAPONS}\s+(for sale|available|à vendre|dispo|disponible|"
     rf"delivered|delivery|livré|livraison)\b)"
 )
 _ENCOURAGE = compile_folded(
@@ -45,7 +45,7 @@ _SCHEMES = compile_folded(
     r"dump (it|your (garbage|trash|tires|mattress)) (in|at|behind|on) (the )?(river|park|alley|lot|field)|"
     r"buy (followers|likes|votes)|sell (my|your) vote|"
     r"faux papiers|fausse monnaie|fausses cartes|conduire en état d'ébriété|frauder l'impôt|travail au noir|"
-    r"payer au noir|cartes volées)\b"
+    r"pay(er|ez) au noir|travaill(er|ez) au noir|cartes volées)\b"
 )
 _REPORT = compile_folded(
     r"\b(report(ed|ing)?|please (send|check|investigate|enforce|do something)|call (the )?(police|bylaw|by-law|311|cops)|"

@@ -49,7 +49,8 @@ _PRONOUN_BEFORE = re.compile(
 )
 _NOUN_AIM_BEFORE = re.compile(
     r"\b(?:is an?|are|was an?|were|such an?|what an?|bunch of|total|complete|absolute|utter|big|fat|little|"
-    r"lying|corrupt|pathetic|stupid|sont des|c'est un|c'est une|un gros|une grosse|des)\W+(?:\w+\W+)?$"
+    r"lying|corrupt|pathetic|stupid|sont des|c'est un|c'est une|un gros|une grosse|des|les|ces|gang de|bande de)"
+    r"\W+(?:\w+\W+)?$"
 )
 _PERSON_AFTER = re.compile(
     r"^\W+(?:people|person|man|woman|men|women|guy|guys|idiot|idiots|mayor|councillors?|council|politicians?|"
@@ -60,7 +61,7 @@ _THING_AFTER = re.compile(
     r"argument|law|move|question|thing|statement|remark|rule|system|program|design|project|situation|mistake|"
     r"choice|excuse|spending|tax|traffic|light|construction|process|décision|idée|projet|règlement)\b"
 )
-_NAME_DICK = re.compile(r"^Dick\s+[A-Z]")
+_NAME_DICK = re.compile(r"Dick\s+[A-Z]")
 
 
 @register
@@ -122,10 +123,13 @@ class ProfanityDetector(ClauseDetector):
             if len(ranked) > 1:
                 lexical += (1 - lexical) * 0.25 * ranked[1]  # a second hit adds a little, never a sum
         learned = model_score(comment, "profane")
+        mild_only = bool(spans) and all(s.label == "mild" for s in spans)
         if learned is None:
             score = lexical
         elif spans:
             score = max(lexical, 0.5 * lexical + 0.5 * learned)
+            if mild_only:
+                score = min(score, 0.45)  # mild language stays mild, so a policy's severity choice holds
         else:
             score = learned**2  # no lexicon hit: only a confident model flags (sub-word artefacts)
             if excused:

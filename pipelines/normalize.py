@@ -167,7 +167,8 @@ def normalize(text: str) -> NormalizedText:
 
 
 def _join_spaced(chars: list[str], offs: list[int]) -> tuple[list[str], list[int]]:
-    """Join runs of 3+ single letters separated by one space or dot: "f u c k" -> "fuck"."""
+    """Join runs of 3+ single letters separated by one and the same space, dot, dash, underscore or
+    asterisk: "f u c k" -> "fuck", "f.u.c.k" -> "fuck"."""
     n = len(chars)
     if n < 5:
         return chars, offs
@@ -178,9 +179,11 @@ def _join_spaced(chars: list[str], offs: list[int]) -> tuple[list[str], list[int
         if chars[i].isalpha() and (i == 0 or not chars[i - 1].isalnum()):
             j = i
             letters = [i]
+            sep = chars[i + 1] if i + 1 < n else ""
             while (
                 j + 2 < n
                 and chars[j + 1] in " .-_*"
+                and chars[j + 1] == sep  # one separator per run: "x f.u.c.k y" joins only "f.u.c.k"
                 and chars[j + 2].isalpha()
                 and (j + 3 >= n or not chars[j + 3].isalnum())
             ):

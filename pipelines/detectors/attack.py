@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.lexicons import read_labeled
+from pipelines.lexicons import read_terms
 from pipelines.normalize import NormalizedText, compile_folded
 from pipelines.types import Evidence
 
@@ -54,21 +54,15 @@ class AttackDetector(LearnedDetector):
         super().__init__(settings)
 
     def terms(self) -> dict[str, str]:
-        return {
-            t.removesuffix("@fr"): label
-            for t, label in read_labeled("profanity.txt")
-            if label in ABUSE or label == "insult_adj"
-        }
-
-    def _french_only(self) -> frozenset[str]:
-        return frozenset(t.removesuffix("@fr") for t, _ in read_labeled("profanity.txt") if t.endswith("@fr"))
+        vocabulary = read_terms("profanity.txt")
+        return {t: label for t, label in vocabulary.terms.items() if label in ABUSE or label == "insult_adj"}
 
     def rules(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
         text = norm.text
         spans: list[Evidence] = []
-        french_only = self._french_only() if comment.language != "fr" else frozenset()
+        vocabulary = read_terms("profanity.txt")
         for s, e, label, term in self.lexicon.find(norm):
-            if term in french_only:
+            if not vocabulary.counts(term, comment.language):
                 continue
             # position in normalised text of this original span: search backwards window
             ns = next((i for i, o in enumerate(norm.offsets) if o >= s), len(text))

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.lexicons import read_labeled
+from pipelines.lexicons import read_labeled, read_terms
 from pipelines.normalize import Lexicon, NormalizedText, compile_folded
 from pipelines.types import Evidence
 
@@ -67,10 +67,9 @@ class DiscriminationDetector(LearnedDetector):
     def __init__(self, settings: dict[str, object] | None = None) -> None:
         super().__init__(settings)
         grounds = dict(read_labeled("slur_grounds.txt"))
+        self.vocabulary = read_terms("profanity.txt")
         slurs = {
-            t.removesuffix("@fr"): "slur_" + grounds.get(t.removesuffix("@fr"), "unspecified")
-            for t, label in read_labeled("profanity.txt")
-            if label == "slur"
+            t: "slur_" + grounds.get(t, "unspecified") for t, label in self.vocabulary.terms.items() if label == "slur"
         }
         self.slurs = Lexicon(slurs)
 
@@ -90,7 +89,11 @@ class DiscriminationDetector(LearnedDetector):
                     for ps, pe in near[:2]:
                         s, e = norm.to_original(ps, pe)
                         spans.append(Evidence(s, e, "pattern"))
-        spans.extend(Evidence(s, e, label) for s, e, label, _ in self.slurs.find(norm))
+        spans.extend(
+            Evidence(s, e, label)
+            for s, e, label, term in self.slurs.find(norm)
+            if self.vocabulary.counts(term, comment.language)
+        )
         return spans
 
     def detail(self, spans: list[Evidence]) -> str:

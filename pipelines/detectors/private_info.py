@@ -219,7 +219,8 @@ _ADDRESS_PUBLIC = _rx(
 
 _EMAIL = _rx(r"(?i)(?<![\w.+-])[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b")
 _EMAIL_SPELLED = _rx(
-    r"(?i)\b[a-z0-9._%+-]+\s*(?:\[at\]|\(at\)|\{at\}|\s+at\s+|\s+arobase\s+)\s*[a-z0-9-]+\s*"
+    r"(?i)\b[a-z0-9._%+-]+(?:\s+(?:dot|point)\s+[a-z0-9_%+-]+)*\s*(?:\[at\]|\(at\)|\{at\}|\s+at\s+|\s+arobase\s+)"
+    r"\s*[a-z0-9-]+\s*"
     r"(?:\[dot\]|\(dot\)|\{dot\}|\s+dot\s+|\s+point\s+|\.)\s*(?:com|ca|net|org|fr|qc\.ca|on\.ca)\b"
 )
 _ROLE_MAILBOX = _rx(r"(?i)^(info|contact|support|sales|admin|office|hello|help|noreply|no-reply|service|media)@")
@@ -491,7 +492,8 @@ def _addresses(text: str) -> Iterable[Finding]:
     for m in _ADDRESS_NUMBER_LAST.finditer(text):
         yield Finding(*m.span(), "STREET_ADDRESS", SCORES["STREET_ADDRESS"])
     for m in _ADDRESS_CUE.finditer(text):
-        if re.search(r"[^\W\d_]{3,}", m.group("addr")) and not _NOT_ADDRESS.search(m.group("addr")):
+        addr = _POSTAL.sub("", m.group("addr"))
+        if re.search(r"[^\W\d_]{3,}", addr) and re.search(r"\d", addr) and not _NOT_ADDRESS.search(addr):
             yield Finding(*m.span("addr"), "STREET_ADDRESS", SCORES["STREET_ADDRESS_CUED"], cued=True)
     for m in _ADDRESS_UNIT.finditer(text):
         yield Finding(*m.span(), "STREET_ADDRESS", SCORES["UNIT"])

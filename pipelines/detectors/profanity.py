@@ -23,7 +23,7 @@ import re
 from typing import Any
 
 from pipelines.base import ClauseDetector, Comment, register
-from pipelines.lexicons import read_labeled, read_list
+from pipelines.lexicons import read_list, read_terms
 from pipelines.normalize import Lexicon, NormalizedText, normalize
 from pipelines.textmodel import model_score, prime
 from pipelines.types import Evidence, Tag
@@ -73,13 +73,8 @@ class ProfanityDetector(ClauseDetector):
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__(settings)
-        terms: dict[str, str] = {}
-        self.french_only: set[str] = set()
-        for term, label in read_labeled("profanity.txt"):
-            if term.endswith("@fr"):
-                term = term[:-3]
-                self.french_only.add(term)
-            terms[term] = label
+        self.vocabulary = read_terms("profanity.txt")
+        terms = dict(self.vocabulary.terms)
         extra = self.settings.get("extra_terms") or {}
         if isinstance(extra, list):
             extra = dict.fromkeys(extra, "severe")
@@ -104,7 +99,7 @@ class ProfanityDetector(ClauseDetector):
             for start, end, label, term in hits:
                 if (
                     any(a <= start and end <= b for a, b in allowed)
-                    or (term in self.french_only and comment.language != "fr")
+                    or not self.vocabulary.counts(term, comment.language)
                     or _NAME_DICK.match(comment.text, start)
                 ):
                     excused += 1

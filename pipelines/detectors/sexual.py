@@ -4,7 +4,7 @@ Explicit terms, solicitation ("hot singles", "send nudes", "plan cul") and adult
 domains, in English and French. Health, education and everyday phrases stay clean: "sexual health
 clinic", "breast cancer screening", "police escort", "cul-de-sac", "naked eye" and "Essex" are not
 sexual content, so anatomy words count only outside such a phrase, and weakly (two of them, or one
-with an explicit term, are needed). A term marked ``@fr`` in the list counts only in comments identified as French.
+with an explicit term, are needed). A term marked ``@fr`` (``@en``) in the list counts only in French (outside French) comments.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.lexicons import read_labeled
+from pipelines.lexicons import read_terms
 from pipelines.normalize import NormalizedText, compile_folded
 from pipelines.types import Evidence
 
@@ -45,17 +45,17 @@ class SexualContentDetector(LearnedDetector):
     model_weight = 0.0
 
     def terms(self) -> dict[str, str]:
-        return {t.removesuffix("@fr"): label for t, label in read_labeled("sexual.txt")}
+        return dict(read_terms("sexual.txt").terms)
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
-        self.french_only = {t.removesuffix("@fr") for t, _ in read_labeled("sexual.txt") if t.endswith("@fr")}
+        self.vocabulary = read_terms("sexual.txt")
         super().__init__(settings)
 
     def rules(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
         spans = [
             Evidence(s, e, label)
             for s, e, label, term in self.lexicon.find(norm)
-            if term not in self.french_only or comment.language == "fr"
+            if self.vocabulary.counts(term, comment.language)
         ]
         if spans and _HEALTH.search(norm.text):
             spans = [s for s in spans if s.label not in ("anatomy", "explicit") or not self._in_health(norm, s)]

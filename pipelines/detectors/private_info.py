@@ -296,12 +296,20 @@ _PRIVATE_FACT = _rx(
 )
 _NAME_LIKE = _rx(r"\b[A-ZÀ-Ý][a-zà-ÿ'-]+(?:\s+[A-Z]\.)?\s+[A-ZÀ-Ý][a-zà-ÿ'-]{2,}\b")
 _PREFILTER = _rx(
-    r"\d|@|\b(?:at|arobase)\b.{1,40}\b(?:dot|point)\b|\[at\]|\(at\)|"
-    r"(?i:cancer|hiv|aids|hep c|dementia|alzheimer|schizo|std|herpes|drinking|pregnant|abortion|rehab|welfare|odsp|"
+    r"\d{3}|\d[ .-]\d\d|@[\w-]+\.[a-z]|\b(?:at|arobase)\b.{1,40}\b(?:dot|point)\b|\[at\]|\(at\)|"
+    r"(?i:[a-z]\d[a-z] ?\d[a-z]\d|(?:apt|apartment|suite|unit|app|box|po)\W{0,3}\d|"
+    r"\b\d{1,2},?\s+(?:[\w'.-]+\s+){0,3}(?:street|st|road|rd|ave|avenue|drive|dr|court|ct|crescent|cres|blvd|"
+    r"boulevard|lane|ln|way|place|pl|rue|chemin|boul|route|terrace|circle|trail)\b|"
+    r"cancer|hiv|aids|hep c|dementia|alzheimer|schizo|std|herpes|drinking|pregnant|abortion|rehab|welfare|odsp|"
     r"ontario works|disability|pogey|record|arrest|charged|mental|diagnos|addict|alcoholic|junkie|drunk|bankrupt|"
     r"divorc|cheat|gay|trans|sida|enceinte|aide sociale|bien-être|casier|arrêt|malade|alcoolique|toxicomane|"
-    r"désintox|faillite)"
+    r"désintox|faillite|lives? (?:at|on)|address|adresse|located at|habite|demeure|meet (?:me |you |us )?at|"
+    r"\b(?:is|are) (?:at|on)\b|(?:sent|send|deliver|return|ship|taxi|cab|moved|forward|envoy|livr)\w* .{0,12}\b(?:to|at|à|au)\b|"
+    r"\b(?:via|calle|rua|ul\.|c/)\s)"
 )
+_HTML_ENTITY = re.compile(r"&#?\w{1,8};")
+"""Tweets carry HTML entities (&#128514;): their digits are no identifier."""
+
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer("EMAIL", _EMAIL, 0.85, 0.9, numeric=False),
@@ -561,7 +569,8 @@ def find_private(
     (health, welfare, a record...). It runs only where it can change the answer, i.e. when nothing
     else was found, unless ``names_with_other_pii`` (redaction wants every name).
     """
-    if not _PREFILTER.search(text):
+    probe = _HTML_ENTITY.sub(" ", text) if "&" in text else text
+    if not _PREFILTER.search(probe):
         return []
     candidates = list(_recognised(text))
     candidates.extend(_phones(text))

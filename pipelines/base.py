@@ -54,15 +54,45 @@ if not Doc.has_extension("cw_tags"):
     Doc.set_extension("cw_tags", default=None)
 
 
+_CW = ("._.", "cw", None, None)
+_CW_TAGS = ("._.", "cw_tags", None, None)
+"""Where spaCy keeps ``doc._.cw`` and ``doc._.cw_tags``: read directly, since every component
+touches them for every comment and the ``doc._`` accessor costs more than the lookup itself."""
+
+
+def _user_data(doc: Doc) -> dict[Any, Any]:
+    data: dict[Any, Any] = doc.user_data  # spaCy keys its extensions by tuples
+    return data
+
+
 def comment_of(doc: Doc) -> Comment:
     """The ``Comment`` attached to ``doc``, created on first use for docs made from bare text."""
-    comment = doc._.cw
+    data = _user_data(doc)
+    comment = data.get(_CW)
     if comment is None:
         comment = Comment(doc)
-        doc._.cw = comment
-    if doc._.cw_tags is None:
-        doc._.cw_tags = []
-    return comment  # type: ignore[no-any-return]
+        data[_CW] = comment
+    if data.get(_CW_TAGS) is None:
+        data[_CW_TAGS] = []
+    assert isinstance(comment, Comment)
+    return comment
+
+
+def attach(doc: Doc, comment: Comment) -> None:
+    """Attach a comment under analysis to its doc, with no tags yet."""
+    data = _user_data(doc)
+    data[_CW] = comment
+    data[_CW_TAGS] = []
+
+
+def tags_of(doc: Doc) -> list[Tag]:
+    """The tags found so far for ``doc`` (``doc._.cw_tags``)."""
+    data = _user_data(doc)
+    tags = data.get(_CW_TAGS)
+    if tags is None:
+        tags = data[_CW_TAGS] = []
+    assert isinstance(tags, list)
+    return tags
 
 
 class ClauseDetector(abc.ABC):
@@ -109,7 +139,9 @@ class ClauseDetector(abc.ABC):
 def expose(doc: Doc, tags: list[Tag]) -> None:
     """Record tags the spaCy way too: ``doc.cats[category]`` holds the best score and
     ``doc.spans[category]`` the evidence, so spaCy tooling (displacy, span scorers) can read them."""
-    doc._.cw_tags.extend(tags)
+    if not tags:
+        return
+    tags_of(doc).extend(tags)
     for tag in tags:
         if tag.score > doc.cats.get(tag.category, 0.0) or tag.category not in doc.cats:
             doc.cats[tag.category] = tag.score

@@ -125,8 +125,51 @@ def _fold_cached(ch: str) -> str:
     return _fold_char(ch)
 
 
+_CANDIDATE = re.compile(r"[013457@$!|€*#%]|[^\x00-\x7f]")
+_RUN3 = re.compile(r"([^\W\d_])\1{2,}")
+_SPACED = re.compile(r"(?<![^\W_])[^\W\d_]([ .\-_*])[^\W\d_]\1[^\W\d_](?![^\W_])")
+_RUN = re.compile(r"([^\W\d_])\1+")
+
+
 def normalize(text: str) -> NormalizedText:
-    """Normalise for matching; never raises, and every output character maps into ``text``."""
+    """Normalise for matching; never raises, and every output character maps into ``text``.
+
+    Each pass runs only where a cheap regular expression says it can change something, so plain
+    comments (most of them) cost a few string operations rather than a loop per character.
+    """
+    if text.isascii():
+        chars = list(text.lower())
+        offs = list(range(len(text)))
+    else:
+        chars, offs = _fold(text)
+    folded = "".join(chars)
+    if _CANDIDATE.search(folded):
+        _leet_and_masks(chars)
+        folded = "".join(chars)
+    if _RUN3.search(folded):
+        keep_c: list[str] = []
+        keep_o: list[int] = []
+        pos = 0
+        for m in _RUN3.finditer(folded):
+            s = m.start() + 2  # cap runs of the same letter at two
+            keep_c.extend(chars[pos:s])
+            keep_o.extend(offs[pos:s])
+            pos = m.end()
+        keep_c.extend(chars[pos:])
+        keep_o.extend(offs[pos:])
+        chars, offs = keep_c, keep_o
+        folded = "".join(chars)
+    if _SPACED.search(folded):
+        chars, offs = _join_spaced(chars, offs)
+        folded = "".join(chars)
+    squeezed, mapping = _squeeze_with_map(folded)
+    if len(squeezed) == len(folded):
+        return NormalizedText(text, folded, tuple(offs))
+    return NormalizedText(text, folded, tuple(offs), squeezed, tuple(mapping))
+
+
+def _fold(text: str) -> tuple[list[str], list[int]]:
+    """NFKC, homoglyphs, accents and case, one source character at a time (offsets kept)."""
     chars: list[str] = []
     offs: list[int] = []
     for i, ch in enumerate(text):
@@ -140,30 +183,25 @@ def normalize(text: str) -> NormalizedText:
         for c in folded:
             chars.append(c)
             offs.append(i)
+    return chars, offs
+
+
+def _leet_and_masks(chars: list[str]) -> None:
+    """Leetspeak and masks only between letters: "sh!t", "f*ck", "b1tch"; not "$50" or "2024".
+
+    In place: a replacement never changes the length, so offsets stay aligned."""
     n = len(chars)
-    # Leetspeak and masks only between letters: "sh!t", "f*ck", "b1tch"; not "$50" or "2024".
-    out_c: list[str] = []
-    out_o: list[int] = []
-    for j, c in enumerate(chars):
-        prev_alpha = bool(out_c) and out_c[-1].isalpha()
+    for m in _CANDIDATE.finditer("".join(chars)):
+        j = m.start()
+        c = chars[j]
+        prev_alpha = j > 0 and chars[j - 1].isalpha()
         nxt = chars[j + 1] if j + 1 < n else ""
         if (c in LEET and prev_alpha and (nxt.isalpha() or nxt in LEET or nxt in MASKS)) or (
             c in LEET and not prev_alpha and nxt.isalpha() and c not in "!|$" and not (j and chars[j - 1].isdigit())
         ):
-            c = LEET[c]
+            chars[j] = LEET[c]
         elif c in MASKS or (prev_alpha and not c.isascii() and nxt.isalpha() and unicodedata.category(c)[0] == "S"):
-            c = "*"  # a symbol or emoji standing in for letters: f🦆ck, sh💩t
-        # cap runs of the same letter at two
-        if c.isalpha() and len(out_c) >= 2 and out_c[-1] == c and out_c[-2] == c:
-            continue
-        out_c.append(c)
-        out_o.append(offs[j])
-    joined_c, joined_o = _join_spaced(out_c, out_o)
-    joined = "".join(joined_c)
-    squeezed, mapping = _squeeze_with_map(joined)
-    if len(squeezed) == len(joined):
-        return NormalizedText(text, joined, tuple(joined_o))
-    return NormalizedText(text, joined, tuple(joined_o), squeezed, tuple(mapping))
+            chars[j] = "*"  # a symbol or emoji standing in for letters: f🦆ck, sh💩t
 
 
 def _join_spaced(chars: list[str], offs: list[int]) -> tuple[list[str], list[int]]:
@@ -308,11 +346,16 @@ def _scan(auto: ahocorasick.Automaton, text: str) -> list[tuple[int, int, str, s
 
 
 def _squeeze_with_map(text: str) -> tuple[str, list[int]]:
-    out: list[str] = []
+    if not _RUN.search(text):
+        return text, []
+    parts: list[str] = []
     mapping: list[int] = []
-    for i, c in enumerate(text):
-        if out and out[-1] == c and c.isalpha():
-            continue
-        out.append(c)
-        mapping.append(i)
-    return "".join(out), mapping
+    pos = 0
+    for m in _RUN.finditer(text):
+        s, e = m.span()
+        parts.append(text[pos : s + 1])
+        mapping.extend(range(pos, s + 1))
+        pos = e
+    parts.append(text[pos:])
+    mapping.extend(range(pos, len(text)))
+    return "".join(parts), mapping

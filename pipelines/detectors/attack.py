@@ -10,6 +10,7 @@ is capped below the threshold however angry it is.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import Any, ClassVar
 
 from pipelines.base import Comment, register
@@ -65,7 +66,7 @@ class AttackDetector(LearnedDetector):
             if not vocabulary.counts(term, comment.language):
                 continue
             # position in normalised text of this original span: search backwards window
-            ns = next((i for i, o in enumerate(norm.offsets) if o >= s), len(text))
+            ns = bisect_left(norm.offsets, s)
             before = text[max(0, ns - 45) : ns]
             if _AIMED.search(before) or (label in ("slur", "severe") and re.search(r"\b(you|u|ur)\b", before)):
                 spans.append(Evidence(s, e, "aimed_insult"))

@@ -103,6 +103,7 @@ class PolicyPipeline:
 def build_nlp(policy: Policy) -> Language:
     """A blank multilingual tokenizer with one component per enabled rule, in policy order."""
     nlp = spacy.blank("xx")
+    nlp.vocab.lex_attr_getters = {}  # type: ignore[attr-defined]  # no detector reads lexical attributes
     for rule in policy.enabled_rules:
         nlp.add_pipe(
             FACTORY_PREFIX + rule.detector,

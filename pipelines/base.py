@@ -54,15 +54,45 @@ if not Doc.has_extension("cw_tags"):
     Doc.set_extension("cw_tags", default=None)
 
 
+_CW = ("._.", "cw", None, None)
+_CW_TAGS = ("._.", "cw_tags", None, None)
+"""Where spaCy keeps ``doc._.cw`` and ``doc._.cw_tags``: read directly, since every component
+touches them for every comment and the ``doc._`` accessor costs more than the lookup itself."""
+
+
+def _user_data(doc: Doc) -> dict[Any, Any]:
+    data: dict[Any, Any] = doc.user_data  # spaCy keys its extensions by tuples
+    return data
+
+
 def comment_of(doc: Doc) -> Comment:
     """The ``Comment`` attached to ``doc``, created on first use for docs made from bare text."""
-    comment = doc._.cw
+    data = _user_data(doc)
+    comment = data.get(_CW)
     if comment is None:
         comment = Comment(doc)
-        doc._.cw = comment
-    if doc._.cw_tags is None:
-        doc._.cw_tags = []
-    return comment  # type: ignore[no-any-return]
+        data[_CW] = comment
+    if data.get(_CW_TAGS) is None:
+        data[_CW_TAGS] = []
+    assert isinstance(comment, Comment)
+    return comment
+
+
+def attach(doc: Doc, comment: Comment) -> None:
+    """Attach a comment under analysis to its doc, with no tags yet."""
+    data = _user_data(doc)
+    data[_CW] = comment
+    data[_CW_TAGS] = []
+
+
+def tags_of(doc: Doc) -> list[Tag]:
+    """The tags found so far for ``doc`` (``doc._.cw_tags``)."""
+    data = _user_data(doc)
+    tags = data.get(_CW_TAGS)
+    if tags is None:
+        tags = data[_CW_TAGS] = []
+    assert isinstance(tags, list)
+    return tags
 
 
 class ClauseDetector(abc.ABC):
@@ -106,8 +136,28 @@ class ClauseDetector(abc.ABC):
         )
 
 
+def expose(doc: Doc, tags: list[Tag]) -> None:
+    """Record tags the spaCy way too: ``doc.cats[category]`` holds the best score and
+    ``doc.spans[category]`` the evidence, so spaCy tooling (displacy, span scorers) can read them."""
+    if not tags:
+        return
+    tags_of(doc).extend(tags)
+    for tag in tags:
+        if tag.score > doc.cats.get(tag.category, 0.0) or tag.category not in doc.cats:
+            doc.cats[tag.category] = tag.score
+        if not tag.spans:
+            continue
+        spans = list(doc.spans[tag.category]) if tag.category in doc.spans else []
+        for ev in tag.spans:
+            span = doc.char_span(ev.start, ev.end, label=ev.label, alignment_mode="expand")
+            if span is not None:
+                spans.append(span)
+        doc.spans[tag.category] = spans
+
+
 class DetectorPipe:
-    """spaCy component wrapping a ``ClauseDetector``; appends its tags to ``doc._.cw_tags``."""
+    """spaCy component wrapping a ``ClauseDetector``; its tags go to ``doc._.cw_tags``,
+    ``doc.cats`` and ``doc.spans`` (see ``expose``)."""
 
     def __init__(self, detector: ClauseDetector, name: str) -> None:
         self.detector = detector
@@ -115,7 +165,7 @@ class DetectorPipe:
 
     def __call__(self, doc: Doc) -> Doc:
         comment = comment_of(doc)
-        doc._.cw_tags.extend(self.detector.detect(comment))
+        expose(doc, self.detector.detect(comment))
         return doc
 
     def pipe(self, stream: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
@@ -131,7 +181,7 @@ class DetectorPipe:
     def _run(self, docs: list[Doc]) -> list[Doc]:
         comments = [comment_of(d) for d in docs]
         for doc, tags in zip(docs, self.detector.detect_batch(comments), strict=True):
-            doc._.cw_tags.extend(tags)
+            expose(doc, tags)
         return docs
 
 

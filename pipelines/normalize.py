@@ -6,8 +6,9 @@ is mapped back through ``NormalizedText.to_original`` so the evidence a moderato
 as the resident wrote it.
 
 One pass, linear in the input: NFKC per character, invisible and bidi controls and combining marks
-dropped, homoglyphs and accents folded, lowercase, leetspeak inside words, runs of a letter capped at
-two, and spaced or dotted single letters joined.
+dropped, homoglyphs and accents folded, lowercase, leetspeak inside words, an emoji or symbol between
+letters read as a masked letter, runs of a letter capped at two, and spaced or dotted single letters
+joined.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import ahocorasick
 INVISIBLE = frozenset(
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
     "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+    "\ufe0e\ufe0f"
 )
 HOMOGLYPHS = {
     # Cyrillic and Greek letters that render like Latin ones.
@@ -123,8 +125,51 @@ def _fold_cached(ch: str) -> str:
     return _fold_char(ch)
 
 
+_CANDIDATE = re.compile(r"[013457@$!|€*#%]|[^\x00-\x7f]")
+_RUN3 = re.compile(r"([^\W\d_])\1{2,}")
+_SPACED = re.compile(r"(?<![^\W_])[^\W\d_]([ .\-_*])[^\W\d_]\1[^\W\d_](?![^\W_])")
+_RUN = re.compile(r"([^\W\d_])\1+")
+
+
 def normalize(text: str) -> NormalizedText:
-    """Normalise for matching; never raises, and every output character maps into ``text``."""
+    """Normalise for matching; never raises, and every output character maps into ``text``.
+
+    Each pass runs only where a cheap regular expression says it can change something, so plain
+    comments (most of them) cost a few string operations rather than a loop per character.
+    """
+    if text.isascii():
+        chars = list(text.lower())
+        offs = list(range(len(text)))
+    else:
+        chars, offs = _fold(text)
+    folded = "".join(chars)
+    if _CANDIDATE.search(folded):
+        _leet_and_masks(chars)
+        folded = "".join(chars)
+    if _RUN3.search(folded):
+        keep_c: list[str] = []
+        keep_o: list[int] = []
+        pos = 0
+        for m in _RUN3.finditer(folded):
+            s = m.start() + 2  # cap runs of the same letter at two
+            keep_c.extend(chars[pos:s])
+            keep_o.extend(offs[pos:s])
+            pos = m.end()
+        keep_c.extend(chars[pos:])
+        keep_o.extend(offs[pos:])
+        chars, offs = keep_c, keep_o
+        folded = "".join(chars)
+    if _SPACED.search(folded):
+        chars, offs = _join_spaced(chars, offs)
+        folded = "".join(chars)
+    squeezed, mapping = _squeeze_with_map(folded)
+    if len(squeezed) == len(folded):
+        return NormalizedText(text, folded, tuple(offs))
+    return NormalizedText(text, folded, tuple(offs), squeezed, tuple(mapping))
+
+
+def _fold(text: str) -> tuple[list[str], list[int]]:
+    """NFKC, homoglyphs, accents and case, one source character at a time (offsets kept)."""
     chars: list[str] = []
     offs: list[int] = []
     for i, ch in enumerate(text):
@@ -138,34 +183,30 @@ def normalize(text: str) -> NormalizedText:
         for c in folded:
             chars.append(c)
             offs.append(i)
+    return chars, offs
+
+
+def _leet_and_masks(chars: list[str]) -> None:
+    """Leetspeak and masks only between letters: "sh!t", "f*ck", "b1tch"; not "$50" or "2024".
+
+    In place: a replacement never changes the length, so offsets stay aligned."""
     n = len(chars)
-    # Leetspeak and masks only between letters: "sh!t", "f*ck", "b1tch"; not "$50" or "2024".
-    out_c: list[str] = []
-    out_o: list[int] = []
-    for j, c in enumerate(chars):
-        prev_alpha = bool(out_c) and out_c[-1].isalpha()
+    for m in _CANDIDATE.finditer("".join(chars)):
+        j = m.start()
+        c = chars[j]
+        prev_alpha = j > 0 and chars[j - 1].isalpha()
         nxt = chars[j + 1] if j + 1 < n else ""
         if (c in LEET and prev_alpha and (nxt.isalpha() or nxt in LEET or nxt in MASKS)) or (
             c in LEET and not prev_alpha and nxt.isalpha() and c not in "!|$" and not (j and chars[j - 1].isdigit())
         ):
-            c = LEET[c]
-        elif c in MASKS:
-            c = "*"
-        # cap runs of the same letter at two
-        if c.isalpha() and len(out_c) >= 2 and out_c[-1] == c and out_c[-2] == c:
-            continue
-        out_c.append(c)
-        out_o.append(offs[j])
-    joined_c, joined_o = _join_spaced(out_c, out_o)
-    joined = "".join(joined_c)
-    squeezed, mapping = _squeeze_with_map(joined)
-    if len(squeezed) == len(joined):
-        return NormalizedText(text, joined, tuple(joined_o))
-    return NormalizedText(text, joined, tuple(joined_o), squeezed, tuple(mapping))
+            chars[j] = LEET[c]
+        elif c in MASKS or (prev_alpha and not c.isascii() and nxt.isalpha() and unicodedata.category(c)[0] == "S"):
+            chars[j] = "*"  # a symbol or emoji standing in for letters: f🦆ck, sh💩t
 
 
 def _join_spaced(chars: list[str], offs: list[int]) -> tuple[list[str], list[int]]:
-    """Join runs of 3+ single letters separated by one space or dot: "f u c k" -> "fuck"."""
+    """Join runs of 3+ single letters separated by one and the same space, dot, dash, underscore or
+    asterisk: "f u c k" -> "fuck", "f.u.c.k" -> "fuck"."""
     n = len(chars)
     if n < 5:
         return chars, offs
@@ -176,9 +217,11 @@ def _join_spaced(chars: list[str], offs: list[int]) -> tuple[list[str], list[int
         if chars[i].isalpha() and (i == 0 or not chars[i - 1].isalnum()):
             j = i
             letters = [i]
+            sep = chars[i + 1] if i + 1 < n else ""
             while (
                 j + 2 < n
                 and chars[j + 1] in " .-_*"
+                and chars[j + 1] == sep  # one separator per run: "x f.u.c.k y" joins only "f.u.c.k"
                 and chars[j + 2].isalpha()
                 and (j + 3 >= n or not chars[j + 3].isalnum())
             ):
@@ -223,8 +266,9 @@ class Lexicon:
     masked words ("f*ck", "sh**") against terms of the same length and first letter.
     """
 
-    def __init__(self, terms: dict[str, str]) -> None:
-        """``terms`` maps a term (any spelling) to its label."""
+    def __init__(self, terms: dict[str, str], masks: bool = True) -> None:
+        """``terms`` maps a term (any spelling) to its label; ``masks=False`` turns off the masked-word
+        pass (an allowlist must not excuse "sh**" as "shia")."""
         self._auto: ahocorasick.Automaton = ahocorasick.Automaton()
         self._single: ahocorasick.Automaton = ahocorasick.Automaton()
         self._by_shape: dict[tuple[int, str], list[tuple[str, str, str]]] = {}
@@ -238,7 +282,7 @@ class Lexicon:
             if squeeze(norm) == norm:
                 self._single.add_word(norm, (len(norm), label, term))
                 singles += 1
-            if " " not in norm and len(norm) >= 3:
+            if masks and " " not in norm and len(norm) >= 3:
                 self._by_shape.setdefault((len(norm), norm[0]), []).append((norm, label, term))
             self.size += 1
         if self.size:
@@ -266,16 +310,27 @@ class Lexicon:
         return sorted(((s, e, lab, t) for (s, e), (lab, t) in hits.items()), key=lambda h: (h[0], -h[1]))
 
     def _masked(self, text: str) -> list[tuple[int, int, str, str]]:
+        """A self-censored word takes the mildest reading its visible letters allow ("s***" is
+        "shit" before it is a slur), so masking never makes a comment look worse than it is."""
         found = []
         for m in _MASKED_WORD.finditer(text):
             word = m.group()
-            for cand, label, term in self._by_shape.get((len(word), word[0]), ()):
-                if all(w == "*" or w == c for w, c in zip(word, cand, strict=True)):
-                    found.append((m.start(), m.end(), label, term))
-                    break
+            fits = [
+                (self.mask_preference(label), cand, label, term)
+                for cand, label, term in self._by_shape.get((len(word), word[0]), ())
+                if all(w == "*" or w == c for w, c in zip(word, cand, strict=True))
+            ]
+            if fits:
+                _, _, label, term = min(fits)
+                found.append((m.start(), m.end(), label, term))
         return found
 
+    @staticmethod
+    def mask_preference(label: str) -> int:
+        return MASK_PREFERENCE.get(label, len(MASK_PREFERENCE))
 
+
+MASK_PREFERENCE = {"mild": 0, "moderate": 1, "severe": 2, "insult": 3, "insult_adj": 4, "slur": 5}
 _MASKED_WORD = re.compile(r"(?<![\w*])[a-z][a-z*]*\*[a-z*]*(?![\w*])")
 
 
@@ -291,11 +346,16 @@ def _scan(auto: ahocorasick.Automaton, text: str) -> list[tuple[int, int, str, s
 
 
 def _squeeze_with_map(text: str) -> tuple[str, list[int]]:
-    out: list[str] = []
+    if not _RUN.search(text):
+        return text, []
+    parts: list[str] = []
     mapping: list[int] = []
-    for i, c in enumerate(text):
-        if out and out[-1] == c and c.isalpha():
-            continue
-        out.append(c)
-        mapping.append(i)
-    return "".join(out), mapping
+    pos = 0
+    for m in _RUN.finditer(text):
+        s, e = m.span()
+        parts.append(text[pos : s + 1])
+        mapping.extend(range(pos, s + 1))
+        pos = e
+    parts.append(text[pos:])
+    mapping.extend(range(pos, len(text)))
+    return "".join(parts), mapping

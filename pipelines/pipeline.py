@@ -16,7 +16,7 @@ from typing import Any
 import spacy
 from spacy.language import Language
 
-from pipelines.base import FACTORY_PREFIX, Comment
+from pipelines.base import FACTORY_PREFIX, Comment, attach, comment_of, tags_of
 from pipelines.language import detect_language
 from pipelines.policy import ACTION_RANK, Policy, load_policy
 from pipelines.types import CommentInput, Tag
@@ -82,12 +82,11 @@ class PolicyPipeline:
                     text = _SURROGATE.sub("\ufffd", text)  # same length: offsets still hold
                 doc = self.nlp.make_doc(text)
                 language = ci.language or detect_language(text)
-                doc._.cw = Comment(doc, context=ci.context, language=language, text=text)
-                doc._.cw_tags = []
+                attach(doc, Comment(doc, context=ci.context, language=language, text=text))
                 yield doc
 
         for i, doc in enumerate(self.nlp.pipe(docs(), batch_size=self.batch_size)):
-            yield self.decide(doc._.cw.language, doc._.cw_tags, truncated[i])
+            yield self.decide(comment_of(doc).language or "und", tags_of(doc), truncated[i])
 
     def decide(self, language: str, tags: list[Tag], truncated: bool = False) -> Classification:
         """Keep each category's strongest tag; flag those meeting the policy threshold."""
@@ -104,6 +103,7 @@ class PolicyPipeline:
 def build_nlp(policy: Policy) -> Language:
     """A blank multilingual tokenizer with one component per enabled rule, in policy order."""
     nlp = spacy.blank("xx")
+    nlp.vocab.lex_attr_getters = {}  # type: ignore[attr-defined]  # no detector reads lexical attributes
     for rule in policy.enabled_rules:
         nlp.add_pipe(
             FACTORY_PREFIX + rule.detector,

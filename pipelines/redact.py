@@ -43,8 +43,13 @@ def redact(text: str, spans: Iterable[SpanLike]) -> str:
     return "".join(out)
 
 
-def redact_private(text: str) -> str:
-    """Redact every private-information span the 5.7.9 detector finds, whatever its score."""
-    from pipelines.detectors.private_info import find_private
+def redact_private(text: str, language: str | None = None, names: bool = True) -> str:
+    """Redact every private-information span the 5.7.9 detector finds, whatever its score.
 
-    return redact(text, [s for s in find_private(text) if s.label != "PERSON"] or [])
+    Names are redacted when they come with a private fact (``names=False`` skips the NER stage);
+    the fact itself stays, since without the name it no longer points at anyone.
+    """
+    from pipelines.detectors.private_info import find_private, ner_names
+
+    spans = find_private(text, ner_names(language) if names else None, names_with_other_pii=True)
+    return redact(text, [s for s in spans if s.label != "PRIVATE_FACT"])

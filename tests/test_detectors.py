@@ -85,6 +85,34 @@ CASES = [
     ("council", "J'ai écrit à ma conseillère municipale", "fr", True),
     ("council", "My son joined the student council", "en", False),
     ("council", "Talk to legal counsel first", "en", False),
+    # French (Canada) and obfuscated forms for every clause
+    ("profane", "T a b a r n a k, encore des travaux", "fr", True),
+    ("profane", "La collecte des ordures est en retard", "fr", False),
+    ("discrimination", "Les assistés sociaux sont des profiteurs", "fr", True),
+    ("discrimination", "Les femmes ne devraient pas conduire les autobus", "fr", True),
+    ("discrimination", "Les aînés veulent rester chez eux", "fr", False),
+    ("sexual", "Cherche plan cul ce soir, écris-moi", "fr", True),
+    ("sexual", "On habite dans un cul-de-sac jamais déneigé", "fr", False),
+    ("sexual", "Police escort for the parade on Saturday", "en", False),
+    ("illegal", "J'ai du pot à vendre, livraison à Windsor", "fr", True),
+    ("illegal", "S3ll1ng w33d and p3rcs, dm me", "en", True),
+    ("illegal", "On m'a volé mon vélo, appelez la police", "fr", False),
+    ("commercial", "Gagnez de l'argent avec la cryptomonnaie, écrivez-moi en privé", "fr", True),
+    ("commercial", "Recovery expert helped me recover my funds, message him on WhatsApp", "en", True),
+    ("commercial", "Inscription aux camps d'été sur activewindsor.ca", "fr", False),
+    ("attack", "T'es juste un gros cave", "fr", True),
+    ("attack", "Nobody asked for this, cancel it.", "en", False),
+    ("political", "Votez NPD le 28 avril!", "fr", True),
+    ("political", "Vote Jane Doe for Ward 3 on October 24!", "en", True),
+    ("political", "Vote them all out next election, this council is useless", "en", False),
+    ("safety", "Je vais te tuer mon hostie", "fr", True),
+    ("safety", "There's a hole in the fence at the pump station, anyone can walk in", "en", True),
+    ("safety", "Cette chaleur me tue", "fr", False),
+    ("private_info", "Jean Tremblay a le cancer, priez pour lui", "fr", True),
+    ("private_info", "Le budget est de 2 500 000 $", "fr", False),
+    ("council", "Le maire Dilkens doit répondre", "fr", True),
+    ("council", "Le conseil scolaire a fermé l'école", "fr", False),
+    ("council", "@drewdilkens when will Wyandotte be fixed?", "en", True),
 ]
 
 
@@ -108,11 +136,30 @@ def test_private_info_spans_carry_their_type(pipeline: PolicyPipeline) -> None:
     assert tag.clause == "5.7.9"
 
 
-def test_discrimination_tag_names_the_ground(pipeline: PolicyPipeline) -> None:
-    tag = next(
-        t for t in run(pipeline, "Muslims are vermin and should be deported").tags if t.category == "discrimination"
-    )
-    assert "religion" in tag.detail
+@pytest.mark.parametrize(
+    ("text", "lang", "ground"),
+    [
+        ("Muslims are vermin and should be deported", "en", "religion"),
+        ("Black people are the problem", "en", "race"),
+        ("People of colour don't belong here", "en", "colour"),
+        ("Atheists are inferior", "en", "creed"),
+        ("Old people shouldn't drive", "en", "age"),
+        ("Women belong in the kitchen", "en", "gender"),
+        ("Single mothers are a burden", "en", "marital_status"),
+        ("People on welfare are lazy freeloaders", "en", "public_assistance"),
+        ("Immigrants are taking over Windsor", "en", "national_origin"),
+        ("The disabled are a burden", "en", "disability"),
+        ("I hate gays", "en", "sexual_orientation"),
+        ("you retard", "en", "disability"),
+        ("Les gais sont des malades", "fr", "sexual_orientation"),
+        ("Les autochtones doivent retourner chez eux", "fr", "race"),
+    ],
+)
+def test_discrimination_tag_names_the_ground(pipeline: PolicyPipeline, text: str, lang: str, ground: str) -> None:
+    result = run(pipeline, text, lang)
+    assert "discrimination" in result.flags
+    tag = next(t for t in result.tags if t.category == "discrimination")
+    assert ground in tag.detail
 
 
 def test_offtopic_needs_context_and_says_so(pipeline: PolicyPipeline) -> None:
@@ -121,6 +168,27 @@ def test_offtopic_needs_context_and_says_so(pipeline: PolicyPipeline) -> None:
     assert tag.score == 0.0 and "not judged" in tag.detail
     assert "offtopic" in run(pipeline, "My cat had kittens, anyone want one? Go Leafs!", context=POST).flags
     assert "offtopic" not in run(pipeline, "When will the plows reach residential streets?", context=POST).flags
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        ("Dilkens needs to explain this budget", "Mayor Drew Dilkens"),
+        ("Le maire Dilkens a tort", "Mayor Drew Dilkens"),
+        ("Councillor Gignac never answers", "Councillor, Ward 6 Jo-Anne Gignac"),
+        ("Will the mayor answer?", "Mayor"),
+    ],
+)
+def test_bundled_policy_names_windsor_office_holders(pipeline: PolicyPipeline, text: str, person: str) -> None:
+    tag = next(t for t in run(pipeline, text).tags if t.category == "council")
+    assert tag.extra["person"] == person and tag.clause == "5.5"
+
+
+def test_repeated_promotional_text_is_a_campaign(tmp_path: pytest.TempPathFactory) -> None:
+    text = "Best wings in town, open late every night on Tecumseh: joeswings.com"
+    p = PolicyPipeline()
+    scores = [next((t.score for t in r.tags if t.category == "commercial"), 0.0) for r in p.classify_batch([text] * 3)]
+    assert scores[0] < 0.5 and scores[2] >= 0.5
 
 
 def test_council_forward_names_the_person(tmp_path: pytest.TempPathFactory) -> None:

@@ -17,6 +17,11 @@ from pipelines.language import detect_language
         ("👍👍👍", "und"),
         ("", "und"),
         ("12345", "und"),
+        ("Tabarnak, la ville a encore oublié de déneiger ma rue", "fr"),
+        ("C'est quoi le problème avec les autobus ce matin?", "fr"),
+        ("Bravo aux cols bleus!", "fr"),
+        ("The bus was late again, what is going on?", "en"),
+        ("Merci but when will the pool open?", "en"),
     ],
 )
 def test_detect_language(text: str, expected: str) -> None:

@@ -26,6 +26,12 @@ from pipelines.normalize import Lexicon, normalize
         ("Z̴a̴l̴g̴o̴", "zalgo"),
         ("Crème Brûlée", "creme brulee"),
         ("I paid $50 in 2024", "i paid $50 in 2024"),
+        ("f🦆ck", "f*ck"),  # an emoji between letters stands for a letter
+        ("sh💩t happens", "sh*t happens"),
+        ("fu\ufe0fck", "fuck"),  # variation selector
+        ("great job 👍", "great job 👍"),  # an emoji between words stays
+        ("S c u n t h o r p e", "scunthorpe"),
+        ("ph0ck", "phock"),
         ("Route 66 and 911", "route 66 and 911"),
     ],
 )
@@ -35,7 +41,16 @@ def test_normalisation_rules(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "span"),
-    [("say F*ck now", "F*ck"), ("go f u c k", "f u c k"), ("x Ѕhіt y", "Ѕhіt"), ("fu\u200bck!", "fu\u200bck")],
+    [
+        ("say F*ck now", "F*ck"),
+        ("go f u c k", "f u c k"),
+        ("x Ѕhіt y", "Ѕhіt"),
+        ("fu\u200bck!", "fu\u200bck"),
+        ("well f🦆ck me", "f🦆ck"),
+        ("Ｆｕｃｋ it", "Ｆｕｃｋ"),
+        ("so fuuuuuck this", "fuuuuuck"),
+        ("x f.u.c.k y", "f.u.c.k"),
+    ],
 )
 def test_matches_map_back_to_the_original_text(text: str, span: str) -> None:
     lex = Lexicon({"fuck": "severe", "shit": "moderate"})
@@ -70,3 +85,20 @@ def test_any_text_normalises_with_offsets_inside_the_original(text: str) -> None
     if norm.text:
         s, e = norm.to_original(0, len(norm.text))
         assert 0 <= s <= e <= len(text)
+
+
+def test_masked_words_take_the_mildest_reading_and_allowlists_ignore_masks() -> None:
+    lex = Lexicon({"spic": "slur", "shit": "moderate", "slut": "severe"})
+    assert [label for _, _, label, _ in lex.find(normalize("s*** happens"))] == ["moderate"]
+    allow = Lexicon({"shia": "allow"}, masks=False)
+    assert allow.find(normalize("sh** happens")) == []
+    assert [t for _, _, _, t in allow.find(normalize("Shia leaders"))] == ["shia"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["fuck", "shit", "merde"]), st.sampled_from(["", " ", ".", "-", "*"]), st.text(max_size=20))
+def test_obfuscated_words_map_back_inside_the_text(word: str, sep: str, tail: str) -> None:
+    text = "oh " + sep.join(word) + " " + tail
+    lex = Lexicon({"fuck": "severe", "shit": "moderate", "merde": "moderate"})
+    for start, end, _, _ in lex.find(normalize(text)):
+        assert 0 <= start < end <= len(text)

@@ -123,3 +123,37 @@ def test_overlong_text_is_truncated_not_rejected(tmp_path: Path) -> None:
     result = pipeline.classify("a " * 20_000 + "zorb")
     assert result.truncated
     assert result.flags == ()
+
+
+def test_registered_detectors_and_the_bundled_policy_agree() -> None:
+    """Every detector module registers one factory the policy uses, and every rule names one."""
+    import importlib
+    import pkgutil
+
+    from spacy.language import Language
+
+    import pipelines.detectors as package
+    from pipelines.base import DETECTORS, FACTORY_PREFIX
+
+    policy = load_policy(DEFAULT_POLICY)
+    modules = {m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")}
+    shipped = {name: cls for name, cls in DETECTORS.items() if cls.__module__.startswith("pipelines.detectors.")}
+    assert {cls.__module__.rsplit(".", 1)[1] for cls in shipped.values()} == modules
+    assert len(shipped) == len(modules), "one detector per module"
+    used = {r.detector for r in policy.rules}
+    assert set(shipped) == used, f"unused: {set(shipped) - used}; unknown: {used - set(shipped)}"
+    for name in shipped:
+        assert Language.has_factory(FACTORY_PREFIX + name)
+    for rule in policy.rules:
+        cls = shipped[rule.detector]
+        if rule.detector != "termlist":  # the term-list detector serves 5.7.10-5.7.12
+            assert (cls.clause, cls.category) == (rule.clause, rule.category), rule
+        assert cls.version and importlib.import_module(cls.__module__).__doc__, f"{rule.detector} needs a docstring"
+
+
+def test_pipeline_exposes_findings_through_spacy_doc() -> None:
+    pipeline = PolicyPipeline()
+    doc = pipeline.nlp("Call me at 519-974-2213, you idiot")
+    assert doc.cats["private_info"] >= 0.5
+    phone = [s for s in doc.spans["private_info"] if s.label_ == "PHONE"]
+    assert [s.text for s in phone] == ["519-974-2213"]

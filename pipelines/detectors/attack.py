@@ -10,11 +10,12 @@ is capped below the threshold however angry it is.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import Any, ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.lexicons import read_labeled
+from pipelines.lexicons import read_terms
 from pipelines.normalize import NormalizedText, compile_folded
 from pipelines.types import Evidence
 
@@ -24,10 +25,11 @@ _PERSON = (
     r"the councillor|these people|you people|those people|t'es|tu es|vous êtes|toi|espèce d[e']|ce gars|cette femme)"
 )
 _AIMED = compile_folded(
-    rf"\b{_PERSON}\s+(are|is|r|re|'re|were|was|sont|est)?\s*(such\s+|a\s+|an\s+|an?\s+\w+\s+|the\s+|un\s+|une\s+|des\s+)?$"
+    rf"\b{_PERSON}\s+(are|is|r|re|'re|were|was|sont|est)?\s*(just\s+|only\s+|juste\s+|rien qu'un\s+)?"
+    rf"(such\s+|a\s+|an\s+|the\s+|un\s+|une\s+|des\s+|de\s+|d')?(\w+\s+)?$"
 )
 _DIRECT = compile_folded(
-    r"\b(shut up|shut your|go to hell|go die|drop dead|get lost|nobody (cares|asked)|you make me sick|"
+    r"\b(shut up|shut your|go to hell|go die|drop dead|get lost|nobody (cares|asked) (what you|about you|you|for your)|you make me sick|"
     r"screw you|eat shit|kiss my|f\*?off|piss off|ferme[- ]la|ta gueule|va chier|mange (de la )?marde|"
     r"you should be (ashamed|fired|in jail)|should be (fired|jailed|locked up)|resign you)\b"
 )
@@ -53,18 +55,18 @@ class AttackDetector(LearnedDetector):
         super().__init__(settings)
 
     def terms(self) -> dict[str, str]:
-        return {
-            t.removesuffix("@fr"): label
-            for t, label in read_labeled("profanity.txt")
-            if label in ABUSE or label == "insult_adj"
-        }
+        vocabulary = read_terms("profanity.txt")
+        return {t: label for t, label in vocabulary.terms.items() if label in ABUSE or label == "insult_adj"}
 
     def rules(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
         text = norm.text
         spans: list[Evidence] = []
-        for s, e, label, _ in self.lexicon.find(norm):
+        vocabulary = read_terms("profanity.txt")
+        for s, e, label, term in self.lexicon.find(norm):
+            if not vocabulary.counts(term, comment.language):
+                continue
             # position in normalised text of this original span: search backwards window
-            ns = next((i for i, o in enumerate(norm.offsets) if o >= s), len(text))
+            ns = bisect_left(norm.offsets, s)
             before = text[max(0, ns - 45) : ns]
             if _AIMED.search(before) or (label in ("slur", "severe") and re.search(r"\b(you|u|ur)\b", before)):
                 spans.append(Evidence(s, e, "aimed_insult"))

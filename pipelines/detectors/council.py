@@ -1,9 +1,11 @@
 """5.5 References to the Mayor or City Council: acknowledged and forwarded, not removed.
 
-The policy file names the office holders and their handles (``settings.mayor`` and
-``settings.councillors``: ``{name, ward, handles}``), so the forward names the person referenced.
-Generic references ("the mayor", "council", "mon conseiller") also count. Other councils ("student
-council", "Council Bluffs") and "counsel" do not.
+The policy file names the office holders (``settings.mayor`` and ``settings.councillors``:
+``{name, ward, handles, aliases}``), so the forward names the person referenced: a full name, a title
+with the surname ("Councillor Gignac", "le maire Dilkens"), a handle (``@name``), or an alias the
+city lists because it is unambiguous on its own (a distinctive surname). Generic references ("the
+mayor", "council", "mon conseiller", "la mairesse") also count, routed to the office. Other
+councils ("student council", "Council Bluffs", "conseil scolaire") and "counsel" do not.
 """
 
 from __future__ import annotations
@@ -39,6 +41,15 @@ GENERIC = {
     "conseillers": "City Council",
     "conseillère municipale": "Councillor",
     "conseiller municipal": "Councillor",
+    "conseillers municipaux": "City Council",
+    "conseil de ville": "City Council",
+    "la mairesse": "Mayor",
+    "monsieur le maire": "Mayor",
+    "madame la mairesse": "Mayor",
+    "bureau du maire": "Mayor",
+    "city councillor": "Councillor",
+    "city councillors": "City Council",
+    "ward councillor": "Councillor",
 }
 _OTHER_COUNCIL = compile_folded(
     r"\b(student|school|parish|tribal|security|privacy|research|arts|band|youth|regional|county|advisory|"
@@ -69,8 +80,16 @@ class CouncilDetector(ClauseDetector):
             if name:
                 people[name] = label
                 surname = name.split()[-1]
-                prefix = "mayor" if entry["role"] == "Mayor" else "councillor"
-                people[f"{prefix} {surname}"] = label
+                titles = (
+                    ("mayor", "maire", "mairesse", "his worship")
+                    if entry["role"] == "Mayor"
+                    else ("councillor", "councilor", "conseiller", "conseillère", "coun.", "clr")
+                )
+                for title in titles:
+                    people[f"{title} {surname}"] = label
+                    people[f"{title} {name}"] = label
+            for alias in entry.get("aliases") or []:
+                people[str(alias)] = label
             for handle in entry.get("handles") or []:
                 handles[str(handle).lower().lstrip("@")] = label
         self.generic = Lexicon(GENERIC)
@@ -92,7 +111,7 @@ class CouncilDetector(ClauseDetector):
                     persons.append(person)
         other = [norm.to_original(m.start(), m.end()) for m in _OTHER_COUNCIL.finditer(norm.text)]
         for s, e, label, _ in self.generic.find(norm):
-            if any(a <= s and e <= b for a, b in other) or any(x.start <= s < x.end for x in spans):
+            if any(a <= s and e <= b for a, b in other) or any(s < x.end and x.start < e for x in spans):
                 continue
             spans.append(Evidence(s, e, "office"))
             persons.append(label)

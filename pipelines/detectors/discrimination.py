@@ -13,37 +13,64 @@ from typing import ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.lexicons import read_labeled
+from pipelines.lexicons import read_labeled, read_terms
 from pipelines.normalize import Lexicon, NormalizedText, compile_folded
 from pipelines.types import Evidence
 
+GROUNDS = (
+    "race",
+    "creed",
+    "colour",
+    "age",
+    "religion",
+    "gender",
+    "marital_status",
+    "public_assistance",
+    "national_origin",
+    "disability",
+    "sexual_orientation",
+    "unspecified",
+)
+"""The grounds clause 5.7.3 lists, as tag labels."""
+
 _DEHUMANISE = compile_folded(
-    r"\b(are|is|r|sont|c'est des)\s+(all\s+|just\s+|nothing but\s+|tous\s+des\s+|des\s+)?"
+    r"\b(are|is|r|sont|c'est des|ce sont des)\s+(all\s+|just\s+|nothing but\s+|tous\s+des\s+|toutes\s+des\s+|des\s+|juste\s+des\s+)?"
     r"(animals?|vermin|parasites?|subhuman|savages?|rats?|cockroaches|disease|plague|scum|trash|"
-    r"garbage|filth|criminals|terrorists|rapists|inferior|a disease|a cancer|the problem|"
-    r"animaux|vermine|parasites|sauvages|déchets|criminels|terroristes|inférieurs?)\b"
+    r"garbage|filth|criminals|terrorists|rapists|inferior|a disease|a cancer|the problem|a burden|leeches|lazy|"
+    r"freeloaders|dirty|stupid|invaders|perverts|degenerates|sick in the head|animaux|vermine|parasites|sauvages|déchets|criminels|terroristes|"
+    r"inférieur(e)?s?|violeurs|profiteurs|paresseux|sales|envahisseurs|une plaie|un fardeau|le problème|malades|"
+    r"pervers|dégénérés|fous)\b"
 )
 _EXCLUDE = compile_folded(
     r"\b(go back (to|where)|send (them|em) (all )?back|deport (them|all|every)|should(n't| not) be allowed|"
-    r"don't belong|do not belong|get (them|those \w+) out|ban (all|every)|kick (them|all) out|"
-    r"should be (banned|deported|sterili[sz]ed|exterminated|shot|gassed|removed)|"
-    r"retourne(z)? (dans|chez)|renvoyez[- ]les|dehors les)\b"
+    r"don't belong|do not belong|get (them|those \w+) out|ban (all|every|them)|kick (them|all) out|keep (them|\w+) out|"
+    r"should be (banned|deported|sterili[sz]ed|exterminated|shot|gassed|removed|locked up|fired)|"
+    r"(is|are) (ruining|destroying|taking over|invading|replacing|stealing)|no \w+ (allowed|wanted|welcome)|"
+    r"(i|we) hate|(i|we) can't stand|don't deserve|shouldn't (vote|drive|work|have kids|be hired)|"
+    r"belong in the kitchen|stay in the kitchen|can't (drive|think|be trusted)|"
+    r"retourne(z)? (dans|chez)|renvoyez[- ]les|dehors les|(je|on) (déteste|hait|haïs)|on ne veut pas d[e']|pas de \w+ ici|"
+    r"(doivent|devraient) (partir|retourner|être (expulsés|bannis|renvoyés))|"
+    r"ne (devraient|doivent) pas (conduire|voter|travailler|avoir|être)|(retourner|renvoyer) chez (eux|vous)|"
+    r"(volent|prennent) nos (jobs|emplois)|steal(ing)? our (jobs|benefits))\b"
 )
-_GENERALISE = compile_folded(r"\b(all|these|those|every|most|tous les|toutes les|ces)\s+(\w+\s+)?$")
 
 
 @register
 class DiscriminationDetector(LearnedDetector):
     name = "discrimination"
-    version = "1"
+    version = "2"
     clause = "5.7.3"
     category = "discrimination"
     model_only_power = 2.0
-    rule_scores: ClassVar[dict[str, float]] = {"pattern": 0.8, "slur": 0.75}
+    rule_scores: ClassVar[dict[str, float]] = {"pattern": 0.8, **{f"slur_{g}": 0.75 for g in GROUNDS}}
 
     def __init__(self, settings: dict[str, object] | None = None) -> None:
         super().__init__(settings)
-        slurs = {t.removesuffix("@fr"): "slur" for t, label in read_labeled("profanity.txt") if label == "slur"}
+        grounds = dict(read_labeled("slur_grounds.txt"))
+        self.vocabulary = read_terms("profanity.txt")
+        slurs = {
+            t: "slur_" + grounds.get(t, "unspecified") for t, label in self.vocabulary.terms.items() if label == "slur"
+        }
         self.slurs = Lexicon(slurs)
 
     def terms(self) -> dict[str, str]:
@@ -62,9 +89,15 @@ class DiscriminationDetector(LearnedDetector):
                     for ps, pe in near[:2]:
                         s, e = norm.to_original(ps, pe)
                         spans.append(Evidence(s, e, "pattern"))
-        spans.extend(Evidence(s, e, "slur") for s, e, _, _ in self.slurs.find(norm))
+        spans.extend(
+            Evidence(s, e, label)
+            for s, e, label, term in self.slurs.find(norm)
+            if self.vocabulary.counts(term, comment.language)
+        )
         return spans
 
     def detail(self, spans: list[Evidence]) -> str:
-        grounds = sorted({s.label for s in spans if s.label not in ("pattern", "slur", "model")})
+        grounds = sorted(
+            {s.label.removeprefix("slur_") for s in spans if s.label not in ("pattern", "model")} - {"unspecified"}
+        )
         return "ground: " + (", ".join(grounds) if grounds else "unspecified")

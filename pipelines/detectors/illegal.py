@@ -1,7 +1,7 @@
 """5.7.5 Conduct or encouragement of illegal activity.
 
-Selling or buying drugs and weapons, fraud, vandalism, theft, evading taxes, piracy: an offer or an
-encouragement, not a report. Residents reporting a crime to the city ("someone is dumping
+Selling or buying drugs and weapons, fraud, vandalism, theft, evading taxes or fares, illegal
+dumping, piracy: an offer or an encouragement (English and French), not a report. Residents reporting a crime to the city ("someone is dumping
 illegally on my street, please send by-law") or discussing legal cannabis retail are not
 encouraging anything, so a report or question framing lowers the score.
 """
@@ -15,26 +15,43 @@ from pipelines.detectors._learned import LearnedDetector
 from pipelines.normalize import NormalizedText, compile_folded
 from pipelines.types import Evidence
 
+_DRUGS_WEAPONS = (
+    r"(weed|coke|cocaine|crack|meth|crystal|heroin|fentanyl|fent|oxy|oxys|oxycodone|xanax|xans|percs|percocet|molly|"
+    r"mdma|ecstasy|lsd|acid tabs|shrooms|ketamine|pills|dope|cannabis|edibles|pot|hash|gummies|opioids|"
+    r"guns?|glock|pistols?|handguns?|ammo|rifles?|switchblades?|brass knuckles|"
+    r"fake ids?|counterfeit \w+|stolen \w+|cloned cards|cc dumps|fullz|"
+    r"herbe|cocaïne|héroïne|pilules|fusils?|armes?|munitions|faux papiers)"
+)
 _OFFER = compile_folded(
-    r"\b((selling|sell|buy|got|have|plug for|hmu for|dm for|vendre|vends|achète)\s+(\w+\s+){0,2}"
-    r"(weed|coke|cocaine|crack|meth|heroin|fentanyl|oxy|oxys|xanax|percs|molly|mdma|lsd|shrooms|ketamine|"
-    r"guns?|glock|pistol|ammo|fake ids?|counterfeit|stolen|pills|dope|cannabis|pot)\b)"
+    rf"\b((selling|sell|sells|buying|buy|got|have|plug for|plug|hmu for|hmu|dm for|dm me for|text me for|"
+    rf"hit me up for|delivery of|delivering|connect for|vendre|vends|vend|achète|j'ai du|j'ai de la|livraison de)"
+    rf"\s+(\w+['\s]+){{0,2}}{_DRUGS_WEAPONS}\b|{_DRUGS_WEAPONS}\s+(for sale|available|à vendre|dispo|disponible|"
+    rf"delivered|delivery|livré|livraison)\b)"
 )
 _ENCOURAGE = compile_folded(
-    r"\b((let's|lets|we should|you should|go|everyone should|just|on devrait|allez)\s+(\w+\s+){0,2}"
-    r"(vandali[sz]e|steal|rob|loot|shoplift|spray ?paint|slash (the )?tires|smash|trash the|break into|"
-    r"dodge|evade|not pay|refuse to pay|stop paying|squat|torch|voler|casser|vandaliser|piller)\b)"
+    r"\b((let's|lets|we should|you should|go|everyone should|y'all should|just|someone should|on devrait|allez|"
+    r"il faut|faudrait|tout le monde devrait)\s+(all\s+)?(\w+\s+){0,2}"
+    r"(vandali[sz]e|steal|rob|loot|shoplift|spray ?paint|tag|slash (the |their )?tires|smash|trash the|break into|"
+    r"break in|dodge|evade|not pay|refuse to pay|stop paying|squat|torch|dump (it|your \w+|them)|hack|"
+    r"voler|casser|vandaliser|piller|défoncer|squatter|frauder|ne pas payer|arrêter de payer)\b)"
 )
 _SCHEMES = compile_folded(
     r"\b(how to (cheat|evade|dodge) (on )?(your )?taxes|tax evasion tips|free movies at|pirated|cracked software|"
     r"torrent (link|site)|money laundering|launder money|cash only no receipt|under the table to avoid tax|"
-    r"fake (ids?|documents|passports)|counterfeit (bills|money)|stolen (cards|credit cards|goods) for sale|"
-    r"drive drunk|drink and drive|street racing tonight|faux papiers|fausse monnaie)\b"
+    r"fake (ids?|documents|passports|licen[cs]es|doctor'?s notes?)|counterfeit (bills|money)|"
+    r"stolen (cards|credit cards|goods|bikes|catalytic converters) for sale|"
+    r"drive drunk|drink and drive|street racing tonight|how to (hotwire|pick a lock|make a fake|get away with)|"
+    r"skip (the )?(bus|transit) fare|fare evasion|free rides? if you|jump the turnstile|"
+    r"dump (it|your (garbage|trash|tires|mattress)) (in|at|behind|on) (the )?(river|park|alley|lot|field)|"
+    r"buy (followers|likes|votes)|sell (my|your) vote|"
+    r"faux papiers|fausse monnaie|fausses cartes|conduire en état d'ébriété|frauder l'impôt|travail au noir|"
+    r"pay(er|ez) au noir|travaill(er|ez) au noir|cartes volées)\b"
 )
 _REPORT = compile_folded(
-    r"\b(report(ed|ing)?|please (send|check|investigate|enforce)|call (the )?(police|bylaw|by-law|311)|"
-    r"someone (is|was|has been)|there (is|are) people|is anyone doing anything|should be (fined|charged|arrested)|"
-    r"illegal(ly)? (dumping|parking)|signaler|dénoncer)\b"
+    r"\b(report(ed|ing)?|please (send|check|investigate|enforce|do something)|call (the )?(police|bylaw|by-law|311|cops)|"
+    r"someone (is|was|has been|keeps)|there (is|are) people|is anyone doing anything|should be (fined|charged|arrested)|"
+    r"illegal(ly)? (dumping|parking)|got (robbed|broken into)|was stolen|were stolen|stole my|"
+    r"signaler|dénoncer|appelez la police|quelqu'un (a|est)|on m'a volé|s'est fait voler)\b"
 )
 
 

@@ -3,7 +3,8 @@
 Partisan content: campaigning, party promotion, partisan slogans. Mentioning a party or a premier is
 not enough (residents discuss provincial funding); asking the city about a by-law is not political.
 A party, politician or election term together with a call to vote, support or oppose is; so is a
-known slogan. The shipped model, trained on partisan versus neutral posts, covers the rest.
+known slogan, and so is municipal campaigning ("vote Smith for Ward 3", "I'm running for council").
+Calls to vote the current council out are criticism of the city and stay clean. The shipped model, trained on partisan versus neutral posts, covers the rest.
 """
 
 from __future__ import annotations
@@ -16,10 +17,18 @@ from pipelines.lexicons import read_labeled
 from pipelines.normalize import NormalizedText, compile_folded
 from pipelines.types import Evidence
 
+_CAMPAIGN = compile_folded(
+    r"\b((vote|votez|votons|elect|re-?elect|élisez|réélisez)\s+(for\s+|pour\s+)?[a-z][\w'-]+(\s+[a-z][\w'-]+)?\s+"
+    r"(for|as|in|pour|comme)\s+(mayor|council|councillor|ward \d+|maire|conseill\w+|quartier \d+|mpp|mp|député)|"
+    r"[a-z][\w'-]+ for (mayor|council|ward \d+)( \d{4})?!|"
+    r"(my|our) campaign|join (my|our) campaign|campaign office|donate to (my|our|the) campaign|"
+    r"(i'm|i am) running for|je me présente|ma campagne|notre campagne)\b"
+)
 _CALL = compile_folded(
     r"\b(vote|voting|votez|votons|re-?elect|réélire|elect|élire|support|donate|donnez|campaign|campagne|"
     r"canvass|sign up|join (us|the)|rally|ballot|#\w*elxn\w*|lawn sign|pancarte|get out the vote|"
-    r"throw (them|the \w+) out|kick (them|the \w+) out|defeat|oust|impeach)\b"
+    r"throw (them|the \w+) out|kick (them|the \w+) out|defeat|oust|impeach|appuyez|soutenez|militez|"
+    r"chassons|dehors les)\b"
 )
 
 
@@ -39,6 +48,9 @@ class PoliticalDetector(LearnedDetector):
     def rules(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
         hits = self.lexicon.find(norm)
         spans = [Evidence(s, e, label) for s, e, label, _ in hits]
+        for m in _CAMPAIGN.finditer(norm.text):
+            s, e = norm.to_original(m.start(), m.end())
+            spans.append(Evidence(s, e, "campaign"))
         if any(s.label == "party" for s in spans):
             for m in _CALL.finditer(norm.text):
                 s, e = norm.to_original(m.start(), m.end())

@@ -1,14 +1,20 @@
-"""5.7.2 Profane language or content, English and French.
+"""5.7.2 Profane language or content, English and French (Canada).
 
-A severity lexicon matched on normalised text (so f*ck, f.u.c.k, fuuuck, sh!t and Cyrillic
-look-alikes all match) with word boundaries and an allowlist of innocent phrases (Scunthorpe, Dick
-Street, "hell of a"), so the Scunthorpe problem does not arise. In the policy's sense "profane"
-covers abusive language: slurs and insults count, mild words ("hell", "damn") stay below the
-default threshold on their own. When the shipped text model is available its probability is
-blended in, which catches abusive phrasing no list holds.
+A severity lexicon matched on normalised text, so f*ck, f.u.c.k, fuuuck, sh!t, f🦆ck, spaced letters
+and Cyrillic look-alikes all match, with word boundaries and an allowlist of innocent phrases: the
+Scunthorpe problem does not arise (Scunthorpe, assessment, cocktail, Essex, Sussex, Dick Street,
+"Dick Smith"), and "hell of a job" is a mild hit. In the policy's sense "profane" covers abusive
+language, so slurs count, and insults count when aimed at someone ("you idiot", "the councillors
+are clowns") rather than at a decision ("what a stupid plan": criticism of the city is allowed).
+
+Severity levels are score bands (``SEVERITY_SCORE``): the policy chooses what reaches review with
+its threshold (0.5 by default: aimed insults and worse; 0.3 adds mild language) or drops levels
+with ``min_severity``. The tag's ``severity`` extra names the worst level found. When the shipped
+text model is available its probability is blended in, which catches abusive phrasing no list holds.
 
 Settings: ``extra_terms`` (mapping term -> label, or list of terms labelled ``severe``),
-``allow_terms`` (list of phrases), ``min_severity`` (``mild``, ``insult``, ``moderate``, ``severe``).
+``allow_terms`` (list of phrases), ``min_severity`` (``mild``, ``insult_adj``, ``insult``,
+``moderate``, ``severe``).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import re
 from typing import Any
 
 from pipelines.base import ClauseDetector, Comment, register
-from pipelines.lexicons import read_labeled, read_list
+from pipelines.lexicons import read_list, read_terms
 from pipelines.normalize import Lexicon, NormalizedText, normalize
 from pipelines.textmodel import model_score, prime
 from pipelines.types import Evidence, Tag
@@ -26,24 +32,36 @@ SEVERITY_SCORE = {
     "slur": 0.92,
     "severe": 0.9,
     "moderate": 0.72,
-    "insult": 0.62,
-    "insult_adj": 0.4,
+    "insult_aimed": 0.62,
+    "insult_adj_aimed": 0.55,
+    "insult": 0.45,
+    "insult_adj": 0.3,
     "mild": 0.3,
 }
-SEVERITY_RANK = {"mild": 0, "insult_adj": 1, "insult": 1, "moderate": 2, "severe": 3, "slur": 3}
-EMOJI = {
-    "🖕": "severe",
-    "🖕🏻": "severe",
-    "🖕🏼": "severe",
-    "🖕🏽": "severe",
-    "🖕🏾": "severe",
-    "🖕🏿": "severe",
-}
-_TARGETED = re.compile(
-    r"\b(you|you're|youre|ur|u|your|he's|she's|they're|hes|shes|is|are|such|what|bunch|these|those|"
-    r"t'es|tu es|vous êtes|espèce|gang de|mayor|councillor|maire)\W+(\w+\W+)?$"
+"""Score bands per severity: with the default threshold of 0.5 an insult flags only when aimed at
+someone; a policy that wants mild language reviewed sets its threshold to 0.3."""
+SEVERITY_RANK = {"mild": 0, "insult_adj": 1, "insult": 2, "moderate": 3, "severe": 4, "slur": 4}
+EMOJI = {"🖕": "severe", "🤬": "mild"}
+_PRONOUN_BEFORE = re.compile(
+    r"(?:\b(?:you|you're|youre|ur|u|ya|yo|your|you are|you r|he's|hes|she's|shes|they're|theyre|he is|she is|"
+    r"they are|you guys are|you people are|t'es|tu es|t'es rien qu'un|vous êtes|espèce d[e']|gang de|bande d[e']|"
+    r"maudit|mayor|councillor|maire|conseiller)|@\w+)\W+(?:\w+\W+)?$"
 )
-_PERSON_AFTER = re.compile(r"^\W+(people|person|man|woman|guy|guys|men|women|idiot|mayor|councillors?|bitch|kid)\b")
+_NOUN_AIM_BEFORE = re.compile(
+    r"\b(?:is an?|are|was an?|were|such an?|what an?|bunch of|total|complete|absolute|utter|big|fat|little|"
+    r"lying|corrupt|pathetic|stupid|sont des|c'est un|c'est une|un gros|une grosse|des|les|ces|gang de|bande de)"
+    r"\W+(?:\w+\W+)?$"
+)
+_PERSON_AFTER = re.compile(
+    r"^\W+(?:people|person|man|woman|men|women|guy|guys|idiot|idiots|mayor|councillors?|council|politicians?|"
+    r"bitch|kid|clown|liberals?|tories|conservatives?|voters|residents|drivers|gens|monde|maire|conseillers?)\b"
+)
+_THING_AFTER = re.compile(
+    r"^\W+(?:decision|idea|plan|policy|bylaw|by-law|road|budget|article|column|comment|piece|editorial|post|"
+    r"argument|law|move|question|thing|statement|remark|rule|system|program|design|project|situation|mistake|"
+    r"choice|excuse|spending|tax|traffic|light|construction|process|décision|idée|projet|règlement)\b"
+)
+_NAME_DICK = re.compile(r"Dick\s+[A-Z]")
 
 
 @register
@@ -55,21 +73,17 @@ class ProfanityDetector(ClauseDetector):
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__(settings)
-        terms: dict[str, str] = {}
-        self.french_only: set[str] = set()
-        for term, label in read_labeled("profanity.txt"):
-            if term.endswith("@fr"):
-                term = term[:-3]
-                self.french_only.add(term)
-            terms[term] = label
+        self.vocabulary = read_terms("profanity.txt")
+        terms = dict(self.vocabulary.terms)
         extra = self.settings.get("extra_terms") or {}
         if isinstance(extra, list):
             extra = dict.fromkeys(extra, "severe")
         terms.update({str(k): str(v) for k, v in extra.items()})
         floor = SEVERITY_RANK.get(str(self.settings.get("min_severity", "mild")), 0)
+        self.floor = floor
         self.lexicon = Lexicon({t: lab for t, lab in terms.items() if SEVERITY_RANK.get(lab, 0) >= floor})
         allow = list(read_list("profanity_allow.txt")) + [str(a) for a in self.settings.get("allow_terms") or []]
-        self.allow = Lexicon(dict.fromkeys(allow, "allow"))
+        self.allow = Lexicon(dict.fromkeys(allow, "allow"), masks=False)
 
     def detect_batch(self, comments: list[Comment]) -> list[list[Tag]]:
         prime(comments)
@@ -82,30 +96,35 @@ class ProfanityDetector(ClauseDetector):
         excused = 0
         if hits:
             allowed = [(s, e) for s, e, _, _ in self.allow.find(norm)]
-            low = norm.text
             for start, end, label, term in hits:
-                if any(a <= start and end <= b for a, b in allowed) or (
-                    term in self.french_only and comment.language != "fr"
+                if (
+                    any(a <= start and end <= b for a, b in allowed)
+                    or not self.vocabulary.counts(term, comment.language)
+                    or _NAME_DICK.match(comment.text, start)
                 ):
                     excused += 1
                     continue
-                if label == "insult_adj":
-                    label = self._aim(comment.text, start, end, low)
+                if label in ("insult", "insult_adj"):
+                    label = self._aim(comment.text, start, end, label)
                 spans.append(Evidence(start, end, label))
         for emoji, label in EMOJI.items():
             i = comment.text.find(emoji)
-            if i >= 0:
+            if i >= 0 and SEVERITY_RANK[label] >= self.floor:
                 spans.append(Evidence(i, i + len(emoji), label))
         lexical = 0.0
-        for span in spans:
-            lexical = 1 - (1 - lexical) * (1 - SEVERITY_SCORE.get(span.label, 0.5) * 0.9)
         if spans:
-            lexical = max(lexical, max(SEVERITY_SCORE.get(s.label, 0.5) for s in spans))
+            ranked = sorted((SEVERITY_SCORE.get(s.label, 0.5) for s in spans), reverse=True)
+            lexical = ranked[0]
+            if len(ranked) > 1:
+                lexical += (1 - lexical) * 0.25 * ranked[1]  # a second hit adds a little, never a sum
         learned = model_score(comment, "profane")
+        mild_only = bool(spans) and all(s.label == "mild" for s in spans)
         if learned is None:
             score = lexical
         elif spans:
             score = max(lexical, 0.5 * lexical + 0.5 * learned)
+            if mild_only:
+                score = min(score, 0.45)  # mild language stays mild, so a policy's severity choice holds
         else:
             score = learned**2  # no lexicon hit: only a confident model flags (sub-word artefacts)
             if excused:
@@ -113,15 +132,25 @@ class ProfanityDetector(ClauseDetector):
         if score < 0.05:
             return []
         detail = ", ".join(sorted({s.label for s in spans})) or "abusive phrasing (model)"
-        return [self.tag(score, spans[:20], detail=detail)]
+        return [self.tag(score, spans[:20], detail=detail, severity=self._severity(spans))]
 
     @staticmethod
-    def _aim(text: str, start: int, end: int, _low: str) -> str:
-        """An insulting adjective is abusive when aimed at a person, not at a decision or a road."""
+    def _severity(spans: list[Evidence]) -> str:
+        """The worst severity among the evidence, for moderators and for policies that route by it."""
+        order = ["slur", "severe", "moderate", "insult_aimed", "insult_adj_aimed", "insult", "insult_adj", "mild"]
+        labels = {s.label for s in spans}
+        return next((lab for lab in order if lab in labels), "model")
+
+    @staticmethod
+    def _aim(text: str, start: int, end: int, label: str) -> str:
+        """An insult is abusive when aimed at a person ("you idiot", "the mayor is a clown",
+        "stupid people"), not at a decision, an article or a road ("what a stupid plan")."""
         before = text[max(0, start - 40) : start].lower()
-        after = text[end : end + 20].lower()
-        if _TARGETED.search(before) and not re.match(r"^\W+(decision|idea|plan|policy|bylaw|road|budget)", after):
-            return "insult"
-        if _PERSON_AFTER.match(after):
-            return "insult"
-        return "insult_adj"
+        after = text[end : end + 25].lower()
+        if _THING_AFTER.match(after):
+            return label
+        if _PRONOUN_BEFORE.search(before) or _PERSON_AFTER.match(after):
+            return label + "_aimed" if label == "insult" else "insult_adj_aimed"
+        if label == "insult" and (_NOUN_AIM_BEFORE.search(before) or not before.strip(" ,.!-")):
+            return "insult_aimed"  # "he is an idiot", "what a clown", or the insult opens the comment
+        return label

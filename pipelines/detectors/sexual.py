@@ -1,18 +1,19 @@
 """5.7.4 Sexual content or links to sexual content.
 
-Explicit terms, solicitation ("hot singles", "send nudes") and adult sites or their domains, in
-English and French. Health and education stay clean: "sexual health clinic", "breast cancer
-screening" and "Essex" are not sexual content, so anatomy words count only outside a medical or
-civic phrase.
+Explicit terms, solicitation ("hot singles", "send nudes", "plan cul") and adult sites or their
+domains, in English and French. Health, education and everyday phrases stay clean: "sexual health
+clinic", "breast cancer screening", "police escort", "cul-de-sac", "naked eye" and "Essex" are not
+sexual content, so anatomy words count only outside such a phrase, and weakly (two of them, or one
+with an explicit term, are needed). A term marked ``@fr`` (``@en``) in the list counts only in French (outside French) comments.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.lexicons import read_labeled
+from pipelines.lexicons import read_terms
 from pipelines.normalize import NormalizedText, compile_folded
 from pipelines.types import Evidence
 
@@ -20,7 +21,12 @@ _ADULT_LINK = compile_folded(
     r"(?i)\b(?:[\w-]+\.)*(?:pornhub|xvideos|xhamster|onlyfans|chaturbate|redtube|youporn|xnxx|brazzers|fansly|livejasmin|stripchat|[\w-]*(?:porn|xxx|sex|nude|camgirl)[\w-]*)\.(?:com|net|org|tv|xxx|me|io|ca)\b"
 )
 _HEALTH = compile_folded(
-    r"\b(sexual (health|assault|harassment|education|orientation)|breast (cancer|feeding|screening|milk)|sex(ual)? offender registry|same-sex|safe sex education|santé sexuelle|agression sexuelle|cancer du sein|allaitement)\b"
+    r"\b(sexual (health|assault|harassment|education|orientation|violence)|breast (cancer|feeding|screening|milk)|"
+    r"sex(ual)? offender registry|same-sex|safe sex education|sex trafficking|human trafficking|"
+    r"santé sexuelle|agression sexuelle|harcèlement sexuel|cancer du sein|allaitement|"
+    r"police escort|escort(ed|ing)? (the|them|him|her|students|kids|children|seniors|the parade|vehicles?)|"
+    r"cul[- ]de[- ]sacs?|naked eye|(the )?naked truth|sexe (masculin|féminin)|strip (mall|plaza)|"
+    r"dick (street|st|ave)|moby dick|pussy willows?|cock(tail|erel))\b"
 )
 
 
@@ -39,10 +45,18 @@ class SexualContentDetector(LearnedDetector):
     model_weight = 0.0
 
     def terms(self) -> dict[str, str]:
-        return dict(read_labeled("sexual.txt"))
+        return dict(read_terms("sexual.txt").terms)
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        self.vocabulary = read_terms("sexual.txt")
+        super().__init__(settings)
 
     def rules(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
-        spans = super().rules(comment, norm)
+        spans = [
+            Evidence(s, e, label)
+            for s, e, label, term in self.lexicon.find(norm)
+            if self.vocabulary.counts(term, comment.language)
+        ]
         if spans and _HEALTH.search(norm.text):
             spans = [s for s in spans if s.label not in ("anatomy", "explicit") or not self._in_health(norm, s)]
         for m in _ADULT_LINK.finditer(comment.text):
@@ -58,6 +72,7 @@ class SexualContentDetector(LearnedDetector):
         return False
 
     def adjust(self, comment: Comment, norm: NormalizedText, score: float, spans: list[Evidence]) -> float:
-        if sum(1 for s in spans if s.label == "anatomy") >= 2:
+        kinds = [s.label for s in spans]
+        if kinds.count("anatomy") >= 2 or ("anatomy" in kinds and "explicit" in kinds):
             score = max(score, 0.7)
         return score

@@ -1,0 +1,104 @@
+"""5.7.2 as tables: severity per hit, obfuscations beside plain spellings, the Scunthorpe problem."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+
+from pipelines.base import Comment
+from pipelines.detectors.profanity import SEVERITY_SCORE, ProfanityDetector
+from pipelines.types import Tag
+
+NLP = spacy.blank("xx")
+
+
+def evidence(text: str, language: str | None = "en", **settings: object) -> tuple[list[tuple[str, str]], Tag | None]:
+    tags = ProfanityDetector(dict(settings)).detect(Comment(NLP.make_doc(text), language=language, text=text))
+    tag = tags[0] if tags else None
+    return ([(text[s.start : s.end], s.label) for s in tag.spans] if tag else []), tag
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # plain and obfuscated spellings: the evidence is the text as written
+        ("This is fucking ridiculous", "en", [("fucking", "severe")]),
+        ("F*CK the potholes", "en", [("F*CK", "severe")]),
+        ("f.u.c.k city hall", "en", [("f.u.c.k", "severe")]),
+        ("f u c k this", "en", [("f u c k", "severe")]),
+        ("fuuuuuck", "en", [("fuuuuuck", "severe")]),
+        ("ph0ck the mayor", "en", [("ph0ck", "severe")]),
+        ("f🦆ck these bike lanes", "en", [("f🦆ck", "severe")]),
+        ("What a load of sh!t", "en", [("sh!t", "moderate")]),
+        ("Ѕhіt happens", "en", [("Ѕhіt", "moderate")]),  # Cyrillic S and i
+        ("fu\u200bck this", "en", [("fu\u200bck", "severe")]),  # zero-width space inside
+        ("sh** show", "en", [("sh**", "moderate")]),  # a masked word takes its mildest reading
+        ("go away 🖕", "en", [("🖕", "severe")]),
+        # severity levels
+        ("damn these potholes", "en", [("damn", "mild")]),
+        ("Hell of a job clearing the snow!", "en", [("Hell", "mild")]),
+        ("You absolute moron", "en", [("moron", "insult_aimed")]),
+        ("The councillors are idiots", "en", [("idiots", "insult_aimed")]),
+        ("so many idiots on this road today", "en", [("idiots", "insult")]),
+        ("You're so stupid", "en", [("stupid", "insult_adj_aimed")]),
+        ("What a stupid plan", "en", [("stupid", "insult_adj")]),
+        # French (Canada)
+        ("Tabarnak, encore la construction", "fr", [("Tabarnak", "severe")]),
+        ("Putain de nids-de-poule", "fr", [("Putain", "severe")]),
+        ("c@lisse de nids-de-poule", "fr", [("c@lisse", "severe")]),
+        ("Gang de caves à l'hôtel de ville", "fr", [("caves", "insult_aimed")]),
+    ],
+)
+def test_severity_and_obfuscation(text: str, language: str, expected: list[tuple[str, str]]) -> None:
+    found, _ = evidence(text, language)
+    assert found == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Scunthorpe and Essex are lovely in spring",
+        "The assessment notice arrived today",
+        "Great cocktail night at the gallery",
+        "Dick Street is still not paved",
+        "My grandpa Dick Jones loved this park",
+        "Sussex and Middlesex counties",
+        "Pros and cons of the new bins",
+        "Shiitake mushrooms at the market",
+        "Magna cum laude graduates honoured",
+        "Hancock Street lights are out",
+        "Shiite and Sunni leaders met",
+        "Quand est-ce que la collecte des ordures reprend?",  # Quebec: garbage collection
+        "La vidange passe mardi",
+        "Le con du coin",  # "con" counts only in French comments
+    ],
+)
+def test_the_scunthorpe_problem_does_not_arise(text: str) -> None:
+    found, _ = evidence(text)
+    assert [label for _, label in found if label != "mild"] == []
+
+
+def test_the_tag_names_the_worst_severity_and_scores_by_band() -> None:
+    _, tag = evidence("you idiot, what the hell")
+    assert tag is not None and tag.extra["severity"] == "insult_aimed"
+    _, mild = evidence("what the hell")
+    assert mild is not None and mild.score < 0.5  # mild language stays under the default threshold
+
+
+def test_min_severity_drops_lower_levels() -> None:
+    found, _ = evidence("damn, you idiot, this is shit", min_severity="moderate")
+    assert [label for _, label in found] == ["moderate"]
+
+
+def test_policy_terms_extend_and_excuse() -> None:
+    found, _ = evidence("what a zorblax", extra_terms={"zorblax": "severe"})
+    assert found == [("zorblax", "severe")]
+    found, _ = evidence("visit Cock Lane in London", allow_terms=["cock lane"])
+    assert found == []
+
+
+def test_bands_are_ordered() -> None:
+    order = ["slur", "severe", "moderate", "insult_aimed", "insult_adj_aimed", "insult", "insult_adj"]
+    scores = [SEVERITY_SCORE[s] for s in order]
+    assert scores == sorted(scores, reverse=True)
+    assert SEVERITY_SCORE["insult_adj_aimed"] >= 0.5 > SEVERITY_SCORE["insult"] >= SEVERITY_SCORE["mild"]

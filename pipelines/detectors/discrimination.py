@@ -38,7 +38,6 @@ class DiscriminationDetector(LearnedDetector):
     version = "1"
     clause = "5.7.3"
     category = "discrimination"
-    model_only_power = 2.0
     rule_scores: ClassVar[dict[str, float]] = {"pattern": 0.8, "slur": 0.75}
 
     def __init__(self, settings: dict[str, object] | None = None) -> None:

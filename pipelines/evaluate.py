@@ -3,7 +3,8 @@
 The labeled format is the one of ``shared/data/README.md``: ``labels`` holds only the categories a
 source annotated, so a file is scored on its own keys and a missing key is never read as 0.
 Rows the shipped model was fitted on are excluded by default (``rows="heldout"``): numbers on
-training rows would flatter the model.
+training rows would flatter the model. A row the pipeline cannot judge (off-topic without the post
+it answers) is counted as not judged, never as a negative prediction.
 """
 
 from __future__ import annotations
@@ -35,12 +36,35 @@ PRIVATE_SPAN_TYPES = {
 }
 
 
+def roc_auc(gold: list[int], scores: list[float]) -> float | None:
+    """Probability that a random positive outscores a random negative (ties count half); None if one class."""
+    pos = sum(1 for g in gold if g)
+    neg = len(gold) - pos
+    if not pos or not neg:
+        return None
+    order = sorted(range(len(scores)), key=scores.__getitem__)
+    ranks = [0.0] * len(scores)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and scores[order[j + 1]] == scores[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    rank_sum = sum(r for r, g in zip(ranks, gold, strict=True) if g)
+    return (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
+
+
 @dataclass
 class Counts:
     tp: int = 0
     fp: int = 0
     fn: int = 0
     tn: int = 0
+    not_judged: int = 0
+    gold: list[int] = field(default_factory=list, repr=False)
+    scores: list[float] = field(default_factory=list, repr=False)
 
     @property
     def precision(self) -> float:
@@ -59,7 +83,24 @@ class Counts:
     def support(self) -> int:
         return self.tp + self.fn
 
+    @property
+    def auc(self) -> float | None:
+        return roc_auc(self.gold, self.scores)
+
+    def add(self, gold: int, predicted: bool, score: float) -> None:
+        self.gold.append(1 if gold else 0)
+        self.scores.append(score)
+        if gold and predicted:
+            self.tp += 1
+        elif gold:
+            self.fn += 1
+        elif predicted:
+            self.fp += 1
+        else:
+            self.tn += 1
+
     def as_dict(self) -> dict[str, Any]:
+        auc = self.auc
         return {
             "precision": round(self.precision, 4),
             "recall": round(self.recall, 4),
@@ -69,7 +110,13 @@ class Counts:
             "fp": self.fp,
             "fn": self.fn,
             "tn": self.tn,
+            "roc_auc": None if auc is None else round(auc, 4),
+            "not_judged": self.not_judged,
         }
+
+
+NEEDS_CONTEXT = frozenset({"offtopic"})
+"""Categories the pipeline only judges against the post a comment answers (5.7.1)."""
 
 
 @dataclass
@@ -138,18 +185,16 @@ def evaluate_rows(
         best = best_scores(result)
         for category, gold in row.get("labels", {}).items():
             counts = report.categories.setdefault(category, Counts())
+            if category in NEEDS_CONTEXT and not row.get("context"):
+                counts.not_judged += 1
+                continue
             predicted = category in result.flags
             score = best.get(category, 0.0)
-            if gold and predicted:
-                counts.tp += 1
-            elif gold:
-                counts.fn += 1
+            counts.add(gold, predicted, score)
+            if gold and not predicted:
                 fns[category].append((round(score, 3), str(row.get("id")), row["text"]))
-            elif predicted:
-                counts.fp += 1
+            elif predicted and not gold:
                 fps[category].append((round(score, 3), str(row.get("id")), row["text"]))
-            else:
-                counts.tn += 1
         if "spans" in row:
             spans = [t for t in result.tags if t.category == "private_info" and t.category in result.flags]
             found = [s for t in spans for s in t.spans]

@@ -4,6 +4,11 @@ Rules give evidence a moderator can check and catch what the model never saw (Fr
 the model generalises phrasing no list holds. The score is the larger of the two, so a precise rule
 can flag on its own and the model can flag without a rule hit (its evidence is then the words that
 pushed its score up).
+
+The model's scores arrive calibrated (0.5 is each category's operating point, see
+``pipelines.textmodel``), so they are used as they are: raising them to a power or scaling them
+here would move every clause's operating point by a different amount and break the promise that
+one threshold means the same thing across clauses.
 """
 
 from __future__ import annotations
@@ -26,9 +31,8 @@ class LearnedDetector(ClauseDetector):
 
     rule_scores: ClassVar[dict[str, float]] = {}
     model_weight: float = 1.0
-    model_only_power: float = 1.5
-    """With no rule evidence the model's score is raised to this power: a bare model guess must be
-    confident to flag, which keeps sub-word artefacts (Scunthorpe) and topic words from flagging."""
+    """Trust in the model for this clause: 0 turns it off; below 1 the model alone needs a score of
+    ``0.5 / model_weight`` to flag (a stricter operating point than the calibrated one)."""
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__(settings)
@@ -60,10 +64,7 @@ class LearnedDetector(ClauseDetector):
         if learned is not None and comment.language == "fr":
             learned *= FRENCH_MODEL_DISCOUNT
         model_part = (learned or 0.0) * self.model_weight
-        if rule:
-            score = max(rule, model_part, min(1.0, rule + 0.25 * model_part))
-        else:
-            score = model_part**self.model_only_power
+        score = max(rule, model_part, min(1.0, rule + 0.25 * model_part)) if rule else model_part
         score = self.adjust(comment, norm, score, spans)
         if score < 0.05:
             return []

@@ -48,8 +48,6 @@ class AttackDetector(LearnedDetector):
     clause = "5.7.7"
     category = "attack"
     rule_scores: ClassVar[dict[str, float]] = {"aimed_insult": 0.8, "direct": 0.75}
-    model_weight = 0.7
-    model_only_power = 2.0
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__(settings)

@@ -61,7 +61,6 @@ class DiscriminationDetector(LearnedDetector):
     version = "2"
     clause = "5.7.3"
     category = "discrimination"
-    model_only_power = 2.0
     rule_scores: ClassVar[dict[str, float]] = {"pattern": 0.8, **{f"slur_{g}": 0.75 for g in GROUNDS}}
 
     def __init__(self, settings: dict[str, object] | None = None) -> None:

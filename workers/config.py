@@ -34,6 +34,8 @@ class Settings:
     dedupe_ttl_hours: float = 72.0
     log_level: str = "INFO"
     web_port: int = 6066
+    session_timeout: float = 30.0
+    """Seconds before a silent worker's partitions go to the others (after a crash, say)."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -52,4 +54,5 @@ class Settings:
             dedupe_ttl_hours=float(_env("CIVICWATCH_DEDUPE_TTL_HOURS", "72")),
             log_level=_env("CIVICWATCH_LOG_LEVEL", "INFO"),
             web_port=int(_env("CIVICWATCH_WEB_PORT", "6066")),
+            session_timeout=float(_env("CIVICWATCH_SESSION_TIMEOUT", "30")),
         )

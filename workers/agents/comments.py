@@ -4,46 +4,66 @@ One hop instead of three: decoding, dedupe and routing are cheap next to classif
 internal topic between them would add a produce/consume round trip to every comment's latency for
 no gain in isolation. Comments are taken in batches so the detectors vectorise their work.
 
-Guarantee: at-least-once with idempotent outputs. faust acknowledges a batch only after this loop
-has handed every output to the producer, outputs are keyed by the comment key, and the review and
-forward ids are derived from the comment, so a redelivered batch yields identical records.
-Dedupe (same ``platform:comment_id`` and the same text) is the second line of defence behind the
-connectors' checkpoints; an edited comment has new text and is classified again.
+Guarantee: exactly-once for readers with ``isolation_level=read_committed``. The outputs of a batch
+(tagged, review, council, auto-hide action and audit, dead letters) and the input offset commit
+in one Kafka transaction per input partition (``workers.transactions``), so a crash at any point
+leaves either all of a batch or none of it, and the batch is redone from the committed offset.
+Dedupe (same ``platform:comment_id`` and the same text) catches a connector that sends a comment
+twice; its table is written only after the commit, so it can let a duplicate through after a
+crash but never make the worker skip a comment. Ids of reviews and forwards derive from the
+comment, so even that duplicate is recognisable downstream. An edited comment has new text and is
+classified again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from aiokafka import TopicPartition
 from faust.streams import _current_event
 
 from pipelines.pipeline import Classification, PolicyPipeline
 from pipelines.types import CommentInput
-from schemas import AuditRecord, Comment, ModerationAction, SchemaError, decode, encode
-from workers.agents.deadletters import send_dead_letter
+from schemas import AuditRecord, Comment, ModerationAction, decode, encode
+from workers.agents.deadletters import dead_letter_for, log_dead_letter
 from workers.app import (
     analytics,
     analytics_aggregates,
     app,
-    audit_log,
     comments_raw,
-    comments_tagged,
-    council_forward,
-    moderation_actions,
-    moderation_review,
     post_texts,
     seen_comments,
     settings,
 )
 from workers.routing import route, stable_id, text_digest
+from workers.topics import (
+    AUDIT_LOG,
+    COMMENTS_DEADLETTER,
+    COMMENTS_TAGGED,
+    COUNCIL_FORWARD,
+    MODERATION_ACTIONS,
+    MODERATION_REVIEW,
+)
+from workers.transactions import Output, PartitionRevoked, PartitionTransactions
 
 log = structlog.get_logger("civicwatch.comments")
 
+TAGGED = COMMENTS_TAGGED.full_name(settings.topic_prefix)
+REVIEW = MODERATION_REVIEW.full_name(settings.topic_prefix)
+COUNCIL = COUNCIL_FORWARD.full_name(settings.topic_prefix)
+ACTIONS = MODERATION_ACTIONS.full_name(settings.topic_prefix)
+AUDIT = AUDIT_LOG.full_name(settings.topic_prefix)
+DEADLETTER = COMMENTS_DEADLETTER.full_name(settings.topic_prefix)
+
 _pipeline: PolicyPipeline | None = None
+_transactions: PartitionTransactions | None = None
+_policy_label: str | None = None
 
 
 def pipeline() -> PolicyPipeline:
@@ -52,6 +72,25 @@ def pipeline() -> PolicyPipeline:
     if _pipeline is None:
         _pipeline = PolicyPipeline(settings.policy_path, batch_size=settings.batch_size)
     return _pipeline
+
+
+def policy_label() -> str:
+    global _policy_label
+    if _policy_label is None:
+        _policy_label = pipeline().policy.name + "@" + pipeline().policy.version
+    return _policy_label
+
+
+def transactions() -> PartitionTransactions:
+    """One per process; faust's consumer group id is the app id."""
+    global _transactions
+    if _transactions is None:
+        _transactions = PartitionTransactions(
+            settings.bootstrap_servers,
+            app.conf.id,
+            owned=lambda: {TopicPartition(tp.topic, tp.partition) for tp in app.consumer.assignment()},
+        )
+    return _transactions
 
 
 def _enter(event: Any) -> None:
@@ -94,19 +133,21 @@ def analytics_keys(comment: Comment, result: Classification, shard: int) -> list
 _dirty: set[str] = set()
 
 
-async def emit(comment: Comment, result: Classification, post_text: str | None) -> None:
-    routed = route(comment, result, pipeline().policy.name + "@" + pipeline().policy.version, post_text)
+def outputs_of(comment: Comment, result: Classification, post_text: str | None) -> list[Output]:
+    """Every record one classified comment produces, keyed by the comment so replays are idempotent."""
+    routed = route(comment, result, policy_label(), post_text)
     key = comment.key.encode()
-    await comments_tagged.send(key=key, value=encode(routed.tagged))
+    out = [Output(TAGGED, key, encode(routed.tagged))]
     if routed.review is not None:
-        await moderation_review.send(key=key, value=encode(routed.review))
+        out.append(Output(REVIEW, key, encode(routed.review)))
         if result.action == "auto_hide":
-            await auto_hide(comment, routed.review.review_id, routed.review.clauses)
+            out.extend(auto_hide(comment, routed.review.review_id, routed.review.clauses))
     if routed.council is not None:
-        await council_forward.send(key=key, value=encode(routed.council))
+        out.append(Output(COUNCIL, key, encode(routed.council)))
+    return out
 
 
-async def auto_hide(comment: Comment, review_id: str, clauses: list[str]) -> None:
+def auto_hide(comment: Comment, review_id: str, clauses: list[str]) -> list[Output]:
     """Policy ``auto_hide`` rules (5.7.9 by default): hide at once, then let a moderator review."""
     decision_id = "auto-" + review_id
     action = ModerationAction(
@@ -126,8 +167,8 @@ async def auto_hide(comment: Comment, review_id: str, clauses: list[str]) -> Non
         reason=f"policy rule auto_hide for clause(s) {', '.join(clauses)}",
         details={"review_id": review_id, "action_id": action.action_id},
     )
-    await moderation_actions.send(key=comment.key.encode(), value=encode(action))
-    await audit_log.send(key=comment.key.encode(), value=encode(audit))
+    key = comment.key.encode()
+    return [Output(ACTIONS, key, encode(action)), Output(AUDIT, key, encode(audit))]
 
 
 def classify_safely(batch: list[tuple[Any, Comment, str | None]]) -> list[Classification | BaseException]:
@@ -154,22 +195,26 @@ async def comments(stream: Any) -> None:
 async def process_batch(events: list[Any]) -> None:
     """Decode, dedupe, classify and route one batch. Nothing here may raise for a bad message.
 
-    A comment is marked as seen only after its outputs were handed to the producer, so a batch
-    interrupted half-way is processed again on redelivery rather than skipped as a duplicate.
+    The outputs of each input partition, dead letters included, are committed in one transaction
+    together with that partition's offset (``workers.transactions``). A comment is marked as seen
+    only after that commit, so a batch interrupted half-way is processed again, never skipped.
     """
     started = time.perf_counter()
     batch: list[tuple[Any, Comment, str | None]] = []
+    outputs: dict[TopicPartition, list[Output]] = defaultdict(list)
+    ends: dict[TopicPartition, int] = {}
+    seen: dict[TopicPartition, list[tuple[Any, str, str]]] = defaultdict(list)
     in_batch: set[tuple[str, str]] = set()
-    duplicates = 0
+    duplicates = dead = 0
     for event in events:
+        tp = TopicPartition(event.message.topic, event.message.partition)
+        ends[tp] = max(ends.get(tp, 0), event.message.offset + 1)
         _enter(event)
         try:
             comment = decode(event.value, Comment)
-        except SchemaError as exc:
-            await send_dead_letter(event, "ingest", exc)
-            continue
-        except Exception as exc:
-            await send_dead_letter(event, "ingest", exc)
+        except Exception as exc:  # SchemaError, or anything a hostile payload provokes
+            outputs[tp].append(dead_letter_output(event, "ingest", exc))
+            dead += 1
             continue
         digest = text_digest(comment.text) + ("|deleted" if comment.deleted else "")
         if seen_comments.get(comment.key) == digest or (comment.key, digest) in in_batch:
@@ -178,37 +223,75 @@ async def process_batch(events: list[Any]) -> None:
             continue
         in_batch.add((comment.key, digest))
         if comment.deleted:
-            seen_comments[comment.key] = digest
+            seen[tp].append((event, comment.key, digest))
             log.info("deleted_comment_recorded", comment_key=comment.key)
             continue
         batch.append((event, comment, post_texts.get(f"{comment.platform}:{comment.post_id}")))
-    if not batch:
-        return
-    results = classify_safely(batch)
+    results = classify_safely(batch) if batch else []
     flagged = 0
+    counted: list[tuple[Any, Comment, Classification]] = []
     for (event, comment, ctx), result in zip(batch, results, strict=True):
+        tp = TopicPartition(event.message.topic, event.message.partition)
+        if isinstance(result, BaseException):
+            outputs[tp].append(dead_letter_output(event, "classify", result))
+            dead += 1
+            continue
+        try:
+            outputs[tp].extend(outputs_of(comment, result, ctx))
+        except Exception as exc:
+            outputs[tp].append(dead_letter_output(event, "route", exc))
+            dead += 1
+            continue
+        seen[tp].append((event, comment.key, text_digest(comment.text)))
+        counted.append((event, comment, result))
+        flagged += result.flagged
+    committed = await commit_partitions(outputs, ends)
+    for tp in committed:
+        for event, key, digest in seen[tp]:
+            _enter(event)
+            seen_comments[key] = digest
+    for event, comment, result in counted:
+        if TopicPartition(event.message.topic, event.message.partition) not in committed:
+            continue
         _enter(event)
-        with structlog.contextvars.bound_contextvars(comment_key=comment.key):
-            if isinstance(result, BaseException):
-                await send_dead_letter(event, "classify", result)
-                continue
-            try:
-                await emit(comment, result, ctx)
-                for key in analytics_keys(comment, result, event.message.partition):
-                    analytics[key] += 1
-                    _dirty.add(key)
-            except Exception as exc:
-                await send_dead_letter(event, "route", exc)
-                continue
-            seen_comments[comment.key] = text_digest(comment.text)
-            flagged += result.flagged
+        for key in analytics_keys(comment, result, event.message.partition):
+            analytics[key] += 1
+            _dirty.add(key)
     log.info(
         "batch_processed",
         comments=len(batch),
         duplicates=duplicates,
+        dead_lettered=dead,
         flagged=flagged,
+        partitions=len(committed),
         ms=round((time.perf_counter() - started) * 1000, 1),
     )
+
+
+def dead_letter_output(event: Any, stage: str, error: BaseException) -> Output:
+    record = dead_letter_for(event, stage, error)
+    log_dead_letter(record)
+    key = event.message.key if isinstance(event.message.key, bytes) else None
+    return Output(DEADLETTER, key, encode(record))
+
+
+async def commit_partitions(
+    outputs: dict[TopicPartition, list[Output]], ends: dict[TopicPartition, int]
+) -> set[TopicPartition]:
+    """Commit each input partition's outputs and offset; return the partitions that were committed."""
+    tps = list(ends)
+    results = await asyncio.gather(
+        *(transactions().commit(tp, outputs.get(tp, []), ends[tp]) for tp in tps), return_exceptions=True
+    )
+    committed = set()
+    for tp, outcome in zip(tps, results, strict=True):
+        if isinstance(outcome, PartitionRevoked):
+            log.warning("batch_handed_over", partition=tp.partition)
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            committed.add(tp)
+    return committed
 
 
 @app.timer(interval=10.0)  # type: ignore[untyped-decorator]

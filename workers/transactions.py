@@ -1,0 +1,180 @@
+"""Exactly-once output of the comment worker: one Kafka transaction per input partition and batch.
+
+Why not faust's own ``processing_guarantee="exactly_once"``: faust picks the transactional producer
+from the partition of the *output* key (``TransactionManager.send``) but commits the *input*
+offsets by the input partition. That is only atomic when every output topic has the input's
+partition count and key; ``audit.log`` has one partition and dead letters may have no key, so
+outputs of one input partition would be committed by another partition's transaction, and a crash
+between the two commits loses them. Here the outputs of a batch from input partition *p* and the
+consumer offset of *p* go into one transaction of a producer whose ``transactional.id`` is bound to
+*p*; a worker that crashes leaves an open transaction that the next owner of *p* fences and aborts
+when it starts its producer for *p* (KIP-98 zombie fencing: aiokafka's
+``send_offsets_to_transaction`` carries the group id only, so fencing must come from the id).
+
+Readers of the outputs use ``isolation_level=read_committed`` and then see every comment exactly
+once, whatever crashed when.
+
+Error tree::
+
+    KafkaError (aiokafka)      retried here: abort, back off, start a fresh producer, redo the batch
+    PartitionRevoked           the partition moved to another worker, which redoes the batch
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import structlog
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+log = structlog.get_logger("civicwatch.transactions")
+
+MAX_BACKOFF = 10.0
+STOP_TIMEOUT = 10.0
+
+
+class PartitionRevoked(RuntimeError):
+    """The input partition is no longer ours; its new owner processes the batch again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One record to produce inside a batch's transaction."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+
+
+class PartitionTransactions:
+    """A transactional producer per owned input partition; ``commit`` is all-or-nothing per batch."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        group_id: str,
+        owned: Callable[[], set[TopicPartition]],
+        *,
+        compression: str | None = None,
+        transaction_timeout_ms: int = 60_000,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.group_id = group_id
+        self.owned = owned
+        self.compression = compression
+        self.transaction_timeout_ms = transaction_timeout_ms
+        self._producers: dict[TopicPartition, AIOKafkaProducer] = {}
+        self._locks: dict[TopicPartition, asyncio.Lock] = {}
+
+    def transactional_id(self, tp: TopicPartition) -> str:
+        return f"{self.group_id}-{tp.topic}-{tp.partition}"
+
+    async def _producer(self, tp: TopicPartition) -> AIOKafkaProducer:
+        producer = self._producers.get(tp)
+        if producer is None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap,
+                transactional_id=self.transactional_id(tp),
+                transaction_timeout_ms=self.transaction_timeout_ms,
+                enable_idempotence=True,
+                acks="all",
+                compression_type=self.compression,
+                linger_ms=5,
+                max_batch_size=1_048_576,
+                client_id=f"civicwatch-{tp.topic}-{tp.partition}",
+            )
+            try:
+                await producer.start()  # InitProducerId: fences and aborts a dead owner's transaction
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producers[tp] = producer
+        return producer
+
+    async def _discard(self, tp: TopicPartition) -> None:
+        producer = self._producers.pop(tp, None)
+        if producer is not None:
+            try:
+                # stop() flushes first, which waits forever while the broker is away; unflushed
+                # records belong to a transaction that the next producer for ``tp`` aborts.
+                await asyncio.wait_for(producer.stop(), STOP_TIMEOUT)
+            except (Exception, TimeoutError) as exc:  # a broken producer may fail to stop; it is gone either way
+                log.warning("transactional_producer_stop_failed", partition=tp.partition, error=type(exc).__name__)
+
+    async def release(self, tps: set[TopicPartition]) -> None:
+        """Stop the producers of partitions that were revoked (their new owner fences them anyway)."""
+        for tp in tps:
+            async with self._lock(tp):
+                await self._discard(tp)
+
+    async def close(self) -> None:
+        for tp in list(self._producers):
+            await self._discard(tp)
+
+    def _lock(self, tp: TopicPartition) -> asyncio.Lock:
+        return self._locks.setdefault(tp, asyncio.Lock())
+
+    async def _committed(self, tp: TopicPartition) -> int | None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        try:
+            await admin.start()
+            offsets = await admin.list_consumer_group_offsets(self.group_id, partitions=[tp])
+        except KafkaError:
+            return None
+        finally:
+            await admin.close()
+        found = offsets.get(tp)
+        return found.offset if found is not None else None
+
+    async def commit(self, tp: TopicPartition, outputs: Sequence[Output], next_offset: int) -> int:
+        """Produce ``outputs`` and move the group's offset of ``tp`` to ``next_offset``, atomically.
+
+        Retries until done; returns the number of attempts. Raises ``PartitionRevoked`` when ``tp``
+        was handed to another worker meanwhile (nothing of this batch is then visible).
+        """
+        attempt = 0
+        async with self._lock(tp):
+            while True:
+                attempt += 1
+                if tp not in self.owned():
+                    raise PartitionRevoked(f"{tp.topic}[{tp.partition}] was reassigned")
+                try:
+                    producer = await self._producer(tp)
+                    await producer.begin_transaction()
+                except Exception as exc:
+                    await self._retry(tp, attempt, "begin", exc)
+                    continue
+                try:
+                    futures = [await producer.send(o.topic, o.value, key=o.key) for o in outputs]
+                    await producer.send_offsets_to_transaction({tp: next_offset}, self.group_id)
+                except Exception as exc:
+                    # Nothing was committed: abort (if the producer still can) and redo the batch.
+                    await self._retry(tp, attempt, "send", exc)
+                    continue
+                try:
+                    await producer.commit_transaction()
+                    await asyncio.gather(*futures)
+                    return attempt
+                except Exception as exc:
+                    # The commit may have reached the coordinator before the error: the group's
+                    # offset, committed in the same transaction, says whether it did.
+                    await self._retry(tp, attempt, "commit", exc)
+                    committed = await self._committed(tp)
+                    if committed is not None and committed >= next_offset:
+                        log.warning("transaction_commit_confirmed", partition=tp.partition, attempt=attempt)
+                        return attempt
+
+    async def _retry(self, tp: TopicPartition, attempt: int, phase: str, exc: BaseException) -> None:
+        log.warning(
+            "transaction_retried",
+            partition=tp.partition,
+            phase=phase,
+            attempt=attempt,
+            error=type(exc).__name__,
+        )
+        await self._discard(tp)
+        await asyncio.sleep(min(MAX_BACKOFF, 0.2 * 2 ** min(attempt, 6)))

@@ -93,6 +93,13 @@ def transactions() -> PartitionTransactions:
     return _transactions
 
 
+@app.on_before_shutdown.connect  # type: ignore[arg-type]
+async def close_transactions(sender: Any, **_: Any) -> None:
+    """The stream has stopped, so no transaction is open: close the producers cleanly."""
+    if _transactions is not None:
+        await _transactions.close()
+
+
 def _enter(event: Any) -> None:
     # Table writes go to the changelog partition of the *current* event; in a batch that must be
     # the event being handled, not the batch's last one.

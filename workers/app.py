@@ -7,11 +7,14 @@ instead of faust's own error handling (faust acks an event even when the agent r
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import faust
 
 from workers.config import Settings
+from workers.logs import _SECRET_KEYS as SECRET_NAMES  # the names the log scrubber already treats as secret
+from workers.logs import register_secret
 from workers.topics import (
     ANALYTICS_AGGREGATES,
     AUDIT_LOG,
@@ -28,6 +31,20 @@ from workers.topics import (
 
 settings = Settings.from_env()
 settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+def register_environment_secrets() -> None:
+    """Scrub from every log line the values of secret-looking variables (tokens, passwords, keys).
+
+    The worker reads no platform token itself, but it shares an environment with connectors in
+    Compose and Kubernetes, and a library may log its settings or a URL one day.
+    """
+    for name, value in os.environ.items():
+        if SECRET_NAMES.search(name):
+            register_secret(value)
+
+
+register_environment_secrets()
 
 
 def _store() -> str:
@@ -61,6 +78,14 @@ app = faust.App(
     stream_buffer_maxsize=4096,
     autodiscover=False,
 )
+
+
+if settings.web_port > 0:
+    # /metrics on faust's web server: per-topic and per-partition counts, commit and send latency,
+    # rebalances. Labels are topic, partition, stream and table names only, never message content.
+    from faust.sensors.prometheus import setup_prometheus_sensors
+
+    setup_prometheus_sensors(app, name_prefix="civicwatch")
 
 
 def topic(spec: TopicSpec) -> Any:

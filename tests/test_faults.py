@@ -80,6 +80,15 @@ def processed(worker: WorkerProcess) -> int:
     return total
 
 
+def owned(worker: WorkerProcess) -> set[int]:
+    """The input partitions the worker's last rebalance gave it."""
+    last: set[int] = set()
+    for line in worker.log().splitlines():
+        if '"partitions_assigned"' in line:
+            last = set(json.loads(line)["partitions"])
+    return last
+
+
 def wait_for(condition: object, timeout: float, what: str, worker: WorkerProcess | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -186,7 +195,8 @@ def test_two_workers_share_partitions_and_survive_one_dying(
     first = worker_for(kafka_bootstrap, topics, tmp_path, "first", app_id).start()
     second = worker_for(kafka_bootstrap, topics, tmp_path, "second", app_id).start()
     try:
-        wait_for(lambda: "Ready" in first.log() and "Ready" in second.log(), 300, "both workers ready", first)
+        wait_for(lambda: owned(first) and owned(second), 300, "both workers owning partitions", first)
+        assert not owned(first) & owned(second), "no input partition is owned twice"
         produce(kafka_bootstrap, topics, expected.comments)
         wait_for(lambda: processed(first) > 0 and processed(second) > 0, 600, "both workers processing", second)
         wait_for(lambda: processed(first) + processed(second) >= N // 3, 600, "a third of the run", second)

@@ -93,6 +93,13 @@ def transactions() -> PartitionTransactions:
     return _transactions
 
 
+@app.on_partitions_assigned.connect  # type: ignore[arg-type]
+async def log_assignment(sender: Any, assigned: set[Any], **_: Any) -> None:
+    """One line per rebalance: which input partitions this worker now owns (what to watch when scaling)."""
+    raw = comments_raw.get_topic_name()
+    log.info("partitions_assigned", partitions=sorted(tp.partition for tp in assigned if tp.topic == raw))
+
+
 @app.on_before_shutdown.connect  # type: ignore[arg-type]
 async def close_transactions(sender: Any, **_: Any) -> None:
     """The stream has stopped, so no transaction is open: close the producers cleanly."""
@@ -257,13 +264,18 @@ async def process_batch(events: list[Any]) -> None:
         for event, key, digest in seen[tp]:
             _enter(event)
             seen_comments[key] = digest
+    # One table write per counter and batch, not per comment: each write is a changelog record,
+    # and a comment touches some forty counters.
+    increments: dict[str, tuple[Any, int]] = {}
     for event, comment, result in counted:
         if TopicPartition(event.message.topic, event.message.partition) not in committed:
             continue
-        _enter(event)
         for key in analytics_keys(comment, result, event.message.partition):
-            analytics[key] += 1
-            _dirty.add(key)
+            increments[key] = (event, increments.get(key, (event, 0))[1] + 1)
+    for key, (event, count) in increments.items():
+        _enter(event)
+        analytics[key] += count
+        _dirty.add(key)
     log.info(
         "batch_processed",
         comments=len(batch),

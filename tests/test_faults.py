@@ -268,3 +268,19 @@ def test_broker_restart_mid_run_recovers_without_loss(
         assert worker.alive(), worker.log()[-3000:]
     finally:
         worker.stop()
+
+
+def test_agents_read_only_committed_records(kafka_bootstrap: str) -> None:
+    """Agents reading the worker's outputs (analytics on comments.tagged) must skip aborted batches."""
+    import asyncio
+
+    from workers.app import app
+
+    async def isolation() -> str:
+        consumer = app.consumer._thread._create_worker_consumer(app.transport)
+        try:
+            return str(consumer._isolation_level)
+        finally:
+            await consumer.stop()
+
+    assert asyncio.run(isolation()) == "read_committed"

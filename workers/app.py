@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 import faust
+from faust.transport.drivers import aiokafka as faust_kafka
 
 from workers.config import Settings
 from workers.logs import _SECRET_KEYS as SECRET_NAMES  # the names the log scrubber already treats as secret
@@ -55,7 +56,34 @@ def _store() -> str:
     return "rocksdb://"
 
 
-app = faust.App(
+class ReadCommittedConsumerThread(faust_kafka.AIOKafkaConsumerThread):
+    """faust reads ``read_committed`` only under its own exactly-once mode, which we do not use
+    (see ``workers.transactions``); our agents that read the worker's outputs (analytics on
+    ``comments.tagged``, decisions) must never see a crashed batch's aborted records."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        if not hasattr(consumer, "_isolation_level"):  # fail at start-up if aiokafka changes
+            raise RuntimeError("aiokafka consumer has no _isolation_level; cannot read committed only")
+        consumer._isolation_level = "read_committed"
+        return consumer
+
+
+class ReadCommittedConsumer(faust_kafka.Consumer):
+    def _new_consumer_thread(self) -> faust_kafka.AIOKafkaConsumerThread:
+        return ReadCommittedConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class ReadCommittedTransport(faust_kafka.Transport):
+    Consumer = ReadCommittedConsumer
+
+
+class CivicwatchApp(faust.App):
+    def _new_transport(self) -> Any:
+        return ReadCommittedTransport(self.conf.broker_consumer, self)
+
+
+app = CivicwatchApp(
     settings.app_id,
     broker=["kafka://" + s.strip() for s in settings.bootstrap_servers.split(",")],
     store=_store(),

@@ -69,9 +69,26 @@ class ReadCommittedConsumerThread(faust_kafka.AIOKafkaConsumerThread):
         return consumer
 
 
+TRANSACTIONAL_INPUTS = frozenset({COMMENTS_RAW.full_name(settings.topic_prefix)})
+"""Input topics whose offsets commit inside the comment worker's transactions, never by faust."""
+
+
 class ReadCommittedConsumer(faust_kafka.Consumer):
     def _new_consumer_thread(self) -> faust_kafka.AIOKafkaConsumerThread:
         return ReadCommittedConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    def _filter_committable_offsets(self, tps: Any) -> dict[Any, int]:
+        """Leave transactional inputs out of faust's own commits.
+
+        faust acks a batch even when its transaction was abandoned (the partition moved), and its
+        periodic commit can land after, and below, a transaction's: either would break
+        exactly-once. The acked offsets are still consumed here, so faust's bookkeeping stays
+        bounded and its gauges current.
+        """
+        offsets: dict[Any, int] = super()._filter_committable_offsets(tps)
+        for tp in [tp for tp in offsets if tp.topic in TRANSACTIONAL_INPUTS]:
+            self._committed_offset[tp] = offsets.pop(tp)
+        return offsets
 
 
 class ReadCommittedTransport(faust_kafka.Transport):
@@ -97,7 +114,7 @@ app = CivicwatchApp(
     producer_compression_type=None,  # CPU is the scarce resource; comments are small and the network local
     web_enabled=settings.web_port > 0,
     web_port=max(settings.web_port, 1),
-    web_bind="127.0.0.1",
+    web_bind=settings.web_bind,
     table_cleanup_interval=60.0,
     broker_commit_every=500,
     broker_session_timeout=settings.session_timeout,

@@ -34,6 +34,7 @@ class Settings:
     dedupe_ttl_hours: float = 72.0
     log_level: str = "INFO"
     web_port: int = 6066
+    web_bind: str = "127.0.0.1"
     session_timeout: float = 30.0
     """Seconds before a silent worker's partitions go to the others (after a crash, say)."""
 
@@ -54,5 +55,6 @@ class Settings:
             dedupe_ttl_hours=float(_env("CIVICWATCH_DEDUPE_TTL_HOURS", "72")),
             log_level=_env("CIVICWATCH_LOG_LEVEL", "INFO"),
             web_port=int(_env("CIVICWATCH_WEB_PORT", "6066")),
+            web_bind=_env("CIVICWATCH_WEB_BIND", "127.0.0.1"),
             session_timeout=float(_env("CIVICWATCH_SESSION_TIMEOUT", "30")),
         )

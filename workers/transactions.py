@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import structlog
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka.errors import InvalidProducerEpoch, KafkaError, ProducerFenced
 
 log = structlog.get_logger("civicwatch.transactions")
 
@@ -69,6 +69,7 @@ class PartitionTransactions:
         self.transaction_timeout_ms = transaction_timeout_ms
         self._producers: dict[TopicPartition, AIOKafkaProducer] = {}
         self._locks: dict[TopicPartition, asyncio.Lock] = {}
+        self._fenced: set[TopicPartition] = set()
 
     def transactional_id(self, tp: TopicPartition) -> str:
         return f"{self.group_id}-{tp.topic}-{tp.partition}"
@@ -130,51 +131,69 @@ class PartitionTransactions:
         found = offsets.get(tp)
         return found.offset if found is not None else None
 
+    async def prepare(self, tps: set[TopicPartition]) -> None:
+        """Start a fresh producer for each assigned partition, before anything is read from it.
+
+        Its InitProducerId fences the previous owner and aborts its open transaction (or lets a
+        commit already in progress finish), so the committed offsets read next are final. Called
+        on every assignment, for partitions kept too: a partition may have moved away and back.
+        """
+        for tp in sorted(tps):
+            async with self._lock(tp):
+                self._fenced.discard(tp)
+                await self._discard(tp)
+                try:
+                    await self._producer(tp)
+                except Exception as exc:  # the first batch retries; fencing then happens there
+                    log.warning("transactional_producer_start_failed", partition=tp.partition, error=type(exc).__name__)
+
     async def commit(self, tp: TopicPartition, outputs: Sequence[Output], next_offset: int) -> int:
         """Produce ``outputs`` and move the group's offset of ``tp`` to ``next_offset``, atomically.
 
         Retries until done; returns the number of attempts. Raises ``PartitionRevoked`` when ``tp``
-        was handed to another worker meanwhile (nothing of this batch is then visible).
+        is no longer this worker's: nothing of the batch is then visible, and whoever owns ``tp``
+        next reads it again from the committed offset.
         """
         attempt = 0
-        async with self._lock(tp):
-            while True:
-                attempt += 1
-                if tp not in self.owned():
-                    raise PartitionRevoked(f"{tp.topic}[{tp.partition}] was reassigned")
+        while True:
+            attempt += 1
+            async with self._lock(tp):
+                if tp in self._fenced:
+                    raise PartitionRevoked(f"{tp.topic}[{tp.partition}]: fenced by its new owner")
+                if tp not in self._producers and tp not in self.owned():
+                    # Starting a producer would fence the partition's real owner.
+                    raise PartitionRevoked(f"{tp.topic}[{tp.partition}]: no longer assigned here")
+                producer: AIOKafkaProducer | None = None
                 try:
                     producer = await self._producer(tp)
                     await producer.begin_transaction()
-                except Exception as exc:
-                    await self._retry(tp, attempt, "begin", exc)
-                    continue
-                try:
                     futures = [await producer.send(o.topic, o.value, key=o.key) for o in outputs]
                     await producer.send_offsets_to_transaction({tp: next_offset}, self.group_id)
                 except Exception as exc:
-                    # Nothing was committed: abort (if the producer still can) and redo the batch.
-                    await self._retry(tp, attempt, "send", exc)
+                    # Nothing was committed: abort (by discarding the producer) and redo the batch.
+                    await self._failed(tp, attempt, "send", exc)
                     continue
                 try:
                     await producer.commit_transaction()
                     await asyncio.gather(*futures)
                     return attempt
                 except Exception as exc:
+                    await self._failed(tp, attempt, "commit", exc)
                     # The commit may have reached the coordinator before the error: the group's
                     # offset, committed in the same transaction, says whether it did.
-                    await self._retry(tp, attempt, "commit", exc)
                     committed = await self._committed(tp)
                     if committed is not None and committed >= next_offset:
                         log.warning("transaction_commit_confirmed", partition=tp.partition, attempt=attempt)
                         return attempt
+            await asyncio.sleep(min(MAX_BACKOFF, 0.1 * 2 ** min(attempt, 7)))
 
-    async def _retry(self, tp: TopicPartition, attempt: int, phase: str, exc: BaseException) -> None:
+    async def _failed(self, tp: TopicPartition, attempt: int, phase: str, exc: BaseException) -> None:
+        """Drop the failed producer; a fenced one means another worker owns ``tp`` now."""
         log.warning(
-            "transaction_retried",
-            partition=tp.partition,
-            phase=phase,
-            attempt=attempt,
-            error=type(exc).__name__,
+            "transaction_retried", partition=tp.partition, phase=phase, attempt=attempt, error=type(exc).__name__
         )
         await self._discard(tp)
-        await asyncio.sleep(min(MAX_BACKOFF, 0.2 * 2 ** min(attempt, 6)))
+        if isinstance(exc, ProducerFenced | InvalidProducerEpoch):
+            # Until the next assignment: starting a new producer would fence the new owner back.
+            self._fenced.add(tp)
+            raise PartitionRevoked(f"{tp.topic}[{tp.partition}] was taken over by another worker") from exc

@@ -95,9 +95,11 @@ def transactions() -> PartitionTransactions:
 
 @app.on_partitions_assigned.connect  # type: ignore[arg-type]
 async def log_assignment(sender: Any, assigned: set[Any], **_: Any) -> None:
-    """One line per rebalance: which input partitions this worker now owns (what to watch when scaling)."""
+    """Fence the partitions' previous owners before reading them; log what this worker now owns."""
     raw = comments_raw.get_topic_name()
-    log.info("partitions_assigned", partitions=sorted(tp.partition for tp in assigned if tp.topic == raw))
+    mine = {TopicPartition(tp.topic, tp.partition) for tp in assigned if tp.topic == raw}
+    await transactions().prepare(mine)
+    log.info("partitions_assigned", partitions=sorted(tp.partition for tp in mine))
 
 
 @app.on_before_shutdown.connect  # type: ignore[arg-type]

@@ -193,8 +193,11 @@ def test_two_workers_share_partitions_and_survive_one_dying(
 ) -> None:
     app_id = f"pair-{topics.strip('.')}"
     first = worker_for(kafka_bootstrap, topics, tmp_path, "first", app_id).start()
-    second = worker_for(kafka_bootstrap, topics, tmp_path, "second", app_id).start()
+    second = worker_for(kafka_bootstrap, topics, tmp_path, "second", app_id)
     try:
+        # A rolling start, as Kubernetes does it: the first worker declares the tables' changelogs.
+        wait_for(lambda: owned(first) == {0, 1, 2, 3}, 300, "the first worker owning every partition", first)
+        second.start()
         wait_for(lambda: owned(first) and owned(second), 300, "both workers owning partitions", first)
         assert not owned(first) & owned(second), "no input partition is owned twice"
         produce(kafka_bootstrap, topics, expected.comments)

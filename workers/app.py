@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 import faust
+from mode import CrashingSupervisor
 from faust.transport.drivers import aiokafka as faust_kafka
 
 from workers.config import Settings
@@ -122,6 +123,10 @@ app = CivicwatchApp(
     broker_commit_interval=1.0,
     stream_buffer_maxsize=4096,
     autodiscover=False,
+    # An agent that crashes has stopped consuming; a worker that stays up without it would stall its
+    # partitions silently. Crash the process instead: the supervisor (Kubernetes, Compose) restarts
+    # it, and the transactions make a restart lose and repeat nothing.
+    agent_supervisor=CrashingSupervisor,
 )
 
 

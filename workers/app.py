@@ -11,8 +11,8 @@ import os
 from typing import Any
 
 import faust
-from mode import CrashingSupervisor
 from faust.transport.drivers import aiokafka as faust_kafka
+from mode import CrashingSupervisor
 
 from workers.config import Settings
 from workers.logs import _SECRET_KEYS as SECRET_NAMES  # the names the log scrubber already treats as secret

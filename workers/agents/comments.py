@@ -98,6 +98,8 @@ async def log_assignment(sender: Any, assigned: set[Any], **_: Any) -> None:
     """Fence the partitions' previous owners before reading them; log what this worker now owns."""
     raw = comments_raw.get_topic_name()
     mine = {TopicPartition(tp.topic, tp.partition) for tp in assigned if tp.topic == raw}
+    _next_offset.clear()  # faust seeks every assigned partition back to its committed offset
+    _abandoned.clear()
     await transactions().prepare(mine)
     log.info("partitions_assigned", partitions=sorted(tp.partition for tp in mine))
 
@@ -204,8 +206,17 @@ def classify_safely(batch: list[tuple[Any, Comment, str | None]]) -> list[Classi
 
 @app.agent(comments_raw)
 async def comments(stream: Any) -> None:
-    async for events in stream.take_events(settings.batch_size, within=settings.batch_timeout):
-        await process_batch(events)
+    """Batch whatever is waiting, up to ``batch_size``: big batches under load, no wait when idle.
+
+    Not ``stream.take_events``: under CPU pressure it can clear an event that arrived while the
+    previous batch was being handled, and the next batch's commit would then skip it for good.
+    """
+    batch: list[Any] = []
+    async for event in stream.events():
+        batch.append(event)
+        if len(batch) >= settings.batch_size or stream.channel.empty():
+            await process_batch(batch)
+            batch = []
 
 
 async def process_batch(events: list[Any]) -> None:
@@ -222,6 +233,8 @@ async def process_batch(events: list[Any]) -> None:
     seen: dict[TopicPartition, list[tuple[Any, str, str]]] = defaultdict(list)
     in_batch: set[tuple[str, str]] = set()
     duplicates = dead = 0
+    events = [e for e in events if TopicPartition(e.message.topic, e.message.partition) not in _abandoned]
+    check_continuity(events)
     for event in events:
         tp = TopicPartition(event.message.topic, event.message.partition)
         ends[tp] = max(ends.get(tp, 0), event.message.offset + 1)
@@ -263,6 +276,8 @@ async def process_batch(events: list[Any]) -> None:
         flagged += result.flagged
     committed = await commit_partitions(outputs, ends)
     for tp in committed:
+        _next_offset[tp] = ends[tp]
+    for tp in committed:
         for event, key, digest in seen[tp]:
             _enter(event)
             seen_comments[key] = digest
@@ -289,6 +304,31 @@ async def process_batch(events: list[Any]) -> None:
     )
 
 
+_abandoned: set[TopicPartition] = set()
+_next_offset: dict[TopicPartition, int] = {}
+"""Per owned input partition, the offset after the last committed batch: the next one must start there."""
+
+
+class InputGap(RuntimeError):
+    """Events of a partition arrived out of sequence; committing past them would lose comments."""
+
+
+def check_continuity(events: list[Any]) -> None:
+    """Refuse a batch that does not continue where the last committed one ended.
+
+    A gap means an event was lost between the consumer and this agent. Raising crashes the worker
+    (``agent_supervisor``): it restarts from the committed offsets and nothing is lost.
+    """
+    seen: dict[TopicPartition, int] = dict(_next_offset)
+    for event in events:
+        tp = TopicPartition(event.message.topic, event.message.partition)
+        expected = seen.get(tp)
+        if expected is not None and event.message.offset != expected:
+            log.error("input_gap_detected", partition=tp.partition, expected=expected, offset=event.message.offset)
+            raise InputGap(f"{tp.topic}[{tp.partition}]: offset {event.message.offset}, expected {expected}")
+        seen[tp] = event.message.offset + 1
+
+
 def dead_letter_output(event: Any, stage: str, error: BaseException) -> Output:
     record = dead_letter_for(event, stage, error)
     log_dead_letter(record)
@@ -308,6 +348,7 @@ async def commit_partitions(
     for tp, outcome in zip(tps, results, strict=True):
         if isinstance(outcome, PartitionRevoked):
             log.warning("batch_handed_over", partition=tp.partition)
+            _abandoned.add(tp)  # its later events are the new owner's too, until our next assignment
         elif isinstance(outcome, BaseException):
             raise outcome
         else:

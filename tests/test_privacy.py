@@ -148,8 +148,10 @@ def test_secrets_are_scrubbed_from_messages_fields_and_tracebacks() -> None:
     """What a library might do with a token: log it in a message, a field, or an exception."""
     token = SECRETS["X_BEARER_TOKEN"]
     stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
     configure_logging("debug", json=True)
-    handler = logging.getLogger().handlers[0]
+    handler = root.handlers[0]
     handler.setStream(stream)  # type: ignore[attr-defined]
     try:
         register_secret(token)
@@ -162,7 +164,9 @@ def test_secrets_are_scrubbed_from_messages_fields_and_tracebacks() -> None:
             log.exception("fetch_failed")
             logging.getLogger("tweepy").exception("request failed")
     finally:
-        handler.setStream(__import__("sys").stderr)  # type: ignore[attr-defined]
+        root.handlers[:] = saved[0]  # leave logging as the rest of the session had it
+        root.setLevel(saved[1])
+        structlog.reset_defaults()
     written = stream.getvalue()
     assert written.count("\n") >= 4 and "401 for token" in written and "Traceback" in written
     assert token not in written

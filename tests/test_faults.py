@@ -284,11 +284,11 @@ def test_agents_read_only_committed_records(kafka_bootstrap: str) -> None:
 
     from workers.app import app
 
-    async def isolation() -> str:
+    async def settings() -> tuple[str, int]:
         consumer = app.consumer._thread._create_worker_consumer(app.transport)
         try:
-            return str(consumer._isolation_level)
+            return str(consumer._isolation_level), int(consumer._fetch_max_wait_ms)
         finally:
             await consumer.stop()
 
-    assert asyncio.run(isolation()) == "read_committed"
+    assert asyncio.run(settings()) == ("read_committed", 50)

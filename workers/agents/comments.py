@@ -210,12 +210,18 @@ async def comments(stream: Any) -> None:
 
     Not ``stream.take_events``: under CPU pressure it can clear an event that arrived while the
     previous batch was being handled, and the next batch's commit would then skip it for good.
+    A batch is taken only from what is already queued, so no event waits unacked for more to come.
     """
     batch: list[Any] = []
-    async for event in stream.events():
+    manual = stream.noack()
+    async for event in manual.events():
         batch.append(event)
-        if len(batch) >= settings.batch_size or stream.channel.empty():
+        if len(batch) >= settings.batch_size or manual.channel.empty():
             await process_batch(batch)
+            # Acked only now: on a rebalance faust waits for unacked events, so a partition is
+            # never handed over (and read again by its next owner) while its batch is in flight.
+            for done in batch:
+                await manual.ack(done)
             batch = []
 
 

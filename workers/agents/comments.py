@@ -21,6 +21,7 @@ import asyncio
 import time
 import weakref
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -208,89 +209,148 @@ def classify_safely(batch: list[tuple[Any, Comment, str | None]]) -> list[Classi
 async def comments(stream: Any) -> None:
     """Batch whatever is waiting, up to ``batch_size``: big batches under load, no wait when idle.
 
+    While one batch commits, the next is classified (in a thread, so the event loop keeps the
+    commit's network traffic moving); commits stay in batch order.
+
     Not ``stream.take_events``: under CPU pressure it can clear an event that arrived while the
     previous batch was being handled, and the next batch's commit would then skip it for good.
     A batch is taken only from what is already queued, so no event waits unacked for more to come.
     """
     batch: list[Any] = []
     manual = stream.noack()
-    async for event in manual.events():
-        batch.append(event)
-        if len(batch) >= settings.batch_size or manual.channel.empty():
-            await process_batch(batch)
-            # Acked only now: on a rebalance faust waits for unacked events, so a partition is
-            # never handed over (and read again by its next owner) while its batch is in flight.
-            for done in batch:
-                await manual.ack(done)
-            batch = []
+    finishing: asyncio.Task[None] | None = None
+    try:
+        async for event in manual.events():
+            batch.append(event)
+            if len(batch) >= settings.batch_size or manual.channel.empty():
+                prepared = await prepare_batch(batch)
+                if finishing is not None:
+                    await finishing
+                finishing = asyncio.create_task(finish_batch(prepared, manual))
+                batch = []
+                if manual.channel.empty():
+                    await finishing  # idle: commit now rather than with the next comment
+    finally:
+        if finishing is not None and not finishing.done():
+            await finishing
 
 
-async def process_batch(events: list[Any]) -> None:
-    """Decode, dedupe, classify and route one batch. Nothing here may raise for a bad message.
+@dataclass
+class Batch:
+    """One batch between classification and commit."""
 
-    The outputs of each input partition, dead letters included, are committed in one transaction
-    together with that partition's offset (``workers.transactions``). A comment is marked as seen
-    only after that commit, so a batch interrupted half-way is processed again, never skipped.
-    """
-    started = time.perf_counter()
+    events: list[Any]
+    started: float
+    comments: int = 0
+    duplicates: int = 0
+    dead: int = 0
+    flagged: int = 0
+    outputs: dict[TopicPartition, list[Output]] = field(default_factory=lambda: defaultdict(list))
+    starts: dict[TopicPartition, int] = field(default_factory=dict)
+    ends: dict[TopicPartition, int] = field(default_factory=dict)
+    marks: dict[TopicPartition, list[tuple[Any, str, str]]] = field(default_factory=lambda: defaultdict(list))
+    counted: list[tuple[Any, Comment, Classification]] = field(default_factory=list)
+
+
+_pending_marks: dict[str, str] = {}
+"""Comment key -> digest of batches classified but not yet committed: the dedupe table's future."""
+
+
+async def prepare_batch(events: list[Any]) -> Batch:
+    """Decode, dedupe, classify and route one batch. Nothing here may raise for a bad message."""
+    prepared = Batch(events, time.perf_counter())
     batch: list[tuple[Any, Comment, str | None]] = []
-    outputs: dict[TopicPartition, list[Output]] = defaultdict(list)
-    ends: dict[TopicPartition, int] = {}
-    seen: dict[TopicPartition, list[tuple[Any, str, str]]] = defaultdict(list)
     in_batch: set[tuple[str, str]] = set()
-    duplicates = dead = 0
-    events = [e for e in events if TopicPartition(e.message.topic, e.message.partition) not in _abandoned]
-    check_continuity(events)
     for event in events:
         tp = TopicPartition(event.message.topic, event.message.partition)
-        ends[tp] = max(ends.get(tp, 0), event.message.offset + 1)
+        if tp in _abandoned:
+            continue
+        prepared.starts.setdefault(tp, event.message.offset)
+        prepared.ends[tp] = event.message.offset + 1
         _enter(event)
         try:
             comment = decode(event.value, Comment)
         except Exception as exc:  # SchemaError, or anything a hostile payload provokes
-            outputs[tp].append(dead_letter_output(event, "ingest", exc))
-            dead += 1
+            prepared.outputs[tp].append(dead_letter_output(event, "ingest", exc))
+            prepared.dead += 1
             continue
         digest = text_digest(comment.text) + ("|deleted" if comment.deleted else "")
-        if seen_comments.get(comment.key) == digest or (comment.key, digest) in in_batch:
-            duplicates += 1
+        known = _pending_marks.get(comment.key) or seen_comments.get(comment.key)
+        if known == digest or (comment.key, digest) in in_batch:
+            prepared.duplicates += 1
             log.info("duplicate_comment_skipped", comment_key=comment.key)
             continue
         in_batch.add((comment.key, digest))
         if comment.deleted:
-            seen[tp].append((event, comment.key, digest))
+            prepared.marks[tp].append((event, comment.key, digest))
             log.info("deleted_comment_recorded", comment_key=comment.key)
             continue
         batch.append((event, comment, post_texts.get(f"{comment.platform}:{comment.post_id}")))
-    results = classify_safely(batch) if batch else []
-    flagged = 0
-    counted: list[tuple[Any, Comment, Classification]] = []
+    results = await asyncio.to_thread(classify_safely, batch) if batch else []
     for (event, comment, ctx), result in zip(batch, results, strict=True):
         tp = TopicPartition(event.message.topic, event.message.partition)
         if isinstance(result, BaseException):
-            outputs[tp].append(dead_letter_output(event, "classify", result))
-            dead += 1
+            prepared.outputs[tp].append(dead_letter_output(event, "classify", result))
+            prepared.dead += 1
             continue
         try:
-            outputs[tp].extend(outputs_of(comment, result, ctx))
+            prepared.outputs[tp].extend(outputs_of(comment, result, ctx))
         except Exception as exc:
-            outputs[tp].append(dead_letter_output(event, "route", exc))
-            dead += 1
+            prepared.outputs[tp].append(dead_letter_output(event, "route", exc))
+            prepared.dead += 1
             continue
-        seen[tp].append((event, comment.key, text_digest(comment.text)))
-        counted.append((event, comment, result))
-        flagged += result.flagged
-    committed = await commit_partitions(outputs, ends)
-    for tp in committed:
-        _next_offset[tp] = ends[tp]
-    for tp in committed:
-        for event, key, digest in seen[tp]:
-            _enter(event)
-            seen_comments[key] = digest
+        prepared.marks[tp].append((event, comment.key, text_digest(comment.text)))
+        prepared.counted.append((event, comment, result))
+        prepared.flagged += result.flagged
+    prepared.comments = len(batch)
+    for marks in prepared.marks.values():
+        _pending_marks.update((key, digest) for _, key, digest in marks)
+    return prepared
+
+
+async def finish_batch(prepared: Batch, stream: Any) -> None:
+    """Commit each partition's outputs with its offset, then mark the comments as seen and ack.
+
+    A comment is marked as seen only after that commit, so a batch interrupted half-way is
+    processed again, never skipped.
+    """
+    try:
+        for tp in [tp for tp in prepared.ends if tp in _abandoned]:  # an earlier batch was handed over
+            del prepared.ends[tp]
+        check_continuity(prepared)
+        classified = time.perf_counter()
+        committed = await commit_partitions(prepared.outputs, prepared.ends)
+        commit_ms = round((time.perf_counter() - classified) * 1000, 1)
+        for tp in committed:
+            _next_offset[tp] = prepared.ends[tp]
+            for event, key, digest in prepared.marks[tp]:
+                _enter(event)
+                seen_comments[key] = digest
+        count_batch(prepared, committed)
+    finally:
+        for marks in prepared.marks.values():
+            for _, key, digest in marks:
+                if _pending_marks.get(key) == digest:
+                    del _pending_marks[key]
+        for event in prepared.events:
+            await stream.ack(event)
+    log.info(
+        "batch_processed",
+        comments=prepared.comments,
+        duplicates=prepared.duplicates,
+        dead_lettered=prepared.dead,
+        flagged=prepared.flagged,
+        partitions=len(committed),
+        ms=round((time.perf_counter() - prepared.started) * 1000, 1),
+        commit_ms=commit_ms,
+    )
+
+
+def count_batch(prepared: Batch, committed: set[TopicPartition]) -> None:
     # One table write per counter and batch, not per comment: each write is a changelog record,
     # and a comment touches some forty counters.
     increments: dict[str, tuple[Any, int]] = {}
-    for event, comment, result in counted:
+    for event, comment, result in prepared.counted:
         if TopicPartition(event.message.topic, event.message.partition) not in committed:
             continue
         for key in analytics_keys(comment, result, event.message.partition):
@@ -299,15 +359,6 @@ async def process_batch(events: list[Any]) -> None:
         _enter(event)
         analytics[key] += count
         _dirty.add(key)
-    log.info(
-        "batch_processed",
-        comments=len(batch),
-        duplicates=duplicates,
-        dead_lettered=dead,
-        flagged=flagged,
-        partitions=len(committed),
-        ms=round((time.perf_counter() - started) * 1000, 1),
-    )
 
 
 _abandoned: set[TopicPartition] = set()
@@ -319,20 +370,30 @@ class InputGap(RuntimeError):
     """Events of a partition arrived out of sequence; committing past them would lose comments."""
 
 
-def check_continuity(events: list[Any]) -> None:
+def check_continuity(prepared: Batch) -> None:
     """Refuse a batch that does not continue where the last committed one ended.
 
     A gap means an event was lost between the consumer and this agent. Raising crashes the worker
     (``agent_supervisor``): it restarts from the committed offsets and nothing is lost.
     """
-    seen: dict[TopicPartition, int] = dict(_next_offset)
-    for event in events:
+    for tp, start in prepared.starts.items():
+        expected = _next_offset.get(tp)
+        if tp in prepared.ends and expected is not None and start != expected:
+            log.error("input_gap_detected", partition=tp.partition, expected=expected, offset=start)
+            raise InputGap(f"{tp.topic}[{tp.partition}]: offset {start}, expected {expected}")
+    for event in prepared.events:  # within the batch, each partition's offsets are consecutive
         tp = TopicPartition(event.message.topic, event.message.partition)
-        expected = seen.get(tp)
-        if expected is not None and event.message.offset != expected:
-            log.error("input_gap_detected", partition=tp.partition, expected=expected, offset=event.message.offset)
-            raise InputGap(f"{tp.topic}[{tp.partition}]: offset {event.message.offset}, expected {expected}")
-        seen[tp] = event.message.offset + 1
+        if tp in prepared.ends and not prepared.starts[tp] <= event.message.offset < prepared.ends[tp]:
+            raise InputGap(f"{tp.topic}[{tp.partition}]: offset {event.message.offset} out of order")
+    sizes: dict[TopicPartition, int] = defaultdict(int)
+    for event in prepared.events:
+        sizes[TopicPartition(event.message.topic, event.message.partition)] += 1
+    for tp, end in prepared.ends.items():
+        if end - prepared.starts[tp] != sizes[tp]:
+            log.error(
+                "input_gap_detected", partition=tp.partition, expected=end - prepared.starts[tp], offset=sizes[tp]
+            )
+            raise InputGap(f"{tp.topic}[{tp.partition}]: {sizes[tp]} events for offsets {prepared.starts[tp]}..{end}")
 
 
 def dead_letter_output(event: Any, stage: str, error: BaseException) -> Output:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import faust
+import structlog
+from aiokafka import TopicPartition
 from faust.transport.drivers import aiokafka as faust_kafka
 from kafka import KafkaAdminClient
 from mode import CrashingSupervisor
@@ -34,8 +37,10 @@ from workers.topics import (
     POSTS,
     TopicSpec,
 )
+from workers.transactions import stable_committed
 
 settings = Settings.from_env()
+log = structlog.get_logger("civicwatch.app")
 settings.data_dir.mkdir(parents=True, exist_ok=True)
 
 
@@ -88,6 +93,32 @@ TRANSACTIONAL_INPUTS = frozenset({COMMENTS_RAW.full_name(settings.topic_prefix)}
 class ReadCommittedConsumer(faust_kafka.Consumer):
     def _new_consumer_thread(self) -> faust_kafka.AIOKafkaConsumerThread:
         return ReadCommittedConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def seek_to_committed(self) -> Mapping[Any, int]:
+        """Start transactional inputs from their *stable* committed offsets.
+
+        faust reads committed offsets without ``require_stable`` and then drops every message below
+        what it read; right after a crashed owner's last transaction that value can disagree with
+        what the transaction finally left, and comments would be skipped. The stable read waits
+        until no transaction is pending on the partition.
+        """
+        committed = dict(await super().seek_to_committed())
+        mine = {tp for tp in self.assignment() if tp.topic in TRANSACTIONAL_INPUTS}
+        if not mine:
+            return committed
+        stable = await asyncio.to_thread(
+            stable_committed,
+            settings.bootstrap_servers,
+            self.app.conf.id,
+            {TopicPartition(tp.topic, tp.partition) for tp in mine},
+        )
+        for tp in mine:
+            offset = stable.get(TopicPartition(tp.topic, tp.partition))
+            if offset is not None and committed.get(tp) != offset:
+                log.warning("committed_offset_corrected", partition=tp.partition, read=committed.get(tp), stable=offset)
+                await self._seek(tp, offset)
+                committed[tp] = offset
+        return committed
 
     def _filter_committable_offsets(self, tps: Any) -> dict[Any, int]:
         """Leave transactional inputs out of faust's own commits.

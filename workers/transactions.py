@@ -23,13 +23,17 @@ Error tree::
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
 from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import InvalidProducerEpoch, KafkaError, ProducerFenced
+from aiokafka.errors import InvalidProducerEpoch, ProducerFenced
+from kafka import KafkaConsumer
+from kafka import TopicPartition as KafkaTopicPartition
+from kafka.errors import KafkaError as KafkaPythonError
+from kafka.errors import UnstableOffsetCommitError
 
 log = structlog.get_logger("civicwatch.transactions")
 
@@ -106,12 +110,6 @@ class PartitionTransactions:
             except (Exception, TimeoutError) as exc:  # a broken producer may fail to stop; it is gone either way
                 log.warning("transactional_producer_stop_failed", partition=tp.partition, error=type(exc).__name__)
 
-    async def release(self, tps: set[TopicPartition]) -> None:
-        """Stop the producers of partitions that were revoked (their new owner fences them anyway)."""
-        for tp in tps:
-            async with self._lock(tp):
-                await self._discard(tp)
-
     async def close(self) -> None:
         for tp in list(self._producers):
             await self._discard(tp)
@@ -120,16 +118,12 @@ class PartitionTransactions:
         return self._locks.setdefault(tp, asyncio.Lock())
 
     async def _committed(self, tp: TopicPartition) -> int | None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
-        try:
-            await admin.start()
-            offsets = await admin.list_consumer_group_offsets(self.group_id, partitions=[tp])
-        except KafkaError:
-            return None
-        finally:
-            await admin.close()
-        found = offsets.get(tp)
-        return found.offset if found is not None else None
+        return (await self.committed({tp})).get(tp)
+
+    async def committed(self, tps: set[TopicPartition]) -> dict[TopicPartition, int]:
+        """The group's committed offsets of ``tps`` (those that have one), once no transaction is
+        pending on them; empty if the cluster cannot say."""
+        return await asyncio.to_thread(stable_committed, self.bootstrap, self.group_id, tps)
 
     async def prepare(self, tps: set[TopicPartition]) -> None:
         """Start a fresh producer for each assigned partition, before anything is read from it.
@@ -197,3 +191,42 @@ class PartitionTransactions:
             # Until the next assignment: starting a new producer would fence the new owner back.
             self._fenced.add(tp)
             raise PartitionRevoked(f"{tp.topic}[{tp.partition}] was taken over by another worker") from exc
+
+
+def stable_committed(
+    bootstrap: str, group_id: str, tps: set[TopicPartition], timeout: float = 60.0
+) -> dict[TopicPartition, int]:
+    """Committed offsets read with ``require_stable`` (KIP-447), waiting out pending transactions.
+
+    A plain offset fetch right after fencing may still return the offset from before the previous
+    owner's last transaction, whose commit the coordinator is still applying. kafka-python asks for
+    stable offsets when it reads ``read_committed``; the broker answers ``UNSTABLE_OFFSET_COMMIT``
+    until the pending commit is applied, and we ask again.
+    """
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group_id,
+        isolation_level="read_committed",
+        enable_auto_commit=False,
+        client_id="civicwatch-offsets",
+    )
+    deadline = time.monotonic() + timeout
+    found: dict[TopicPartition, int] = {}
+    try:
+        for tp in sorted(tps):
+            while True:
+                try:
+                    offset = consumer.committed(KafkaTopicPartition(tp.topic, tp.partition), timeout_ms=10_000)
+                    break
+                except UnstableOffsetCommitError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            if offset is not None:
+                found[tp] = offset
+    except KafkaPythonError as exc:
+        log.warning("committed_offsets_unavailable", error=type(exc).__name__)
+        return {}
+    finally:
+        consumer.close()
+    return found

@@ -28,6 +28,7 @@ from typing import Any
 import structlog
 from aiokafka import TopicPartition
 from faust.streams import _current_event
+from faust.types import TP
 
 from pipelines.pipeline import Classification, PolicyPipeline
 from pipelines.types import CommentInput
@@ -99,10 +100,23 @@ async def log_assignment(sender: Any, assigned: set[Any], **_: Any) -> None:
     """Fence the partitions' previous owners before reading them; log what this worker now owns."""
     raw = comments_raw.get_topic_name()
     mine = {TopicPartition(tp.topic, tp.partition) for tp in assigned if tp.topic == raw}
-    _next_offset.clear()  # faust seeks every assigned partition back to its committed offset
-    _abandoned.clear()
-    await transactions().prepare(mine)
-    log.info("partitions_assigned", partitions=sorted(tp.partition for tp in mine))
+    _assignment_settled.clear()
+    try:
+        _next_offset.clear()
+        _abandoned.clear()
+        _resyncing.clear()
+        await transactions().prepare(mine)
+        # Read only now: fencing made the previous owner's last transaction final, so these are
+        # the offsets it really committed. Events before them may still arrive from a fetch made
+        # before faust's seek; they are the previous owner's and must not be processed again.
+        _next_offset.update(await transactions().committed(mine))
+    finally:
+        _assignment_settled.set()
+    log.info(
+        "partitions_assigned",
+        partitions=sorted(tp.partition for tp in mine),
+        committed={tp.partition: offset for tp, offset in sorted(_next_offset.items())},
+    )
 
 
 @app.on_before_shutdown.connect  # type: ignore[arg-type]
@@ -315,9 +329,15 @@ async def finish_batch(prepared: Batch, stream: Any) -> None:
     processed again, never skipped.
     """
     try:
+        await _assignment_settled.wait()
         for tp in [tp for tp in prepared.ends if tp in _abandoned]:  # an earlier batch was handed over
             del prepared.ends[tp]
-        check_continuity(prepared)
+        for tp in [tp for tp, end in prepared.ends.items() if end <= _next_offset.get(tp, -1)]:
+            log.info("committed_events_skipped", partition=tp.partition, offset=prepared.starts[tp])
+            del prepared.ends[tp]
+        for tp, offset in gaps(prepared).items():
+            await resync(tp, offset, prepared.starts[tp])
+            del prepared.ends[tp]
         classified = time.perf_counter()
         committed = await commit_partitions(prepared.outputs, prepared.ends)
         commit_ms = round((time.perf_counter() - classified) * 1000, 1)
@@ -363,37 +383,46 @@ def count_batch(prepared: Batch, committed: set[TopicPartition]) -> None:
 
 _abandoned: set[TopicPartition] = set()
 _next_offset: dict[TopicPartition, int] = {}
-"""Per owned input partition, the offset after the last committed batch: the next one must start there."""
+"""Per owned input partition, the group's committed offset: the next batch must start there."""
+_assignment_settled = asyncio.Event()
+"""Cleared while a rebalance fences previous owners and reads committed offsets; commits wait for it."""
+_assignment_settled.set()
 
 
-class InputGap(RuntimeError):
-    """Events of a partition arrived out of sequence; committing past them would lose comments."""
+_resyncing: dict[TopicPartition, int] = {}
+"""Partitions sought back to their committed offset after a gap, and that offset."""
 
 
-def check_continuity(prepared: Batch) -> None:
-    """Refuse a batch that does not continue where the last committed one ended.
+def gaps(prepared: Batch) -> dict[TopicPartition, int]:
+    """Partitions whose events in this batch do not continue exactly from the committed offset.
 
-    A gap means an event was lost between the consumer and this agent. Raising crashes the worker
-    (``agent_supervisor``): it restarts from the committed offsets and nothing is lost.
+    Maps each to the offset it must be read from again. faust drops messages it fetched while its
+    flow was suspended during a rebalance and relies on a later seek; when that seek came first,
+    the messages would be skipped for good, so they are detected here instead of trusted.
     """
-    for tp, start in prepared.starts.items():
-        expected = _next_offset.get(tp)
-        if tp in prepared.ends and expected is not None and start != expected:
-            log.error("input_gap_detected", partition=tp.partition, expected=expected, offset=start)
-            raise InputGap(f"{tp.topic}[{tp.partition}]: offset {start}, expected {expected}")
-    for event in prepared.events:  # within the batch, each partition's offsets are consecutive
-        tp = TopicPartition(event.message.topic, event.message.partition)
-        if tp in prepared.ends and not prepared.starts[tp] <= event.message.offset < prepared.ends[tp]:
-            raise InputGap(f"{tp.topic}[{tp.partition}]: offset {event.message.offset} out of order")
     sizes: dict[TopicPartition, int] = defaultdict(int)
+    outside: set[TopicPartition] = set()
     for event in prepared.events:
-        sizes[TopicPartition(event.message.topic, event.message.partition)] += 1
+        tp = TopicPartition(event.message.topic, event.message.partition)
+        if tp in prepared.ends:
+            sizes[tp] += 1
+            if not prepared.starts[tp] <= event.message.offset < prepared.ends[tp]:
+                outside.add(tp)
+    found = {}
     for tp, end in prepared.ends.items():
-        if end - prepared.starts[tp] != sizes[tp]:
-            log.error(
-                "input_gap_detected", partition=tp.partition, expected=end - prepared.starts[tp], offset=sizes[tp]
-            )
-            raise InputGap(f"{tp.topic}[{tp.partition}]: {sizes[tp]} events for offsets {prepared.starts[tp]}..{end}")
+        start, expected = prepared.starts[tp], _next_offset.get(tp, prepared.starts[tp])
+        if start != expected or end - start != sizes[tp] or tp in outside:
+            found[tp] = expected
+    return found
+
+
+async def resync(tp: TopicPartition, offset: int, seen_start: int) -> None:
+    """Read ``tp`` again from ``offset``, once per gap; its events until then are dropped."""
+    if _resyncing.get(tp) == offset:
+        return
+    _resyncing[tp] = offset
+    log.warning("input_gap_resynced", partition=tp.partition, expected=offset, offset=seen_start)
+    await app.consumer.seek(TP(tp.topic, tp.partition), offset)
 
 
 def dead_letter_output(event: Any, stage: str, error: BaseException) -> Output:

@@ -14,10 +14,12 @@ when it starts its producer for *p* (KIP-98 zombie fencing: aiokafka's
 Readers of the outputs use ``isolation_level=read_committed`` and then see every comment exactly
 once, whatever crashed when.
 
-Error tree::
+Errors::
 
-    KafkaError (aiokafka)      retried here: abort, back off, start a fresh producer, redo the batch
-    PartitionRevoked           the partition moved to another worker, which redoes the batch
+    any error in a transaction   retried here: drop the producer (aborting), back off, redo the batch;
+                                 after a failed commit, the group's offset says whether it landed
+    ProducerFenced               becomes PartitionRevoked: another worker owns the partition now and
+                                 redoes the batch; nothing of it is visible
 """
 
 from __future__ import annotations

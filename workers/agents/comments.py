@@ -8,6 +8,8 @@ Guarantee: exactly-once for readers with ``isolation_level=read_committed``. The
 (tagged, review, council, auto-hide action and audit, dead letters) and the input offset commit
 in one Kafka transaction per input partition (``workers.transactions``), so a crash at any point
 leaves either all of a batch or none of it, and the batch is redone from the committed offset.
+faust never commits this topic's offsets itself (``workers.app``), a new owner starts from the
+*stable* committed offset, and a batch that does not continue exactly from it is not committed.
 Dedupe (same ``platform:comment_id`` and the same text) catches a connector that sends a comment
 twice; its table is written only after the commit, so it can let a duplicate through after a
 crash but never make the worker skip a comment. Ids of reviews and forwards derive from the

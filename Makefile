@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit integration quality bench install kafka-up kafka-down clean chromium screenshots
+.PHONY: demo test lint typecheck unit integration quality bench perf soak install kafka-up kafka-down clean chromium screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,15 @@ quality: $(STAMP)
 
 bench: install
 	$(BIN)/civicwatch bench pipeline
+
+# Everything docs/PERFORMANCE.md reports, regenerated in one run (about 15 minutes on 2 cores).
+perf: install
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/civicwatch bench all
+
+# The fault tests at ten times the size `make test` uses (about an hour on 2 cores).
+soak: install
+	CIVICWATCH_FAULT_COMMENTS=200000 $(BIN)/pytest -p no:cacheprovider tests/test_faults.py
 
 kafka-up: install
 	$(BIN)/civicwatch kafka up

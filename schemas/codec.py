@@ -87,7 +87,10 @@ def describe_validation(exc: ValidationError) -> str:
     """Summarise pydantic errors by field and problem, without echoing any input value."""
     parts = []
     for err in exc.errors(include_input=False, include_url=False)[:10]:
-        field = ".".join(str(x) for x in err["loc"]) or "(root)"
+        loc = err["loc"]
+        if err["type"] == "extra_forbidden":  # the name of an unknown field is input: never echo it
+            loc = (*loc[:-1], "(unknown field)")
+        field = ".".join(str(x) for x in loc) or "(root)"
         parts.append(f"{field}: {err['msg']}")
     more = exc.error_count() - len(parts)
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")

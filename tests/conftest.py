@@ -68,7 +68,7 @@ def consume_all(
         enable_auto_commit=False,
         group_id=None,
         consumer_timeout_ms=500,
-        **consumer_config,
+        **{"isolation_level": "read_committed", **consumer_config},  # the worker's outputs are transactional
     )
     messages: list = []
     deadline = time.monotonic() + timeout

@@ -7,12 +7,24 @@ instead of faust's own error handling (faust acks an event even when the agent r
 
 from __future__ import annotations
 
+import asyncio
+import os
+import time
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 import faust
+import structlog
+from aiokafka import TopicPartition
+from faust.transport.drivers import aiokafka as faust_kafka
+from kafka import KafkaAdminClient
+from mode import CrashingSupervisor
 
+from workers.admin import ensure_topics
 from workers.config import Settings
+from workers.logs import _SECRET_KEYS as SECRET_NAMES  # the names the log scrubber already treats as secret
+from workers.logs import register_secret
 from workers.topics import (
     ANALYTICS_AGGREGATES,
     AUDIT_LOG,
@@ -26,9 +38,25 @@ from workers.topics import (
     POSTS,
     TopicSpec,
 )
+from workers.transactions import stable_committed
 
 settings = Settings.from_env()
+log = structlog.get_logger("civicwatch.app")
 settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+def register_environment_secrets() -> None:
+    """Scrub from every log line the values of secret-looking variables (tokens, passwords, keys).
+
+    The worker reads no platform token itself, but it shares an environment with connectors in
+    Compose and Kubernetes, and a library may log its settings or a URL one day.
+    """
+    for name, value in os.environ.items():
+        if SECRET_NAMES.search(name):
+            register_secret(value)
+
+
+register_environment_secrets()
 
 
 def _store() -> str:
@@ -39,7 +67,111 @@ def _store() -> str:
     return "rocksdb://"
 
 
-app = faust.App(
+FETCH_MAX_WAIT_MS = 50
+
+
+class ReadCommittedConsumerThread(faust_kafka.AIOKafkaConsumerThread):
+    """faust reads ``read_committed`` only under its own exactly-once mode, which we do not use
+    (see ``workers.transactions``); our agents that read the worker's outputs (analytics on
+    ``comments.tagged``, decisions) must never see a crashed batch's aborted records."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        if not hasattr(consumer, "_isolation_level") or not hasattr(consumer, "_fetch_max_wait_ms"):
+            raise RuntimeError("aiokafka's consumer changed: cannot set isolation level and fetch wait")
+        consumer._isolation_level = "read_committed"
+        # faust fixes the fetch wait at 1.5 s; measured, it put over a second into the median
+        # latency from a comment's arrival to its verdict. 50 ms costs an idle worker a few
+        # empty fetches per second.
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        return consumer
+
+
+TRANSACTIONAL_INPUTS = frozenset({COMMENTS_RAW.full_name(settings.topic_prefix)})
+"""Input topics whose offsets commit inside the comment worker's transactions, never by faust."""
+
+
+class ReadCommittedConsumer(faust_kafka.Consumer):
+    def _new_consumer_thread(self) -> faust_kafka.AIOKafkaConsumerThread:
+        return ReadCommittedConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def seek_to_committed(self) -> Mapping[Any, int]:
+        """Start transactional inputs from their *stable* committed offsets.
+
+        faust reads committed offsets without ``require_stable`` and then drops every message below
+        what it read; right after a crashed owner's last transaction that value can disagree with
+        what the transaction finally left, and comments would be skipped. The stable read waits
+        until no transaction is pending on the partition.
+        """
+        committed = dict(await super().seek_to_committed())
+        mine = {tp for tp in self.assignment() if tp.topic in TRANSACTIONAL_INPUTS}
+        if not mine:
+            return committed
+        stable = await asyncio.to_thread(
+            stable_committed,
+            settings.bootstrap_servers,
+            self.app.conf.id,
+            {TopicPartition(tp.topic, tp.partition) for tp in mine},
+        )
+        for tp in mine:
+            offset = stable.get(TopicPartition(tp.topic, tp.partition))
+            if offset is not None and committed.get(tp) != offset:
+                log.warning("committed_offset_corrected", partition=tp.partition, read=committed.get(tp), stable=offset)
+                await self._seek(tp, offset)
+                committed[tp] = offset
+        return committed
+
+    def _filter_committable_offsets(self, tps: Any) -> dict[Any, int]:
+        """Leave transactional inputs out of faust's own commits.
+
+        faust acks a batch even when its transaction was abandoned (the partition moved), and its
+        periodic commit can land after, and below, a transaction's: either would break
+        exactly-once. The acked offsets are still consumed here, so faust's bookkeeping stays
+        bounded and its gauges current.
+        """
+        offsets: dict[Any, int] = super()._filter_committable_offsets(tps)
+        for tp in [tp for tp in offsets if tp.topic in TRANSACTIONAL_INPUTS]:
+            self._committed_offset[tp] = offsets.pop(tp)
+        return offsets
+
+
+class ReadCommittedTransport(faust_kafka.Transport):
+    Consumer = ReadCommittedConsumer
+
+
+class CivicwatchApp(faust.App):
+    def _new_transport(self) -> Any:
+        return ReadCommittedTransport(self.conf.broker_consumer, self)
+
+    async def on_start(self) -> None:
+        """Declare the tables' changelog topics before the consumer starts.
+
+        faust creates them itself a moment before the first table write, and a broker under load
+        may not list a topic that new yet: faust then reads "0 partitions", refuses the write and
+        the agent crashes. Created here, they are in the consumer's very first metadata.
+        """
+        await super().on_start()
+        specs = [
+            TopicSpec(t.changelog_topic.get_topic_name(), "changelog", t.partitions, "compact", None)
+            for t in self.tables.values()
+        ]
+        if specs:
+            await asyncio.to_thread(declare_and_wait, settings, specs)
+
+
+def declare_and_wait(conf: Settings, specs: list[TopicSpec], timeout: float = 60.0) -> None:
+    ensure_topics(conf.bootstrap_servers, "", specs, default_partitions=conf.partitions, replication=conf.replication)
+    names = {s.name for s in specs}
+    admin = KafkaAdminClient(bootstrap_servers=conf.bootstrap_servers, client_id="civicwatch-admin")
+    try:
+        deadline = time.monotonic() + timeout
+        while not names <= set(admin.list_topics()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        admin.close()
+
+
+app = CivicwatchApp(
     settings.app_id,
     broker=["kafka://" + s.strip() for s in settings.bootstrap_servers.split(",")],
     store=_store(),
@@ -50,16 +182,31 @@ app = faust.App(
     topic_disable_leader=True,
     consumer_auto_offset_reset="earliest",
     producer_acks=-1,
-    producer_compression_type="gzip",
+    producer_linger=0.02,  # table changelog records go out in batches, not one request each
+    producer_compression_type=None,  # CPU is the scarce resource; comments are small and the network local
     web_enabled=settings.web_port > 0,
     web_port=max(settings.web_port, 1),
-    web_bind="127.0.0.1",
+    web_bind=settings.web_bind,
     table_cleanup_interval=60.0,
     broker_commit_every=500,
+    broker_session_timeout=settings.session_timeout,
+    broker_heartbeat_interval=settings.session_timeout / 10,
     broker_commit_interval=1.0,
     stream_buffer_maxsize=4096,
     autodiscover=False,
+    # An agent that crashes has stopped consuming; a worker that stays up without it would stall its
+    # partitions silently. Crash the process instead: the supervisor (Kubernetes, Compose) restarts
+    # it, and the transactions make a restart lose and repeat nothing.
+    agent_supervisor=CrashingSupervisor,
 )
+
+
+if settings.web_port > 0:
+    # /metrics on faust's web server: per-topic and per-partition counts, commit and send latency,
+    # rebalances. Labels are topic, partition, stream and table names only, never message content.
+    from faust.sensors.prometheus import setup_prometheus_sensors
+
+    setup_prometheus_sensors(app, name_prefix="civicwatch")
 
 
 def topic(spec: TopicSpec) -> Any:

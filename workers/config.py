@@ -48,6 +48,9 @@ class Settings:
     review_history_days: float = 30.0
     review_cookie_secure: bool = False
     policy_text: Path | None = None
+    web_bind: str = "127.0.0.1"
+    session_timeout: float = 30.0
+    """Seconds before a silent worker's partitions go to the others (after a crash, say)."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -82,6 +85,8 @@ class Settings:
             review_history_days=float(_env("CIVICWATCH_REVIEW_HISTORY_DAYS", "30")),
             review_cookie_secure=_env("CIVICWATCH_REVIEW_COOKIE_SECURE", "0").lower() in ("1", "true", "yes"),
             policy_text=Path(text) if (text := os.environ.get("CIVICWATCH_POLICY_TEXT")) else None,
+            web_bind=_env("CIVICWATCH_WEB_BIND", "127.0.0.1"),
+            session_timeout=float(_env("CIVICWATCH_SESSION_TIMEOUT", "30")),
         )
 
 

@@ -65,7 +65,14 @@ def make_formatter(json: bool | None = None) -> logging.Formatter:
     renderer: Any = structlog.processors.JSONRenderer() if _use_json(json) else structlog.dev.ConsoleRenderer()
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*_shared_processors(), structlog.processors.format_exc_info],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        # Tracebacks are rendered here, after the shared chain: scrub again so a secret inside an
+        # exception message is hidden too.
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            scrub_secrets,
+            renderer,
+        ],
     )
 
 

@@ -4,43 +4,67 @@ One hop instead of three: decoding, dedupe and routing are cheap next to classif
 internal topic between them would add a produce/consume round trip to every comment's latency for
 no gain in isolation. Comments are taken in batches so the detectors vectorise their work.
 
-Guarantee: at-least-once with idempotent outputs. faust acknowledges a batch only after this loop
-has handed every output to the producer, outputs are keyed by the comment key, and the review and
-forward ids are derived from the comment, so a redelivered batch yields identical records.
-Dedupe (same ``platform:comment_id`` and the same text) is the second line of defence behind the
-connectors' checkpoints; an edited comment has new text and is classified again.
+Guarantee: exactly-once for readers with ``isolation_level=read_committed``. The outputs of a batch
+(tagged, review, council, auto-hide action and audit, dead letters) and the input offset commit
+in one Kafka transaction per input partition (``workers.transactions``), so a crash at any point
+leaves either all of a batch or none of it, and the batch is redone from the committed offset.
+faust never commits this topic's offsets itself (``workers.app``), a new owner starts from the
+*stable* committed offset, and a batch that does not continue exactly from it is not committed.
+Dedupe (same ``platform:comment_id`` and the same text) catches a connector that sends a comment
+twice; its table is written only after the commit, so it can let a duplicate through after a
+crash but never make the worker skip a comment. Ids of reviews and forwards derive from the
+comment, so even that duplicate is recognisable downstream. An edited comment has new text and is
+classified again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from aiokafka import TopicPartition
 from faust.streams import _current_event
+from faust.types import TP
 
 from pipelines.pipeline import Classification, PolicyPipeline
 from pipelines.types import CommentInput
-from schemas import AuditRecord, Comment, ModerationAction, SchemaError, decode, encode
-from workers.agents.deadletters import send_dead_letter
+from schemas import AuditRecord, Comment, ModerationAction, decode, encode
+from workers.agents.deadletters import dead_letter_for, log_dead_letter
 from workers.app import (
     app,
-    audit_log,
     comments_raw,
-    comments_tagged,
-    council_forward,
-    moderation_actions,
-    moderation_review,
     post_texts,
     seen_comments,
     settings,
 )
 from workers.routing import route, stable_id, text_digest
+from workers.topics import (
+    AUDIT_LOG,
+    COMMENTS_DEADLETTER,
+    COMMENTS_TAGGED,
+    COUNCIL_FORWARD,
+    MODERATION_ACTIONS,
+    MODERATION_REVIEW,
+)
+from workers.transactions import Output, PartitionRevoked, PartitionTransactions
 
 log = structlog.get_logger("civicwatch.comments")
 
+TAGGED = COMMENTS_TAGGED.full_name(settings.topic_prefix)
+REVIEW = MODERATION_REVIEW.full_name(settings.topic_prefix)
+COUNCIL = COUNCIL_FORWARD.full_name(settings.topic_prefix)
+ACTIONS = MODERATION_ACTIONS.full_name(settings.topic_prefix)
+AUDIT = AUDIT_LOG.full_name(settings.topic_prefix)
+DEADLETTER = COMMENTS_DEADLETTER.full_name(settings.topic_prefix)
+
 _pipeline: PolicyPipeline | None = None
+_transactions: PartitionTransactions | None = None
+_policy_label: str | None = None
 
 
 def pipeline() -> PolicyPipeline:
@@ -51,25 +75,77 @@ def pipeline() -> PolicyPipeline:
     return _pipeline
 
 
+def policy_label() -> str:
+    global _policy_label
+    if _policy_label is None:
+        _policy_label = pipeline().policy.name + "@" + pipeline().policy.version
+    return _policy_label
+
+
+def transactions() -> PartitionTransactions:
+    """One per process; faust's consumer group id is the app id."""
+    global _transactions
+    if _transactions is None:
+        _transactions = PartitionTransactions(
+            settings.bootstrap_servers,
+            app.conf.id,
+            owned=lambda: {TopicPartition(tp.topic, tp.partition) for tp in app.consumer.assignment()},
+        )
+    return _transactions
+
+
+@app.on_partitions_assigned.connect  # type: ignore[arg-type]
+async def log_assignment(sender: Any, assigned: set[Any], **_: Any) -> None:
+    """Fence the partitions' previous owners before reading them; log what this worker now owns."""
+    raw = comments_raw.get_topic_name()
+    mine = {TopicPartition(tp.topic, tp.partition) for tp in assigned if tp.topic == raw}
+    _assignment_settled.clear()
+    try:
+        _next_offset.clear()
+        _abandoned.clear()
+        _resyncing.clear()
+        await transactions().prepare(mine)
+        # Read only now: fencing made the previous owner's last transaction final, so these are
+        # the offsets it really committed. Events before them may still arrive from a fetch made
+        # before faust's seek; they are the previous owner's and must not be processed again.
+        _next_offset.update(await transactions().committed(mine))
+    finally:
+        _assignment_settled.set()
+    log.info(
+        "partitions_assigned",
+        partitions=sorted(tp.partition for tp in mine),
+        committed={tp.partition: offset for tp, offset in sorted(_next_offset.items())},
+    )
+
+
+@app.on_before_shutdown.connect  # type: ignore[arg-type]
+async def close_transactions(sender: Any, **_: Any) -> None:
+    """The stream has stopped, so no transaction is open: close the producers cleanly."""
+    if _transactions is not None:
+        await _transactions.close()
+
+
 def _enter(event: Any) -> None:
     # Table writes go to the changelog partition of the *current* event; in a batch that must be
     # the event being handled, not the batch's last one.
     _current_event.set(weakref.ref(event))
 
 
-async def emit(comment: Comment, result: Classification, post_text: str | None) -> None:
-    routed = route(comment, result, pipeline().policy.name + "@" + pipeline().policy.version, post_text)
+def outputs_of(comment: Comment, result: Classification, post_text: str | None) -> list[Output]:
+    """Every record one classified comment produces, keyed by the comment so replays are idempotent."""
+    routed = route(comment, result, policy_label(), post_text)
     key = comment.key.encode()
-    await comments_tagged.send(key=key, value=encode(routed.tagged))
+    out = [Output(TAGGED, key, encode(routed.tagged))]
     if routed.review is not None:
-        await moderation_review.send(key=key, value=encode(routed.review))
+        out.append(Output(REVIEW, key, encode(routed.review)))
         if result.action == "auto_hide":
-            await auto_hide(comment, routed.review.review_id, routed.review.clauses)
+            out.extend(auto_hide(comment, routed.review.review_id, routed.review.clauses))
     if routed.council is not None:
-        await council_forward.send(key=key, value=encode(routed.council))
+        out.append(Output(COUNCIL, key, encode(routed.council)))
+    return out
 
 
-async def auto_hide(comment: Comment, review_id: str, clauses: list[str]) -> None:
+def auto_hide(comment: Comment, review_id: str, clauses: list[str]) -> list[Output]:
     """Policy ``auto_hide`` rules (5.7.9 by default): hide at once, then let a moderator review."""
     decision_id = "auto-" + review_id
     action = ModerationAction(
@@ -89,8 +165,8 @@ async def auto_hide(comment: Comment, review_id: str, clauses: list[str]) -> Non
         reason=f"policy rule auto_hide for clause(s) {', '.join(clauses)}",
         details={"review_id": review_id, "action_id": action.action_id},
     )
-    await moderation_actions.send(key=comment.key.encode(), value=encode(action))
-    await audit_log.send(key=comment.key.encode(), value=encode(audit))
+    key = comment.key.encode()
+    return [Output(ACTIONS, key, encode(action)), Output(AUDIT, key, encode(audit))]
 
 
 def classify_safely(batch: list[tuple[Any, Comment, str | None]]) -> list[Classification | BaseException]:
@@ -110,62 +186,214 @@ def classify_safely(batch: list[tuple[Any, Comment, str | None]]) -> list[Classi
 
 @app.agent(comments_raw)
 async def comments(stream: Any) -> None:
-    async for events in stream.take_events(settings.batch_size, within=settings.batch_timeout):
-        await process_batch(events)
+    """Batch whatever is waiting, up to ``batch_size``: big batches under load, no wait when idle.
 
+    While one batch commits, the next is classified (in a thread, so the event loop keeps the
+    commit's network traffic moving); commits stay in batch order.
 
-async def process_batch(events: list[Any]) -> None:
-    """Decode, dedupe, classify and route one batch. Nothing here may raise for a bad message.
-
-    A comment is marked as seen only after its outputs were handed to the producer, so a batch
-    interrupted half-way is processed again on redelivery rather than skipped as a duplicate.
+    Not ``stream.take_events``: under CPU pressure it can clear an event that arrived while the
+    previous batch was being handled, and the next batch's commit would then skip it for good.
+    A batch is taken only from what is already queued, so no event waits unacked for more to come.
     """
-    started = time.perf_counter()
+    batch: list[Any] = []
+    manual = stream.noack()
+    finishing: asyncio.Task[None] | None = None
+    try:
+        async for event in manual.events():
+            batch.append(event)
+            if len(batch) >= settings.batch_size or manual.channel.empty():
+                prepared = await prepare_batch(batch)
+                if finishing is not None:
+                    await finishing
+                finishing = asyncio.create_task(finish_batch(prepared, manual))
+                batch = []
+                if manual.channel.empty():
+                    await finishing  # idle: commit now rather than with the next comment
+    finally:
+        if finishing is not None and not finishing.done():
+            await finishing
+
+
+@dataclass
+class Batch:
+    """One batch between classification and commit."""
+
+    events: list[Any]
+    started: float
+    comments: int = 0
+    duplicates: int = 0
+    dead: int = 0
+    flagged: int = 0
+    outputs: dict[TopicPartition, list[Output]] = field(default_factory=lambda: defaultdict(list))
+    starts: dict[TopicPartition, int] = field(default_factory=dict)
+    ends: dict[TopicPartition, int] = field(default_factory=dict)
+    marks: dict[TopicPartition, list[tuple[Any, str, str]]] = field(default_factory=lambda: defaultdict(list))
+
+
+_pending_marks: dict[str, str] = {}
+"""Comment key -> digest of batches classified but not yet committed: the dedupe table's future."""
+
+
+async def prepare_batch(events: list[Any]) -> Batch:
+    """Decode, dedupe, classify and route one batch. Nothing here may raise for a bad message."""
+    prepared = Batch(events, time.perf_counter())
     batch: list[tuple[Any, Comment, str | None]] = []
     in_batch: set[tuple[str, str]] = set()
-    duplicates = 0
     for event in events:
+        tp = TopicPartition(event.message.topic, event.message.partition)
+        if tp in _abandoned:
+            continue
+        prepared.starts.setdefault(tp, event.message.offset)
+        prepared.ends[tp] = event.message.offset + 1
         _enter(event)
         try:
             comment = decode(event.value, Comment)
-        except SchemaError as exc:
-            await send_dead_letter(event, "ingest", exc)
-            continue
-        except Exception as exc:
-            await send_dead_letter(event, "ingest", exc)
+        except Exception as exc:  # SchemaError, or anything a hostile payload provokes
+            prepared.outputs[tp].append(dead_letter_output(event, "ingest", exc))
+            prepared.dead += 1
             continue
         digest = text_digest(comment.text) + ("|deleted" if comment.deleted else "")
-        if seen_comments.get(comment.key) == digest or (comment.key, digest) in in_batch:
-            duplicates += 1
+        known = _pending_marks.get(comment.key) or seen_comments.get(comment.key)
+        if known == digest or (comment.key, digest) in in_batch:
+            prepared.duplicates += 1
             log.info("duplicate_comment_skipped", comment_key=comment.key)
             continue
         in_batch.add((comment.key, digest))
         if comment.deleted:
-            seen_comments[comment.key] = digest
+            prepared.marks[tp].append((event, comment.key, digest))
             log.info("deleted_comment_recorded", comment_key=comment.key)
             continue
         batch.append((event, comment, post_texts.get(f"{comment.platform}:{comment.post_id}")))
-    if not batch:
-        return
-    results = classify_safely(batch)
-    flagged = 0
+    results = await asyncio.to_thread(classify_safely, batch) if batch else []
     for (event, comment, ctx), result in zip(batch, results, strict=True):
-        _enter(event)
-        with structlog.contextvars.bound_contextvars(comment_key=comment.key):
-            if isinstance(result, BaseException):
-                await send_dead_letter(event, "classify", result)
-                continue
-            try:
-                await emit(comment, result, ctx)
-            except Exception as exc:
-                await send_dead_letter(event, "route", exc)
-                continue
-            seen_comments[comment.key] = text_digest(comment.text)
-            flagged += result.flagged
+        tp = TopicPartition(event.message.topic, event.message.partition)
+        if isinstance(result, BaseException):
+            prepared.outputs[tp].append(dead_letter_output(event, "classify", result))
+            prepared.dead += 1
+            continue
+        try:
+            prepared.outputs[tp].extend(outputs_of(comment, result, ctx))
+        except Exception as exc:
+            prepared.outputs[tp].append(dead_letter_output(event, "route", exc))
+            prepared.dead += 1
+            continue
+        prepared.marks[tp].append((event, comment.key, text_digest(comment.text)))
+        prepared.flagged += result.flagged
+    prepared.comments = len(batch)
+    for marks in prepared.marks.values():
+        _pending_marks.update((key, digest) for _, key, digest in marks)
+    return prepared
+
+
+async def finish_batch(prepared: Batch, stream: Any) -> None:
+    """Commit each partition's outputs with its offset, then mark the comments as seen and ack.
+
+    A comment is marked as seen only after that commit, so a batch interrupted half-way is
+    processed again, never skipped.
+    """
+    try:
+        await _assignment_settled.wait()
+        for tp in [tp for tp in prepared.ends if tp in _abandoned]:  # an earlier batch was handed over
+            del prepared.ends[tp]
+        for tp in [tp for tp, end in prepared.ends.items() if end <= _next_offset.get(tp, -1)]:
+            log.info("committed_events_skipped", partition=tp.partition, offset=prepared.starts[tp])
+            del prepared.ends[tp]
+        for tp, offset in gaps(prepared).items():
+            await resync(tp, offset, prepared.starts[tp])
+            del prepared.ends[tp]
+        classified = time.perf_counter()
+        committed = await commit_partitions(prepared.outputs, prepared.ends)
+        commit_ms = round((time.perf_counter() - classified) * 1000, 1)
+        for tp in committed:
+            _next_offset[tp] = prepared.ends[tp]
+            for event, key, digest in prepared.marks[tp]:
+                _enter(event)
+                seen_comments[key] = digest
+    finally:
+        for marks in prepared.marks.values():
+            for _, key, digest in marks:
+                if _pending_marks.get(key) == digest:
+                    del _pending_marks[key]
+        for event in prepared.events:
+            await stream.ack(event)
     log.info(
         "batch_processed",
-        comments=len(batch),
-        duplicates=duplicates,
-        flagged=flagged,
-        ms=round((time.perf_counter() - started) * 1000, 1),
+        comments=prepared.comments,
+        duplicates=prepared.duplicates,
+        dead_lettered=prepared.dead,
+        flagged=prepared.flagged,
+        partitions=len(committed),
+        ms=round((time.perf_counter() - prepared.started) * 1000, 1),
+        commit_ms=commit_ms,
     )
+
+
+_abandoned: set[TopicPartition] = set()
+_next_offset: dict[TopicPartition, int] = {}
+"""Per owned input partition, the group's committed offset: the next batch must start there."""
+_assignment_settled = asyncio.Event()
+"""Cleared while a rebalance fences previous owners and reads committed offsets; commits wait for it."""
+_assignment_settled.set()
+
+
+_resyncing: dict[TopicPartition, int] = {}
+"""Partitions sought back to their committed offset after a gap, and that offset."""
+
+
+def gaps(prepared: Batch) -> dict[TopicPartition, int]:
+    """Partitions whose events in this batch do not continue exactly from the committed offset.
+
+    Maps each to the offset it must be read from again. faust drops messages it fetched while its
+    flow was suspended during a rebalance and relies on a later seek; when that seek came first,
+    the messages would be skipped for good, so they are detected here instead of trusted.
+    """
+    sizes: dict[TopicPartition, int] = defaultdict(int)
+    outside: set[TopicPartition] = set()
+    for event in prepared.events:
+        tp = TopicPartition(event.message.topic, event.message.partition)
+        if tp in prepared.ends:
+            sizes[tp] += 1
+            if not prepared.starts[tp] <= event.message.offset < prepared.ends[tp]:
+                outside.add(tp)
+    found = {}
+    for tp, end in prepared.ends.items():
+        start, expected = prepared.starts[tp], _next_offset.get(tp, prepared.starts[tp])
+        if start != expected or end - start != sizes[tp] or tp in outside:
+            found[tp] = expected
+    return found
+
+
+async def resync(tp: TopicPartition, offset: int, seen_start: int) -> None:
+    """Read ``tp`` again from ``offset``, once per gap; its events until then are dropped."""
+    if _resyncing.get(tp) == offset:
+        return
+    _resyncing[tp] = offset
+    log.warning("input_gap_resynced", partition=tp.partition, expected=offset, offset=seen_start)
+    await app.consumer.seek(TP(tp.topic, tp.partition), offset)
+
+
+def dead_letter_output(event: Any, stage: str, error: BaseException) -> Output:
+    record = dead_letter_for(event, stage, error)
+    log_dead_letter(record)
+    key = event.message.key if isinstance(event.message.key, bytes) else None
+    return Output(DEADLETTER, key, encode(record))
+
+
+async def commit_partitions(
+    outputs: dict[TopicPartition, list[Output]], ends: dict[TopicPartition, int]
+) -> set[TopicPartition]:
+    """Commit each input partition's outputs and offset; return the partitions that were committed."""
+    tps = list(ends)
+    results = await asyncio.gather(
+        *(transactions().commit(tp, outputs.get(tp, []), ends[tp]) for tp in tps), return_exceptions=True
+    )
+    committed = set()
+    for tp, outcome in zip(tps, results, strict=True):
+        if isinstance(outcome, PartitionRevoked):
+            log.warning("batch_handed_over", partition=tp.partition)
+            _abandoned.add(tp)  # its later events are the new owner's too, until our next assignment
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            committed.add(tp)
+    return committed

@@ -1,0 +1,188 @@
+"""The deployment files agree with the code: valid Kubernetes objects, the same settings, topics and broker.
+
+Kubernetes manifests are validated with ``kubernetes-validate`` (schemas bundled in the package, so
+this runs offline). Docker cannot run here, so the Compose file is checked for what can go wrong
+without it: settings the code does not read, a broker configured unlike ``deploy/local/kafka.sh``,
+a Kafka version unlike the one the tests run against.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from workers.config import Settings
+from workers.topics import ALL_TOPICS
+
+REPO = Path(__file__).resolve().parents[1]
+K8S = REPO / "deploy" / "kubernetes"
+COMPOSE = REPO / "deploy" / "docker-compose.yml"
+KUBERNETES_VERSION = "1.30.0"
+
+CONFIG_SOURCE = (REPO / "workers" / "config.py").read_text(encoding="utf-8")
+
+
+def k8s_documents() -> list[tuple[str, dict[str, Any]]]:
+    docs = []
+    for path in sorted(K8S.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if doc:
+                docs.append((path.name, doc))
+    return docs
+
+
+def pod_specs() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(object name, object, pod spec) of every workload."""
+    found = []
+    for _, doc in k8s_documents():
+        spec = doc.get("spec", {})
+        template = spec.get("template") or spec.get("jobTemplate", {}).get("spec", {}).get("template")
+        if template:
+            found.append((doc["metadata"]["name"], doc, template["spec"]))
+    return found
+
+
+@pytest.mark.parametrize(("name", "doc"), k8s_documents(), ids=[f"{n}:{d['kind']}" for n, d in k8s_documents()])
+def test_manifest_is_a_valid_kubernetes_object(name: str, doc: dict[str, Any]) -> None:
+    if doc.get("kind") == "Kustomization":
+        for resource in doc["resources"]:
+            assert (K8S / resource).is_file(), f"{resource} listed in kustomization.yaml does not exist"
+        return
+    kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+def test_validator_rejects_a_broken_manifest() -> None:
+    """The validator really checks: a typo in a field and a wrong type are both caught."""
+    _, worker, _ = next(p for p in pod_specs() if p[0] == "civicwatch-worker")
+    broken = yaml.safe_load(yaml.safe_dump(worker))
+    broken["spec"]["replica"] = 2
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
+    broken = yaml.safe_load(yaml.safe_dump(worker))
+    broken["spec"]["replicas"] = "two"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
+
+
+def test_every_kustomized_file_is_applied_except_the_secret_example() -> None:
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    listed = set(kustomization["resources"])
+    present = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+    assert present - listed == {"secret.example.yaml"}
+
+
+def test_workloads_reference_what_exists() -> None:
+    configmap = next(d for _, d in k8s_documents() if d["kind"] == "ConfigMap")
+    secret = next(d for _, d in k8s_documents() if d["kind"] == "Secret")
+    services = [d for _, d in k8s_documents() if d["kind"] == "Service"]
+    for name, doc, pod in pod_specs():
+        labels = doc["spec"]["template"]["metadata"]["labels"]
+        if "selector" in doc["spec"]:
+            assert doc["spec"]["selector"]["matchLabels"].items() <= labels.items(), name
+        for container in pod["containers"]:
+            assert container["image"] == "civicwatch", f"{name}: one image, set in kustomization.yaml"
+            refs = container.get("envFrom", [])
+            assert {"configMapRef": {"name": configmap["metadata"]["name"]}} in refs, name
+            for ref in refs:
+                if "secretRef" in ref:
+                    assert ref["secretRef"]["name"] == secret["metadata"]["name"], name
+            ports = {p["name"] for p in container.get("ports", [])}
+            for probe in ("readinessProbe", "livenessProbe"):
+                for kind in ("httpGet", "tcpSocket"):
+                    port = container.get(probe, {}).get(kind, {}).get("port")
+                    if port is not None:
+                        assert port in ports, f"{name}: {probe} on undeclared port {port}"
+    for service in services:
+        selector = service["spec"]["selector"]
+        targets = [
+            doc
+            for _, doc, _ in pod_specs()
+            if selector.items() <= doc["spec"]["template"]["metadata"]["labels"].items()
+        ]
+        assert len(targets) == 1, f"service {service['metadata']['name']} selects {len(targets)} workloads"
+        pod = targets[0]["spec"]["template"]["spec"]
+        ports = {p["name"] for c in pod["containers"] for p in c.get("ports", [])}
+        assert {p["targetPort"] for p in service["spec"]["ports"]} <= ports
+
+
+def test_worker_settings_are_real_and_scaling_is_bounded_by_partitions() -> None:
+    configmap = next(d for _, d in k8s_documents() if d["kind"] == "ConfigMap")
+    for key in configmap["data"]:
+        assert f'"{key}"' in CONFIG_SOURCE or key == "CIVICWATCH_LOG_FORMAT", f"{key} is not a setting"
+    _, worker, pod = next(p for p in pod_specs() if p[0] == "civicwatch-worker")
+    for env in pod["containers"][0]["env"]:
+        assert f'"{env["name"]}"' in CONFIG_SOURCE, f"{env['name']} is not a setting"
+    hpa = next(d for _, d in k8s_documents() if d["kind"] == "HorizontalPodAutoscaler")
+    partitions = int(configmap["data"]["CIVICWATCH_PARTITIONS"])
+    assert worker["spec"]["replicas"] <= hpa["spec"]["maxReplicas"] <= partitions
+    assert hpa["spec"]["minReplicas"] >= 2, "one worker may die without stopping the flow"
+    assert Settings.from_env().web_port == 6066 and "6066" in pod["containers"][0]["args"]
+
+
+def compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+
+
+def local_broker_properties() -> dict[str, str]:
+    script = (REPO / "deploy" / "local" / "kafka.sh").read_text(encoding="utf-8")
+    block = script.split('cat > "$DIR/server.properties" <<PROPS', 1)[1].split("PROPS", 1)[0]
+    return dict(line.split("=", 1) for line in block.strip().splitlines())
+
+
+def test_compose_broker_matches_the_local_broker() -> None:
+    env = compose()["services"]["kafka"]["environment"]
+    local = local_broker_properties()
+    for prop in (
+        "process.roles",
+        "num.partitions",
+        "auto.create.topics.enable",
+        "offsets.topic.replication.factor",
+        "offsets.topic.num.partitions",
+        "transaction.state.log.replication.factor",
+        "transaction.state.log.min.isr",
+        "min.insync.replicas",
+        "group.initial.rebalance.delay.ms",
+    ):
+        key = "KAFKA_" + prop.upper().replace(".", "_")
+        assert str(env[key]) == local[prop], f"{key}={env[key]} but kafka.sh has {prop}={local[prop]}"
+    pom = (REPO / "deploy" / "local" / "pom.xml").read_text(encoding="utf-8")
+    version = re.search(r"<kafka.version>(.+?)</kafka.version>", pom)
+    assert version is not None
+    assert compose()["services"]["kafka"]["image"] == f"apache/kafka:{version.group(1)}"
+
+
+def test_compose_services_use_real_settings_and_the_topic_set_up() -> None:
+    doc = compose()
+    services = doc["services"]
+    topics = services["topics"]
+    assert topics["command"] == ["topics", "create"], "topics come from workers/topics.py, like the local set-up"
+    assert services["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    for name, service in services.items():
+        if name == "kafka":
+            continue
+        assert service["image"] == "civicwatch:local" and service["build"]["dockerfile"] == "Dockerfile", name
+        assert (REPO / service["build"]["dockerfile"]).is_file()
+        assert service["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092", name
+        if name != "topics":
+            assert service["depends_on"] == {"topics": {"condition": "service_completed_successfully"}}, name
+        own = ("CIVICWATCH_REVIEW_",) if name == "review" else ()
+        for key in service["environment"]:
+            if key.startswith(own) or key == "CIVICWATCH_LOG_FORMAT":
+                continue
+            assert f'"{key}"' in CONFIG_SOURCE, f"{name}: {key} is not a setting in workers/config.py"
+    assert len(ALL_TOPICS) >= 11
+
+
+def test_dockerfile_installs_every_package() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    packages = re.search(r"include = \[(.+?)\]", pyproject)
+    assert packages is not None
+    for package in re.findall(r'"(\w+)\*"', packages.group(1)):
+        assert f"COPY {package} ./{package}" in dockerfile, f"the image lacks the {package} package"
+    assert 'ENTRYPOINT ["civicwatch"]' in dockerfile

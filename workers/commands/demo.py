@@ -110,6 +110,7 @@ def collect(
         auto_offset_reset="earliest",
         group_id=None,
         consumer_timeout_ms=1000,
+        isolation_level="read_committed",  # the worker's outputs are transactional
     )
     out: dict[str, list[dict[str, Any]]] = {t: [] for t in WATCHED}
     deadline = time.monotonic() + timeout

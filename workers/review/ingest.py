@@ -125,6 +125,7 @@ class Ingest:
             auto_offset_reset="earliest",
             client_id="civicwatch-review",
             max_partition_fetch_bytes=2 * 1024 * 1024,
+            isolation_level="read_committed",  # the worker's outputs are transactional: never show an aborted batch
         )
         await consumer.start()
         try:

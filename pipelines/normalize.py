@@ -300,13 +300,14 @@ class Lexicon:
         for start, end, label, term in _scan(self._auto, text):
             hits[norm.to_original(start, end)] = (label, term)
         if self._has_single and norm.squeezed:
-            squeezed, mapping = norm.squeezed, norm.squeeze_map
-            if squeezed:
-                for start, end, label, term in _scan(self._single, squeezed):
-                    hits.setdefault(norm.to_original(mapping[start], mapping[end - 1] + 1), (label, term))
+            mapping = norm.squeeze_map
+            for start, end, label, term in _scan(self._single, norm.squeezed):
+                hits.setdefault(norm.to_original(mapping[start], mapping[end - 1] + 1), (label, term))
         if "*" in text:
             for start, end, label, term in self._masked(text):
                 hits.setdefault(norm.to_original(start, end), (label, term))
+        if not hits:
+            return []
         return sorted(((s, e, lab, t) for (s, e), (lab, t) in hits.items()), key=lambda h: (h[0], -h[1]))
 
     def _masked(self, text: str) -> list[tuple[int, int, str, str]]:
@@ -335,14 +336,13 @@ _MASKED_WORD = re.compile(r"(?<![\w*])[a-z][a-z*]*\*[a-z*]*(?![\w*])")
 
 
 def _scan(auto: ahocorasick.Automaton, text: str) -> list[tuple[int, int, str, str]]:
-    out: list[tuple[int, int, str, str]] = []
+    """Whole-word matches: neither neighbour of a match is a letter or a digit."""
     n = len(text)
-    for end, (length, label, term) in auto.iter(text):
-        start = end - length + 1
-        if (start > 0 and text[start - 1].isalnum()) or (end + 1 < n and text[end + 1].isalnum()):
-            continue
-        out.append((start, end + 1, label, term))
-    return out
+    return [
+        (end - length + 1, end + 1, label, term)
+        for end, (length, label, term) in auto.iter(text)
+        if not ((end >= length and text[end - length].isalnum()) or (end + 1 < n and text[end + 1].isalnum()))
+    ]
 
 
 def _squeeze_with_map(text: str) -> tuple[str, list[int]]:

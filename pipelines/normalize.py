@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import ahocorasick
@@ -94,6 +95,9 @@ class NormalizedText:
     squeeze_map: tuple[int, ...] = ()
     """``text`` with every run of a letter cut to one, and its indices into ``text`` (empty when
     ``text`` has no doubled letter)."""
+    matches: dict[str, tuple[int, list[tuple[int, int, str]]]] = field(default_factory=dict, compare=False, repr=False)
+    """Memo of ``_TERMS.scan``: every lexicon's whole-word matches in ``text`` and ``squeezed``, found
+    in one pass shared by all lexicons instead of one pass each."""
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map ``text[start:end]`` to the smallest original span covering the same characters."""
@@ -269,27 +273,21 @@ class Lexicon:
     def __init__(self, terms: dict[str, str], masks: bool = True) -> None:
         """``terms`` maps a term (any spelling) to its label; ``masks=False`` turns off the masked-word
         pass (an allowlist must not excuse "sh**" as "shia")."""
-        self._auto: ahocorasick.Automaton = ahocorasick.Automaton()
-        self._single: ahocorasick.Automaton = ahocorasick.Automaton()
+        self._terms: dict[str, tuple[str, str]] = {}
+        self._single: dict[str, tuple[str, str]] = {}
         self._by_shape: dict[tuple[int, str], list[tuple[str, str, str]]] = {}
         self.size = 0
-        singles = 0
         for term, label in terms.items():
             norm = normalize(term).text.strip()
             if not norm:
                 continue
-            self._auto.add_word(norm, (len(norm), label, term))
+            self._terms[norm] = (label, term)  # a later spelling of the same term wins
             if squeeze(norm) == norm:
-                self._single.add_word(norm, (len(norm), label, term))
-                singles += 1
+                self._single[norm] = (label, term)
             if masks and " " not in norm and len(norm) >= 3:
                 self._by_shape.setdefault((len(norm), norm[0]), []).append((norm, label, term))
             self.size += 1
-        if self.size:
-            self._auto.make_automaton()
-        if singles:
-            self._single.make_automaton()
-        self._has_single = singles > 0
+        _TERMS.add(self._terms)
 
     def find(self, norm: NormalizedText) -> list[tuple[int, int, str, str]]:
         """Matches as ``(original_start, original_end, label, term)``, sorted by position."""
@@ -297,12 +295,18 @@ class Lexicon:
             return []
         text = norm.text
         hits: dict[tuple[int, int], tuple[str, str]] = {}
-        for start, end, label, term in _scan(self._auto, text):
-            hits[norm.to_original(start, end)] = (label, term)
-        if self._has_single and norm.squeezed:
+        terms = self._terms
+        for start, end, key in _TERMS.scan(norm, "text"):
+            entry = terms.get(key)
+            if entry is not None:
+                hits[norm.to_original(start, end)] = entry
+        if self._single and norm.squeezed:
             mapping = norm.squeeze_map
-            for start, end, label, term in _scan(self._single, norm.squeezed):
-                hits.setdefault(norm.to_original(mapping[start], mapping[end - 1] + 1), (label, term))
+            single = self._single
+            for start, end, key in _TERMS.scan(norm, "squeezed"):
+                entry = single.get(key)
+                if entry is not None:
+                    hits.setdefault(norm.to_original(mapping[start], mapping[end - 1] + 1), entry)
         if "*" in text:
             for start, end, label, term in self._masked(text):
                 hits.setdefault(norm.to_original(start, end), (label, term))
@@ -335,14 +339,50 @@ MASK_PREFERENCE = {"mild": 0, "moderate": 1, "severe": 2, "insult": 3, "insult_a
 _MASKED_WORD = re.compile(r"(?<![\w*])[a-z][a-z*]*\*[a-z*]*(?![\w*])")
 
 
-def _scan(auto: ahocorasick.Automaton, text: str) -> list[tuple[int, int, str, str]]:
-    """Whole-word matches: neither neighbour of a match is a letter or a digit."""
-    n = len(text)
-    return [
-        (end - length + 1, end + 1, label, term)
-        for end, (length, label, term) in auto.iter(text)
-        if not ((end >= length and text[end - length].isalnum()) or (end + 1 < n and text[end + 1].isalnum()))
-    ]
+class _TermIndex:
+    """One Aho-Corasick automaton over the terms of every lexicon, so a comment's normalised text is
+    scanned once, not once per lexicon (ten or so per comment); each lexicon then keeps the matched
+    terms that are its own. Match order is the automaton's (by end, longer first), the order a
+    lexicon's own automaton would give, so which spelling wins a span is unchanged."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self._index: tuple[int, ahocorasick.Automaton | None] = (0, None)
+
+    def add(self, keys: Iterable[str]) -> None:
+        new = set(keys) - self._keys
+        if not new:
+            return
+        self._keys |= new
+        auto = ahocorasick.Automaton()
+        for key in self._keys:
+            auto.add_word(key, (len(key), key))
+        auto.make_automaton()
+        self._index = (self._index[0] + 1, auto)  # one assignment: a reader sees a consistent pair
+
+    def scan(self, norm: NormalizedText, which: str) -> list[tuple[int, int, str]]:
+        """Whole-word matches ``(start, end, term)`` in ``norm.text`` or ``norm.squeezed``: neither
+        neighbour of a match is a letter or a digit."""
+        generation, auto = self._index
+        memo = norm.matches.get(which)
+        if memo is not None and memo[0] == generation:
+            return memo[1]
+        text = norm.text if which == "text" else norm.squeezed
+        n = len(text)
+        found = (
+            []
+            if auto is None
+            else [
+                (end - length + 1, end + 1, key)
+                for end, (length, key) in auto.iter(text)
+                if not ((end >= length and text[end - length].isalnum()) or (end + 1 < n and text[end + 1].isalnum()))
+            ]
+        )
+        norm.matches[which] = (generation, found)
+        return found
+
+
+_TERMS = _TermIndex()
 
 
 def _squeeze_with_map(text: str) -> tuple[str, list[int]]:

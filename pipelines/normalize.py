@@ -17,7 +17,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import ahocorasick
 
@@ -124,13 +123,7 @@ def _fold_char(ch: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=4096)
-def _fold_cached(ch: str) -> str:
-    return _fold_char(ch)
-
-
 _CANDIDATE = re.compile(r"[013457@$!|€*#%]|[^\x00-\x7f]")
-_RUN3 = re.compile(r"([^\W\d_])\1{2,}")
 _SPACED = re.compile(r"(?<![^\W_])[^\W\d_]([ .\-_*])[^\W\d_]\1[^\W\d_](?![^\W_])")
 _RUN = re.compile(r"([^\W\d_])\1+")
 
@@ -150,44 +143,81 @@ def normalize(text: str) -> NormalizedText:
     if _CANDIDATE.search(folded):
         _leet_and_masks(chars)
         folded = "".join(chars)
-    if _RUN3.search(folded):
+    runs = [m.span() for m in _RUN.finditer(folded)]  # maximal runs of a repeated letter
+    changed = False
+    if any(e - s > 2 for s, e in runs):
         keep_c: list[str] = []
         keep_o: list[int] = []
         pos = 0
-        for m in _RUN3.finditer(folded):
-            s = m.start() + 2  # cap runs of the same letter at two
-            keep_c.extend(chars[pos:s])
-            keep_o.extend(offs[pos:s])
-            pos = m.end()
+        for s, e in runs:
+            if e - s > 2:
+                cut = s + 2  # cap runs of the same letter at two
+                keep_c.extend(chars[pos:cut])
+                keep_o.extend(offs[pos:cut])
+                pos = e
         keep_c.extend(chars[pos:])
         keep_o.extend(offs[pos:])
         chars, offs = keep_c, keep_o
         folded = "".join(chars)
+        changed = True
     if _SPACED.search(folded):
         chars, offs = _join_spaced(chars, offs)
         folded = "".join(chars)
-    squeezed, mapping = _squeeze_with_map(folded)
-    if len(squeezed) == len(folded):
+        changed = True
+    if changed:
+        runs = [m.span() for m in _RUN.finditer(folded)]
+    if not runs:
         return NormalizedText(text, folded, tuple(offs))
+    squeezed, mapping = _squeeze(folded, runs)
     return NormalizedText(text, folded, tuple(offs), squeezed, tuple(mapping))
 
 
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+_FOLDED: dict[str, str] = {}
+"""What each non-ASCII character becomes (``""`` when dropped), filled as characters are met."""
+
+
 def _fold(text: str) -> tuple[list[str], list[int]]:
-    """NFKC, homoglyphs, accents and case, one source character at a time (offsets kept)."""
+    """NFKC, homoglyphs, accents and case, one source character at a time (offsets kept).
+
+    Runs of ASCII (most of any comment) are lowercased whole; other characters go through
+    ``_FOLDED``."""
     chars: list[str] = []
     offs: list[int] = []
-    for i, ch in enumerate(text):
-        if ch in INVISIBLE or (not ch.isascii() and unicodedata.combining(ch)):
-            continue
-        if "\ud800" <= ch <= "\udfff":
-            chars.append(" ")
-            offs.append(i)
-            continue
-        folded = ch.lower() if ch.isascii() else _fold_cached(ch)
+    pos = 0
+    for m in _ASCII_RUN.finditer(text):
+        start, end = m.span()
+        if pos < start:
+            _fold_each(text, pos, start, chars, offs)
+        chars += m.group().lower()
+        offs += range(start, end)
+        pos = end
+    if pos < len(text):
+        _fold_each(text, pos, len(text), chars, offs)
+    return chars, offs
+
+
+def _fold_each(text: str, start: int, end: int, chars: list[str], offs: list[int]) -> None:
+    for i in range(start, end):
+        ch = text[i]
+        folded = _FOLDED.get(ch)
+        if folded is None:
+            folded = _fold_one(ch)
+            if len(_FOLDED) < 65536:
+                _FOLDED[ch] = folded
         for c in folded:
             chars.append(c)
             offs.append(i)
-    return chars, offs
+
+
+def _fold_one(ch: str) -> str:
+    """One non-ASCII character folded: invisible and combining characters vanish, a lone surrogate
+    becomes a space."""
+    if ch in INVISIBLE or unicodedata.combining(ch):
+        return ""
+    if "\ud800" <= ch <= "\udfff":
+        return " "
+    return _fold_char(ch)
 
 
 def _leet_and_masks(chars: list[str]) -> None:
@@ -385,14 +415,13 @@ class _TermIndex:
 _TERMS = _TermIndex()
 
 
-def _squeeze_with_map(text: str) -> tuple[str, list[int]]:
-    if not _RUN.search(text):
-        return text, []
+def _squeeze(text: str, runs: list[tuple[int, int]]) -> tuple[str, list[int]]:
+    """``text`` with each of its letter ``runs`` cut to one letter, and the index in ``text`` of each
+    character kept."""
     parts: list[str] = []
     mapping: list[int] = []
     pos = 0
-    for m in _RUN.finditer(text):
-        s, e = m.span()
+    for s, e in runs:
         parts.append(text[pos : s + 1])
         mapping.extend(range(pos, s + 1))
         pos = e

@@ -96,6 +96,19 @@ def attach(doc: Doc, comment: Comment) -> None:
     data[_CW_TAGS] = []
 
 
+def detach(doc: Doc) -> tuple[Comment, list[Tag]]:
+    """Take the comment and its tags off a doc that is done with.
+
+    A doc and its comment point at each other, so without this they (and every view and tag they
+    hold) wait for Python's cycle collector, which then spends about a tenth of a classification run
+    tracing them; detached, they are freed as soon as the caller drops them."""
+    comment = comment_of(doc)
+    tags = tags_of(doc)
+    data = _user_data(doc)
+    del data[_CW], data[_CW_TAGS]
+    return comment, tags
+
+
 def tags_of(doc: Doc) -> list[Tag]:
     """The tags found so far for ``doc`` (``doc._.cw_tags``)."""
     data = _user_data(doc)

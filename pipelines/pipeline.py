@@ -17,7 +17,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipelines.base import FACTORY_PREFIX, Comment, attach, comment_of, tags_of
+from pipelines.base import FACTORY_PREFIX, Comment, attach, detach
 from pipelines.language import detect_language
 from pipelines.policy import ACTION_RANK, Policy, load_policy
 from pipelines.types import CommentInput, Tag
@@ -91,7 +91,8 @@ class PolicyPipeline:
                 yield doc
 
         for i, doc in enumerate(self.nlp.pipe(docs(), batch_size=self.batch_size)):
-            yield self.decide(comment_of(doc).language or "und", tags_of(doc), truncated[i])
+            comment, tags = detach(doc)
+            yield self.decide(comment.language or "und", tags, truncated[i])
 
     def decide(self, language: str, tags: list[Tag], truncated: bool = False) -> Classification:
         """Keep each category's strongest tag; flag those meeting the policy threshold."""

@@ -35,7 +35,7 @@ from typing import Any
 import ahocorasick
 
 from pipelines.base import ClauseDetector, Comment, register
-from pipelines.gate import gated
+from pipelines.gate import GatedPattern, gated
 from pipelines.normalize import fold_accents
 from pipelines.types import Evidence, Tag
 
@@ -201,13 +201,15 @@ _ADDRESS_UNIT = _rx(
     r"\b(?i:apt|apartment|suite|ste|unit|app|appartement|logement)\.?\s*(?:#|no\.?|number)?\s*\d{1,5}[A-Za-z]?\b"
 )
 _PO_BOX = _rx(r"\b(?i:p\.?\s?o\.?\s?box|post office box|case postale|c\.p\.|psc)\s*\d{1,6}\b")
-_ADDRESS_CUE = _rx(
-    r"(?i)\b(?:lives? (?:at|on)|living (?:at|on)|(?:home|house|place|apartment) (?:is )?(?:at|on)|"
-    r"(?:home |mailing |billing )?address(?: is)?:?|located at|moved to|habite (?:au|à|sur|le)|"
-    r"demeure (?:au|à|sur)|(?:son |mon |leur )?adresse(?: est)?:?|reste (?:au|sur)|"
-    r"(?:sent|send (?:it|them|this|one|a \w+)|mail(?: it)?|deliver(?:ed)?|return(?: it)?|ship(?: it)?|taxi|cab|"
-    r"arrived|moved|forward(?: it)?|envoy\w+|livr\w+) (?:to|at|à|au)|meet(?: me| you| us)? at|(?:is|are|station is|office is) (?:at|on))\s+"
-    r"(?P<addr>[^\n,.;!?]{0,25}?\d{1,6}[^\n,;!?]{0,60}?)(?=$|[\n,;!?]|\.\s|\.$)"
+_ADDRESS_CUE = gated(
+    _rx(
+        r"(?i)\b(?:lives? (?:at|on)|living (?:at|on)|(?:home|house|place|apartment) (?:is )?(?:at|on)|"
+        r"(?:home |mailing |billing )?address(?: is)?:?|located at|moved to|habite (?:au|à|sur|le)|"
+        r"demeure (?:au|à|sur)|(?:son |mon |leur )?adresse(?: est)?:?|reste (?:au|sur)|"
+        r"(?:sent|send (?:it|them|this|one|a \w+)|mail(?: it)?|deliver(?:ed)?|return(?: it)?|ship(?: it)?|taxi|cab|"
+        r"arrived|moved|forward(?: it)?|envoy\w+|livr\w+) (?:to|at|à|au)|meet(?: me| you| us)? at|(?:is|are|station is|office is) (?:at|on))\s+"
+        r"(?P<addr>[^\n,.;!?]{0,25}?\d{1,6}[^\n,;!?]{0,60}?)(?=$|[\n,;!?]|\.\s|\.$)"
+    )
 )
 _NOT_ADDRESS = _rx(
     r"(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janv|févr|avr|mai|juin|juil|août|déc|monday|tuesday|"
@@ -268,7 +270,7 @@ _DATE = _rx(
 _DOB_CONTEXT = _rx(
     r"(?i)\b(born|birth|dob|d\.o\.b|birthday|birthdate|b-day|née?|naissance|anniversaire)\b[^.!?\n]{0,25}$"
 )
-_DOB_WORD = _rx(r"(?i)born|birth|dob|d\.o\.b|b-day|née?\b|naissance|anniversaire")
+_DOB_WORD = gated(_rx(r"(?i)born|birth|dob|d\.o\.b|b-day|née?\b|naissance|anniversaire"))
 _SIN_CONTEXT = _rx(r"(?i)\b(sin|s\.i\.n|nas|n\.a\.s|social insurance|assurance sociale|social security|ssn)\b")
 _CARD_CONTEXT = _rx(r"(?i)\b(card|visa|mastercard|amex|credit|debit|carte|crédit|cvv|exp)\b")
 _HEALTH_CONTEXT = _rx(
@@ -431,6 +433,7 @@ _MIN_DIGITS = {
 RECOGNIZERS = tuple(
     dataclasses.replace(r, min_digits=_MIN_DIGITS.get(r.label, 0)) if r.numeric else r for r in RECOGNIZERS
 )
+_RECOGNIZER_GATES = tuple(GatedPattern(r.pattern) for r in RECOGNIZERS)
 SCORES = {
     "STREET_ADDRESS": 0.7,
     "STREET_ADDRESS_CUED": 0.85,
@@ -474,13 +477,14 @@ def _reference_before(text: str, start: int) -> bool:
 _DIGIT = re.compile(r"\d")
 
 
-def _recognised(text: str) -> Iterable[Finding]:
+def _recognised(text: str, digits: int) -> Iterable[Finding]:
     present: dict[int, bool] = {}
-    digits = len(_DIGIT.findall(text))
     has_at = "@" in text
-    for r in RECOGNIZERS:
+    for r, gate in zip(RECOGNIZERS, _RECOGNIZER_GATES, strict=True):
         if digits < r.min_digits or (r.label == "EMAIL" and r.pattern is _EMAIL and not has_at):
             continue
+        if not gate.possible(text):
+            continue  # none of the words every match of this pattern holds
         if r.score <= 0 and r.context is not None:
             key = id(r.context)
             if key not in present:
@@ -502,7 +506,9 @@ def _recognised(text: str) -> Iterable[Finding]:
             yield Finding(start, end, r.label, score)
 
 
-def _phones(text: str) -> Iterable[Finding]:
+def _phones(text: str, digits: int) -> Iterable[Finding]:
+    if digits < 7:
+        return  # every phone shape below has seven digits or more
     for m in _PHONE_NANP.finditer(text):
         if nanp_ok(m.group()):
             yield Finding(*m.span(), "PHONE", _phone_score(text, m.start(), m.end(), SCORES["PHONE"]))
@@ -551,7 +557,11 @@ def _looks_like_quantity(text: str, start: int, end: int, raw: str) -> bool:
     return thousands and "," in text[start:end]
 
 
-def _addresses(text: str) -> Iterable[Finding]:
+def _addresses(text: str, digits: int) -> Iterable[Finding]:
+    if not digits:  # every address shape but a military one holds a number
+        for m in _MILITARY.finditer(text):
+            yield Finding(*m.span(), "STREET_ADDRESS", SCORES["PO_BOX"])
+        return
     for m in _ADDRESS_EN.finditer(text):
         words = m.group("name").lower().split()
         if any(w.strip(".,") in _NOT_STREET_NAME for w in words):
@@ -597,7 +607,11 @@ def _address_blocks(text: str, found: list[Finding]) -> Iterable[Finding]:
             yield Finding(*m.span(1), "STREET_ADDRESS", SCORES["STREET_ADDRESS"])
 
 
-def _others(text: str, found: list[Finding]) -> Iterable[Finding]:
+def _others(text: str, found: list[Finding], digits: int) -> Iterable[Finding]:
+    if not digits:  # postal codes, ZIP codes and dates hold digits; only a labelled code may not
+        for m in _ZIP_LABELLED.finditer(text):
+            yield Finding(*m.span(1), "ZIP_CODE", SCORES["ZIP_CODE"])
+        return
     for m in _POSTAL.finditer(text):
         yield Finding(*m.span(), "POSTAL_CODE", SCORES["POSTAL_CODE"])
     for m in _POSTAL_LOWER.finditer(text):
@@ -639,10 +653,11 @@ def find_private(
         text = _HTML_ENTITY.sub(lambda m: " " * len(m.group()), text)  # same length: offsets hold
     if not _worth_a_look(text):
         return []
-    candidates = list(_recognised(text))
-    candidates.extend(_phones(text))
-    candidates.extend(_addresses(text))
-    candidates.extend(_others(text, candidates))
+    digits = len(_DIGIT.findall(text))
+    candidates = list(_recognised(text, digits))
+    candidates.extend(_phones(text, digits))
+    candidates.extend(_addresses(text, digits))
+    candidates.extend(_others(text, candidates, digits))
     candidates.extend(_address_blocks(text, candidates))
     blocked = [m.span() for m in _ISO_STAMP.finditer(text)]
     found = _resolve([c for c in candidates if c.score > 0], blocked)

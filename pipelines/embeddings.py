@@ -94,14 +94,19 @@ def _single_char_classes() -> str:
     return _char_class(punct) + cjk
 
 
-_SINGLE = _single_char_classes()
-_BASIC = re.compile(f"[{_SINGLE}]|[^\\s{_SINGLE}]+")
-_DROP = {
-    c
-    for c in range(0x30000)
-    if unicodedata.category(chr(c)) in ("Mn", "Cc", "Cf", "Co", "Cn") and chr(c) not in "\t\n\r"
-}
-_DROP_TABLE = dict.fromkeys([*_DROP, 0xFFFD])
+@lru_cache(maxsize=1)
+def _unicode_tables() -> tuple[re.Pattern[str], dict[int, None]]:
+    """BERT's word splitter and the characters it drops, for text that is not ASCII. Built on first
+    use: scanning the code points costs 70 ms of start-up, and most comments are plain ASCII."""
+    single = _single_char_classes()
+    drop = {
+        c
+        for c in range(0x30000)
+        if unicodedata.category(chr(c)) in ("Mn", "Cc", "Cf", "Co", "Cn") and chr(c) not in "\t\n\r"
+    }
+    return re.compile(f"[{single}]|[^\\s{single}]+"), dict.fromkeys([*drop, 0xFFFD])
+
+
 _PRIVATE_PLANES = re.compile("[\U000f0000-\U0010ffff]")
 
 
@@ -114,8 +119,9 @@ def basic_tokens(text: str) -> list[str]:
     text = text.lower()
     if text.isascii():  # most comments: a small character class is several times faster
         return _BASIC_ASCII.findall(text)
-    text = _PRIVATE_PLANES.sub("", unicodedata.normalize("NFD", text).translate(_DROP_TABLE))
-    return _BASIC.findall(text)
+    basic, drop = _unicode_tables()
+    text = _PRIVATE_PLANES.sub("", unicodedata.normalize("NFD", text).translate(drop))
+    return basic.findall(text)
 
 
 class WordPiece:
@@ -156,8 +162,10 @@ class WordPiece:
 
     def ids(self, text: str) -> list[int]:
         out: list[int] = []
+        cached = self._cache.get
         for word in basic_tokens(text):
-            out.extend(self.word_ids(word))
+            hit = cached(word)
+            out += self.word_ids(word) if hit is None else hit
         return out
 
 

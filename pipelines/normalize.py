@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import ahocorasick
 
@@ -94,6 +94,9 @@ class NormalizedText:
     squeeze_map: tuple[int, ...] = ()
     """``text`` with every run of a letter cut to one, and its indices into ``text`` (empty when
     ``text`` has no doubled letter)."""
+    matches: dict[str, tuple[int, list[tuple[int, int, str]]]] = field(default_factory=dict, compare=False, repr=False)
+    """Memo of ``_TERMS.scan``: every lexicon's whole-word matches in ``text`` and ``squeezed``, found
+    in one pass shared by all lexicons instead of one pass each."""
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map ``text[start:end]`` to the smallest original span covering the same characters."""
@@ -120,13 +123,7 @@ def _fold_char(ch: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=4096)
-def _fold_cached(ch: str) -> str:
-    return _fold_char(ch)
-
-
 _CANDIDATE = re.compile(r"[013457@$!|€*#%]|[^\x00-\x7f]")
-_RUN3 = re.compile(r"([^\W\d_])\1{2,}")
 _SPACED = re.compile(r"(?<![^\W_])[^\W\d_]([ .\-_*])[^\W\d_]\1[^\W\d_](?![^\W_])")
 _RUN = re.compile(r"([^\W\d_])\1+")
 
@@ -146,44 +143,81 @@ def normalize(text: str) -> NormalizedText:
     if _CANDIDATE.search(folded):
         _leet_and_masks(chars)
         folded = "".join(chars)
-    if _RUN3.search(folded):
+    runs = [m.span() for m in _RUN.finditer(folded)]  # maximal runs of a repeated letter
+    changed = False
+    if any(e - s > 2 for s, e in runs):
         keep_c: list[str] = []
         keep_o: list[int] = []
         pos = 0
-        for m in _RUN3.finditer(folded):
-            s = m.start() + 2  # cap runs of the same letter at two
-            keep_c.extend(chars[pos:s])
-            keep_o.extend(offs[pos:s])
-            pos = m.end()
+        for s, e in runs:
+            if e - s > 2:
+                cut = s + 2  # cap runs of the same letter at two
+                keep_c.extend(chars[pos:cut])
+                keep_o.extend(offs[pos:cut])
+                pos = e
         keep_c.extend(chars[pos:])
         keep_o.extend(offs[pos:])
         chars, offs = keep_c, keep_o
         folded = "".join(chars)
+        changed = True
     if _SPACED.search(folded):
         chars, offs = _join_spaced(chars, offs)
         folded = "".join(chars)
-    squeezed, mapping = _squeeze_with_map(folded)
-    if len(squeezed) == len(folded):
+        changed = True
+    if changed:
+        runs = [m.span() for m in _RUN.finditer(folded)]
+    if not runs:
         return NormalizedText(text, folded, tuple(offs))
+    squeezed, mapping = _squeeze(folded, runs)
     return NormalizedText(text, folded, tuple(offs), squeezed, tuple(mapping))
 
 
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+_FOLDED: dict[str, str] = {}
+"""What each non-ASCII character becomes (``""`` when dropped), filled as characters are met."""
+
+
 def _fold(text: str) -> tuple[list[str], list[int]]:
-    """NFKC, homoglyphs, accents and case, one source character at a time (offsets kept)."""
+    """NFKC, homoglyphs, accents and case, one source character at a time (offsets kept).
+
+    Runs of ASCII (most of any comment) are lowercased whole; other characters go through
+    ``_FOLDED``."""
     chars: list[str] = []
     offs: list[int] = []
-    for i, ch in enumerate(text):
-        if ch in INVISIBLE or (not ch.isascii() and unicodedata.combining(ch)):
-            continue
-        if "\ud800" <= ch <= "\udfff":
-            chars.append(" ")
-            offs.append(i)
-            continue
-        folded = ch.lower() if ch.isascii() else _fold_cached(ch)
+    pos = 0
+    for m in _ASCII_RUN.finditer(text):
+        start, end = m.span()
+        if pos < start:
+            _fold_each(text, pos, start, chars, offs)
+        chars += m.group().lower()
+        offs += range(start, end)
+        pos = end
+    if pos < len(text):
+        _fold_each(text, pos, len(text), chars, offs)
+    return chars, offs
+
+
+def _fold_each(text: str, start: int, end: int, chars: list[str], offs: list[int]) -> None:
+    for i in range(start, end):
+        ch = text[i]
+        folded = _FOLDED.get(ch)
+        if folded is None:
+            folded = _fold_one(ch)
+            if len(_FOLDED) < 65536:
+                _FOLDED[ch] = folded
         for c in folded:
             chars.append(c)
             offs.append(i)
-    return chars, offs
+
+
+def _fold_one(ch: str) -> str:
+    """One non-ASCII character folded: invisible and combining characters vanish, a lone surrogate
+    becomes a space."""
+    if ch in INVISIBLE or unicodedata.combining(ch):
+        return ""
+    if "\ud800" <= ch <= "\udfff":
+        return " "
+    return _fold_char(ch)
 
 
 def _leet_and_masks(chars: list[str]) -> None:
@@ -269,27 +303,21 @@ class Lexicon:
     def __init__(self, terms: dict[str, str], masks: bool = True) -> None:
         """``terms`` maps a term (any spelling) to its label; ``masks=False`` turns off the masked-word
         pass (an allowlist must not excuse "sh**" as "shia")."""
-        self._auto: ahocorasick.Automaton = ahocorasick.Automaton()
-        self._single: ahocorasick.Automaton = ahocorasick.Automaton()
+        self._terms: dict[str, tuple[str, str]] = {}
+        self._single: dict[str, tuple[str, str]] = {}
         self._by_shape: dict[tuple[int, str], list[tuple[str, str, str]]] = {}
         self.size = 0
-        singles = 0
         for term, label in terms.items():
             norm = normalize(term).text.strip()
             if not norm:
                 continue
-            self._auto.add_word(norm, (len(norm), label, term))
+            self._terms[norm] = (label, term)  # a later spelling of the same term wins
             if squeeze(norm) == norm:
-                self._single.add_word(norm, (len(norm), label, term))
-                singles += 1
+                self._single[norm] = (label, term)
             if masks and " " not in norm and len(norm) >= 3:
                 self._by_shape.setdefault((len(norm), norm[0]), []).append((norm, label, term))
             self.size += 1
-        if self.size:
-            self._auto.make_automaton()
-        if singles:
-            self._single.make_automaton()
-        self._has_single = singles > 0
+        _TERMS.add(self._terms)
 
     def find(self, norm: NormalizedText) -> list[tuple[int, int, str, str]]:
         """Matches as ``(original_start, original_end, label, term)``, sorted by position."""
@@ -297,16 +325,23 @@ class Lexicon:
             return []
         text = norm.text
         hits: dict[tuple[int, int], tuple[str, str]] = {}
-        for start, end, label, term in _scan(self._auto, text):
-            hits[norm.to_original(start, end)] = (label, term)
-        if self._has_single and norm.squeezed:
-            squeezed, mapping = norm.squeezed, norm.squeeze_map
-            if squeezed:
-                for start, end, label, term in _scan(self._single, squeezed):
-                    hits.setdefault(norm.to_original(mapping[start], mapping[end - 1] + 1), (label, term))
+        terms = self._terms
+        for start, end, key in _TERMS.scan(norm, "text"):
+            entry = terms.get(key)
+            if entry is not None:
+                hits[norm.to_original(start, end)] = entry
+        if self._single and norm.squeezed:
+            mapping = norm.squeeze_map
+            single = self._single
+            for start, end, key in _TERMS.scan(norm, "squeezed"):
+                entry = single.get(key)
+                if entry is not None:
+                    hits.setdefault(norm.to_original(mapping[start], mapping[end - 1] + 1), entry)
         if "*" in text:
             for start, end, label, term in self._masked(text):
                 hits.setdefault(norm.to_original(start, end), (label, term))
+        if not hits:
+            return []
         return sorted(((s, e, lab, t) for (s, e), (lab, t) in hits.items()), key=lambda h: (h[0], -h[1]))
 
     def _masked(self, text: str) -> list[tuple[int, int, str, str]]:
@@ -334,25 +369,59 @@ MASK_PREFERENCE = {"mild": 0, "moderate": 1, "severe": 2, "insult": 3, "insult_a
 _MASKED_WORD = re.compile(r"(?<![\w*])[a-z][a-z*]*\*[a-z*]*(?![\w*])")
 
 
-def _scan(auto: ahocorasick.Automaton, text: str) -> list[tuple[int, int, str, str]]:
-    out: list[tuple[int, int, str, str]] = []
-    n = len(text)
-    for end, (length, label, term) in auto.iter(text):
-        start = end - length + 1
-        if (start > 0 and text[start - 1].isalnum()) or (end + 1 < n and text[end + 1].isalnum()):
-            continue
-        out.append((start, end + 1, label, term))
-    return out
+class _TermIndex:
+    """One Aho-Corasick automaton over the terms of every lexicon, so a comment's normalised text is
+    scanned once, not once per lexicon (ten or so per comment); each lexicon then keeps the matched
+    terms that are its own. Match order is the automaton's (by end, longer first), the order a
+    lexicon's own automaton would give, so which spelling wins a span is unchanged."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self._index: tuple[int, ahocorasick.Automaton | None] = (0, None)
+
+    def add(self, keys: Iterable[str]) -> None:
+        new = set(keys) - self._keys
+        if not new:
+            return
+        self._keys |= new
+        auto = ahocorasick.Automaton()
+        for key in self._keys:
+            auto.add_word(key, (len(key), key))
+        auto.make_automaton()
+        self._index = (self._index[0] + 1, auto)  # one assignment: a reader sees a consistent pair
+
+    def scan(self, norm: NormalizedText, which: str) -> list[tuple[int, int, str]]:
+        """Whole-word matches ``(start, end, term)`` in ``norm.text`` or ``norm.squeezed``: neither
+        neighbour of a match is a letter or a digit."""
+        generation, auto = self._index
+        memo = norm.matches.get(which)
+        if memo is not None and memo[0] == generation:
+            return memo[1]
+        text = norm.text if which == "text" else norm.squeezed
+        n = len(text)
+        found = (
+            []
+            if auto is None
+            else [
+                (end - length + 1, end + 1, key)
+                for end, (length, key) in auto.iter(text)
+                if not ((end >= length and text[end - length].isalnum()) or (end + 1 < n and text[end + 1].isalnum()))
+            ]
+        )
+        norm.matches[which] = (generation, found)
+        return found
 
 
-def _squeeze_with_map(text: str) -> tuple[str, list[int]]:
-    if not _RUN.search(text):
-        return text, []
+_TERMS = _TermIndex()
+
+
+def _squeeze(text: str, runs: list[tuple[int, int]]) -> tuple[str, list[int]]:
+    """``text`` with each of its letter ``runs`` cut to one letter, and the index in ``text`` of each
+    character kept."""
     parts: list[str] = []
     mapping: list[int] = []
     pos = 0
-    for m in _RUN.finditer(text):
-        s, e = m.span()
+    for s, e in runs:
         parts.append(text[pos : s + 1])
         mapping.extend(range(pos, s + 1))
         pos = e

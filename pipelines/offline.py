@@ -7,8 +7,10 @@ with a string ``text`` goes to ``OUT.rejects`` with its line number and the reas
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,19 @@ def _rows(path: Path, rejects: Any, stats: dict[str, int]) -> Iterator[tuple[dic
             )
 
 
+@contextmanager
+def _startup_frozen() -> Iterator[None]:
+    """Everything loaded before the run (spaCy, word lists, automata, the model) lives until it
+    ends: frozen, the cycle collector stops re-tracing it every few thousand allocations, about a
+    tenth of the run's CPU time on short comments."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def classify_file(
     infile: Path, out: Path, policy: Path | None = None, batch_size: int = 256, progress: bool = True
 ) -> dict[str, int]:
@@ -56,7 +71,7 @@ def classify_file(
         from tqdm import tqdm
 
         bar = tqdm(unit="comment", desc="classify", file=sys.stderr)
-    with out.open("wb") as sink, rejects_path.open("wb") as rejects:
+    with _startup_frozen(), out.open("wb") as sink, rejects_path.open("wb") as rejects:
         pending: list[tuple[dict[str, Any], CommentInput]] = []
 
         def flush() -> None:

@@ -19,16 +19,16 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.utils import murmurhash3_32
+from murmurhash import hash_unicode
 
 from pipelines.embeddings import EMBEDDING_NAME, StaticEmbedder, load_static
 
@@ -53,17 +53,58 @@ def model_text(text: str) -> str:
     return _RUNS.sub(r"\1\1", text)[:MAX_CHARS]
 
 
-def featurizer() -> HashingVectorizer:
-    """Word 1-2grams. Character n-grams were dropped: with the embedding beside them they added no
-    held-out or cross-validated F1 and cost twice the rest of the model's time."""
-    return HashingVectorizer(
-        analyzer="word",
-        ngram_range=(1, 2),
-        n_features=N_WORD,
-        alternate_sign=False,
-        norm="l2",
-        token_pattern=r"(?u)\b\w[\w']*\b|[!?]{2,}|[\U0001F300-\U0001FAFF]",
-    )
+TOKEN_PATTERN = r"(?u)\b\w[\w']*\b|[!?]{2,}|[\U0001F300-\U0001FAFF]"
+_FEATURE_TOKEN = re.compile(TOKEN_PATTERN)
+
+
+class WordHasher:
+    """Word 1-2grams hashed into ``n_features`` columns, rows scaled to unit length.
+
+    The same matrix as scikit-learn's ``HashingVectorizer(analyzer="word", ngram_range=(1, 2),
+    n_features=N_WORD, alternate_sign=False, norm="l2", token_pattern=TOKEN_PATTERN)``, which the
+    shipped weights were first trained with: the same tokens, MurmurHash3 (x86, 32 bits, seed 0)
+    of each n-gram's UTF-8 bytes through spaCy's own ``murmurhash`` package, column
+    ``abs(hash) % n_features``, counts divided by the row's Euclidean norm. Without it the worker
+    would import scikit-learn (most of a second) just to hash words. Character n-grams were dropped:
+    with the embedding beside them they added no held-out or cross-validated F1 and cost twice the
+    rest of the model's time.
+    """
+
+    def __init__(self, n_features: int = N_WORD) -> None:
+        self.n_features = n_features
+
+    def column(self, feature: str) -> int:
+        """The column of one n-gram."""
+        return abs(int(hash_unicode(feature))) % self.n_features
+
+    def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        features: list[str] = []
+        lengths: list[int] = []
+        for text in texts:
+            tokens = _FEATURE_TOKEN.findall(text.lower())
+            before = len(features)
+            features += tokens
+            features += map(" ".join, pairwise(tokens))
+            lengths.append(len(features) - before)
+        n_rows = len(lengths)
+        hashes = np.fromiter(map(hash_unicode, features), dtype=np.int64, count=len(features))
+        rows = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
+        # One key per (row, column): sorting the keys sorts each row's columns, and a key's count is
+        # how many times the row holds that n-gram (the matrix HashingVectorizer sums duplicates into).
+        keys, counts = np.unique(rows * self.n_features + np.abs(hashes) % self.n_features, return_counts=True)
+        indptr = np.zeros(n_rows + 1, dtype=np.int32)
+        np.cumsum(np.bincount(keys // self.n_features, minlength=n_rows), out=indptr[1:])
+        data = counts.astype(np.float64)
+        if len(data):
+            filled = np.diff(indptr) > 0
+            norms = np.sqrt(np.add.reduceat(data * data, indptr[:-1][filled]))
+            data /= np.repeat(norms, np.diff(indptr)[filled])
+        return sp.csr_matrix((data, (keys % self.n_features).astype(np.int32), indptr), shape=(n_rows, self.n_features))
+
+
+def featurizer() -> WordHasher:
+    """The word n-gram block of the model's features."""
+    return WordHasher(N_WORD)
 
 
 def featurize(texts: Sequence[str], embedder: StaticEmbedder | None = None) -> sp.csr_matrix:
@@ -108,11 +149,17 @@ class LinearModel:
         scores: np.ndarray = np.where(prob < pivot, 0.5 * prob / pivot, 0.5 + 0.5 * (prob - pivot) / (1 - pivot))
         return scores
 
+    @cached_property
+    def word_weights(self) -> np.ndarray:
+        """The n-gram block in float64, the type the sparse product works in: converted once, not
+        once per batch (the values and so the products are the same)."""
+        return np.ascontiguousarray(self.weights[:N_WORD], dtype=np.float64)
+
     def predict_texts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
         """Scores (n, k) and embeddings of raw texts; the same as ``predict(featurize(...))``, without
         building the stacked matrix (the dense block is multiplied on its own)."""
         views = [model_text(t) for t in texts]
-        margin = np.asarray(_featurizer().transform(views) @ self.weights[:N_WORD])
+        margin = np.asarray(_featurizer().transform(views) @ self.word_weights)
         vectors = None
         if self.embedder is not None:
             vectors = self.embedder.embed(views)
@@ -132,7 +179,7 @@ class LinearModel:
 
 
 @lru_cache(maxsize=1)
-def _featurizer() -> HashingVectorizer:
+def _featurizer() -> WordHasher:
     return featurizer()
 
 
@@ -222,7 +269,7 @@ def top_features(text_norm: str, category: str, limit: int = 3) -> list[str]:
     for token in set(_TOKEN.findall(text_norm[:MAX_CHARS])):
         if len(token) < 3:
             continue
-        col = abs(murmurhash3_32(token, seed=0)) % N_WORD
+        col = _featurizer().column(token)
         scored.append((float(model.weights[col, k]), token))
     scored.sort(reverse=True)
     return [t for w, t in scored[:limit] if w > 0.5]

@@ -13,7 +13,6 @@ one threshold means the same thing across clauses.
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 from pipelines.base import ClauseDetector, Comment
@@ -75,8 +74,25 @@ class LearnedDetector(ClauseDetector):
     def _model_evidence(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
         spans = []
         for word in top_features(norm.text, self.category):
-            m = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", norm.text)
-            if m:
-                s, e = norm.to_original(m.start(), m.end())
+            found = whole_word(norm.text, word)
+            if found is not None:
+                s, e = norm.to_original(*found)
                 spans.append(Evidence(s, e, "model"))
         return spans
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"  # what ``\w`` matches in a str pattern
+
+
+def whole_word(text: str, word: str) -> tuple[int, int] | None:
+    r"""The first ``word`` in ``text`` with no word character on either side: what
+    ``re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text)`` finds, without compiling a pattern per
+    word (the regex module's cache holds 512, and the model's evidence words are many more)."""
+    n, size = len(text), len(word)
+    i = text.find(word)
+    while i >= 0:
+        if (i == 0 or not _is_word_char(text[i - 1])) and (i + size >= n or not _is_word_char(text[i + size])):
+            return i, i + size
+        i = text.find(word, i + 1)
+    return None

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
+from pipelines.gate import compile_gated
 from pipelines.lexicons import read_terms
 from pipelines.normalize import NormalizedText, compile_folded
 from pipelines.types import Evidence
@@ -28,12 +29,12 @@ _AIMED = compile_folded(
     rf"\b{_PERSON}\s+(are|is|r|re|'re|were|was|sont|est)?\s*(just\s+|only\s+|juste\s+|rien qu'un\s+)?"
     rf"(such\s+|a\s+|an\s+|the\s+|un\s+|une\s+|des\s+|de\s+|d')?(\w+\s+)?$"
 )
-_DIRECT = compile_folded(
+_DIRECT = compile_gated(
     r"\b(shut up|shut your|go to hell|go die|drop dead|get lost|nobody (cares|asked) (what you|about you|you|for your)|you make me sick|"
     r"screw you|eat shit|kiss my|f\*?off|piss off|ferme[- ]la|ta gueule|va chier|mange (de la )?marde|"
     r"you should be (ashamed|fired|in jail)|should be (fired|jailed|locked up)|resign you)\b"
 )
-_INSTITUTION = compile_folded(
+_INSTITUTION = compile_gated(
     r"\b(city|council|decision|plan|budget|bylaw|by-law|policy|service|services|department|administration|"
     r"road|roads|snow removal|plowing|transit|bus|project|idea|system|process|ville|décision|conseil|projet|"
     r"service|déneigement|budget)\b"

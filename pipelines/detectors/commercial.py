@@ -15,13 +15,14 @@ from typing import Any, ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
+from pipelines.gate import compile_gated
 from pipelines.normalize import NormalizedText, compile_folded, fold_accents
 from pipelines.types import Evidence
 
-_URL = compile_folded(
+_URL = compile_gated(
     r"(?i)\b((?:https?://|www\.)[^\s<>\"]+|[a-z0-9-]+\.(?:com|net|shop|store|xyz|io|biz|info|ly|co|me)(?:/\S*)?)"
 )
-_OFFER = compile_folded(
+_OFFER = compile_gated(
     r"\b(buy now|order now|shop now|limited (time )?offer|\d+\s?% off|discount code|promo code|coupon|use code|"
     r"free (gift|trial|shipping|iphone|money|consultation|quote|estimate)|giveaway|give away|giving away|"
     r"win (a|an|free|cash)|you (have )?won|claim your|first \d+ (people|followers)|"

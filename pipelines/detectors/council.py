@@ -14,7 +14,8 @@ import re
 from typing import Any
 
 from pipelines.base import ClauseDetector, Comment, register
-from pipelines.normalize import Lexicon, NormalizedText, compile_folded, normalize
+from pipelines.gate import compile_gated
+from pipelines.normalize import Lexicon, NormalizedText, normalize
 from pipelines.types import Evidence, Tag
 
 GENERIC = {
@@ -51,7 +52,7 @@ GENERIC = {
     "city councillors": "City Council",
     "ward councillor": "Councillor",
 }
-_OTHER_COUNCIL = compile_folded(
+_OTHER_COUNCIL = compile_gated(
     r"\b(student|school|parish|tribal|security|privacy|research|arts|band|youth|regional|county|advisory|"
     r"european|privy|national|legislative|pastoral|city council of (?!windsor)\w+|conseil (scolaire|d'administration|des ministres|étudiant))\s+"
     r"(council|councils|conseil)?|council bluffs|council of (europe|canadians|ministers|the federation)\b"

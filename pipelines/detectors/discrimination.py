@@ -13,8 +13,9 @@ from typing import ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
+from pipelines.gate import compile_gated
 from pipelines.lexicons import read_labeled, read_terms
-from pipelines.normalize import Lexicon, NormalizedText, compile_folded
+from pipelines.normalize import Lexicon, NormalizedText
 from pipelines.types import Evidence
 
 GROUNDS = (
@@ -33,7 +34,7 @@ GROUNDS = (
 )
 """The grounds clause 5.7.3 lists, as tag labels."""
 
-_DEHUMANISE = compile_folded(
+_DEHUMANISE = compile_gated(
     r"\b(are|is|r|sont|c'est des|ce sont des)\s+(all\s+|just\s+|nothing but\s+|tous\s+des\s+|toutes\s+des\s+|des\s+|juste\s+des\s+)?"
     r"(animals?|vermin|parasites?|subhuman|savages?|rats?|cockroaches|disease|plague|scum|trash|"
     r"garbage|filth|criminals|terrorists|rapists|inferior|a disease|a cancer|the problem|a burden|leeches|lazy|"
@@ -41,7 +42,7 @@ _DEHUMANISE = compile_folded(
     r"inférieur(e)?s?|violeurs|profiteurs|paresseux|sales|envahisseurs|une plaie|un fardeau|le problème|malades|"
     r"pervers|dégénérés|fous)\b"
 )
-_EXCLUDE = compile_folded(
+_EXCLUDE = compile_gated(
     r"\b(go back (to|where)|send (them|em) (all )?back|deport (them|all|every)|should(n't| not) be allowed|"
     r"don't belong|do not belong|get (them|those \w+) out|ban (all|every|them)|kick (them|all) out|keep (them|\w+) out|"
     r"should be (banned|deported|sterili[sz]ed|exterminated|shot|gassed|removed|locked up|fired)|"

@@ -12,7 +12,8 @@ from typing import ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.normalize import NormalizedText, compile_folded
+from pipelines.gate import compile_gated
+from pipelines.normalize import NormalizedText
 from pipelines.types import Evidence
 
 _DRUGS_WEAPONS = (
@@ -22,20 +23,20 @@ _DRUGS_WEAPONS = (
     r"fake ids?|counterfeit \w+|stolen \w+|cloned cards|cc dumps|fullz|"
     r"herbe|cocaïne|héroïne|pilules|fusils?|armes?|munitions|faux papiers)"
 )
-_OFFER = compile_folded(
+_OFFER = compile_gated(
     rf"\b((selling|sell|sells|buying|buy|got|have|plug for|plug|hmu for|hmu|dm for|dm me for|text me for|"
     rf"hit me up for|delivery of|delivering|connect for|vendre|vends|vend|achète|j'ai du|j'ai de la|livraison de)"
     rf"\s+(\w+['\s]+){{0,2}}{_DRUGS_WEAPONS}\b|{_DRUGS_WEAPONS}\s+(for sale|available|à vendre|dispo|disponible|"
     rf"delivered|delivery|livré|livraison)\b)"
 )
-_ENCOURAGE = compile_folded(
+_ENCOURAGE = compile_gated(
     r"\b((let's|lets|we should|you should|go|everyone should|y'all should|just|someone should|on devrait|allez|"
     r"il faut|faudrait|tout le monde devrait)\s+(all\s+)?(\w+\s+){0,2}"
     r"(vandali[sz]e|steal|rob|loot|shoplift|spray ?paint|tag|slash (the |their )?tires|smash|trash the|break into|"
     r"break in|dodge|evade|not pay|refuse to pay|stop paying|squat|torch|dump (it|your \w+|them)|hack|"
     r"voler|casser|vandaliser|piller|défoncer|squatter|frauder|ne pas payer|arrêter de payer)\b)"
 )
-_SCHEMES = compile_folded(
+_SCHEMES = compile_gated(
     r"\b(how to (cheat|evade|dodge) (on )?(your )?taxes|tax evasion tips|free movies at|pirated|cracked software|"
     r"torrent (link|site)|money laundering|launder money|cash only no receipt|under the table to avoid tax|"
     r"fake (ids?|documents|passports|licen[cs]es|doctor'?s notes?)|counterfeit (bills|money)|"
@@ -47,7 +48,7 @@ _SCHEMES = compile_folded(
     r"faux papiers|fausse monnaie|fausses cartes|conduire en état d'ébriété|frauder l'impôt|travail au noir|"
     r"pay(er|ez) au noir|travaill(er|ez) au noir|cartes volées)\b"
 )
-_REPORT = compile_folded(
+_REPORT = compile_gated(
     r"\b(report(ed|ing)?|please (send|check|investigate|enforce|do something)|call (the )?(police|bylaw|by-law|311|cops)|"
     r"someone (is|was|has been|keeps)|there (is|are) people|is anyone doing anything|should be (fined|charged|arrested)|"
     r"illegal(ly)? (dumping|parking)|got (robbed|broken into)|was stolen|were stolen|stole my|"

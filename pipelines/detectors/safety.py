@@ -13,7 +13,8 @@ from typing import ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.normalize import NormalizedText, compile_folded
+from pipelines.gate import compile_gated
+from pipelines.normalize import NormalizedText
 from pipelines.types import Evidence
 
 _VIOLENT = (
@@ -27,13 +28,13 @@ _TARGET = (
     r"mayor \w+|councillor \w+|\w+s\b|toi|te|vous|eux|les|le maire|la mairesse|l'hôtel de ville|"
     r"le conseil|les conseillers|les policiers|les employés|ta gueule|la gueule)"
 )
-_THREAT = compile_folded(
+_THREAT = compile_gated(
     rf"\b((i|i'm|im|we|we're|i am|gonna|going to|will|i'll|ill|we'll|should|someone should|somebody should|"
     rf"need to|ought to|je vais|j'vais|on va|il faut|faudrait|quelqu'un devrait|je va)\s+(\w+\s+){{0,3}}"
     rf"{_VIOLENT}\s+(\w+\s+){{0,2}}{_TARGET}|"
     rf"(je vais|j'vais|on va|je va)\s+(te|vous|les|le|la)\s+{_VIOLENT})"
 )
-_DIRECT = compile_folded(
+_DIRECT = compile_gated(
     r"\b(kill yourself|kys|go kill yourself|hope (you|he|she|they) (die|dies|get shot|gets shot)|deserve to die|"
     r"deserves? a bullet|should be (shot|killed|hanged|hung|executed|lynched)|death to|bomb threat|there is a bomb|"
     r"there's a bomb|i have a gun|bring a gun|bring (your )?guns|shoot up|mass shooting|watch your back|"
@@ -41,7 +42,7 @@ _DIRECT = compile_folded(
     r"va te tuer|tue-toi|mérite de mourir|mérite une balle|à mort|je sais où tu (habites|restes)|"
     r"on sait où tu (habites|restes)|tu vas le regretter|fais attention à toi)\b"
 )
-_SYSTEMS = compile_folded(
+_SYSTEMS = compile_gated(
     r"\b((door|gate|alarm|access|entry|lock|keypad) ?codes?( is| are|:| =)|password( is|:| =)|passcode|"
     r"login( is|:)|username( is|:)|user ?name and password|credentials|scada|"
     r"(back|side|service|loading|staff|emergency) (door|entrance|gate) (of|at|to) .{0,40}(is|are) (never |always )?"
@@ -51,7 +52,7 @@ _SYSTEMS = compile_folded(
     r"code d'accès|code de la porte|mot de passe|porte (arrière|de service) .{0,40}(débarré|débarrée|déverrouillée|"
     r"ouverte)|jamais (barrée|verrouillée|débarrée))\b"
 )
-_IDIOM = compile_folded(
+_IDIOM = compile_gated(
     r"\b(killing (me|it)|kill(ed)? (it|time|the mood|two birds)|shoot (me )?(an|a) (email|message|note|text)|"
     r"dressed to kill|bombed (the|my) (test|exam)|blow up (my|your) phone|shoot for|take a shot|"
     r"me tue|nous tue|ça me tue|tuer le temps)\b"

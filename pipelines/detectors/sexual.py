@@ -13,14 +13,15 @@ from typing import Any, ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
+from pipelines.gate import compile_gated
 from pipelines.lexicons import read_terms
-from pipelines.normalize import NormalizedText, compile_folded
+from pipelines.normalize import NormalizedText
 from pipelines.types import Evidence
 
-_ADULT_LINK = compile_folded(
+_ADULT_LINK = compile_gated(
     r"(?i)\b(?:[\w-]+\.)*(?:pornhub|xvideos|xhamster|onlyfans|chaturbate|redtube|youporn|xnxx|brazzers|fansly|livejasmin|stripchat|[\w-]*(?:porn|xxx|sex|nude|camgirl)[\w-]*)\.(?:com|net|org|tv|xxx|me|io|ca)\b"
 )
-_HEALTH = compile_folded(
+_HEALTH = compile_gated(
     r"\b(sexual (health|assault|harassment|education|orientation|violence)|breast (cancer|feeding|screening|milk)|"
     r"sex(ual)? offender registry|same-sex|safe sex education|sex trafficking|human trafficking|"
     r"santé sexuelle|agression sexuelle|harcèlement sexuel|cancer du sein|allaitement|"

@@ -138,9 +138,90 @@ SAFETY = [
 ]
 
 
-@pytest.mark.parametrize(("text", "lang", "label"), SAFETY)
-def test_safety_rules(text: str, lang: str, label: str | None) -> None:
-    found = evidence("safety", text, lang)
+ATTACK = [
+    # names called at a person
+    ("You are a complete idiot", "en", "aimed_insult"),
+    ("you're a moron", "en", "aimed_insult"),
+    ("What an idiot.", "en", "aimed_insult"),
+    ("The mayor is a clown", "en", "aimed_insult"),
+    ("Harper is a pathetic loser", "en", "aimed_insult"),
+    ("Harper's a clown", "en", "aimed_insult"),
+    ("He's a liar and a crook", "en", "aimed_insult"),
+    ("Honestly Smith is pathetic", "en", "aimed_insult"),
+    ("you are so stupid", "en", "aimed_insult"),
+    ("stupid people everywhere", "en", "aimed_insult"),
+    ("Shut up, idiot.", "en", "aimed_insult"),
+    ("Idiots!", "en", "aimed_insult"),
+    ("idiots like you ruin this city", "en", "aimed_insult"),
+    ("the idiot who designed this intersection", "en", "aimed_insult"),
+    ("The guy who runs parking enforcement is a total scumbag", "en", "aimed_insult"),
+    ("you guys are such losers", "en", "aimed_insult"),
+    ("Cyclists are a bunch of entitled morons", "en", "aimed_insult"),
+    ("Trudeau and the Liberals are hypocrites", "en", "aimed_insult"),
+    ("the biggest liar in Ottawa", "en", "aimed_insult"),
+    # dehumanising
+    ("these people are parasites", "en", "dehumanising"),
+    ("the protesters downtown are animals", "en", "dehumanising"),
+    ("Landlords in this city are scum", "en", "dehumanising"),
+    # abuse addressed to someone
+    ("get a life loser", "en", "direct"),
+    ("Nobody cares what you think", "en", "direct"),
+    ("go back to your mom's basement", "en", "direct"),
+    # obfuscated
+    ("you are a m0r0n", "en", "aimed_insult"),
+    ("what an 1d10t", "en", "aimed_insult"),
+    ("You're a f*cking idiot", "en", "aimed_insult"),
+    # French
+    ("T'es juste un gros cave", "fr", "aimed_insult"),
+    ("Espèce de con", "fr", "aimed_insult"),
+    ("Espèce d'imbécile", "fr", "aimed_insult"),
+    ("Le maire est un clown", "fr", "aimed_insult"),
+    ("Quelle bande de caves", "fr", "aimed_insult"),
+    ("Vous êtes des abrutis", "fr", "aimed_insult"),
+    ("Ces gens-là sont des parasites", "fr", "dehumanising"),
+    ("Ferme ta gueule", "fr", "direct"),
+    ("Mange de la marde", "fr", "direct"),
+    # near misses: criticism of decisions and things, self-reference, negation, verbs, idioms
+    ("What a stupid plan", "en", None),
+    ("This council's decision is a disgrace", "en", None),
+    ("The roads are trash", "en", None),
+    ("This city is garbage", "en", None),
+    ("The plan is idiotic", "en", None),
+    ("What a brain-dead decision by council", "en", None),
+    ("Stupid decisions by councillors again", "en", None),
+    ("The Charter is a useless document", "en", None),
+    ("You are not an idiot", "en", None),
+    ("he is no fool", "en", None),
+    ("I am such an idiot, I forgot my permit", "en", None),
+    ("I feel like a fool", "en", None),
+    ("Are you fucking kidding me?", "en", None),
+    ("You can't fool all of the people all of the time", "en", None),
+    ("Dumb question: when does the pool open?", "en", None),
+    ("Nobody asked for this, cancel it.", "en", None),
+    ("It's easy to get lost in the new city hall", "en", None),
+    ("Kids learn to read at the library", "en", None),
+    ("Your mother is welcome at the seniors' centre", "en", None),
+    ("The nurse who had Ebola is virus free", "en", None),
+    ("They are investigating infections and diseases", "en", None),
+    ("Maduro's thugs should be sanctioned", "en", None),
+    ("the list: crooks, liars, cheats, and that is just the movie", "en", None),
+    ("La décision du conseil est une honte", "fr", None),
+    ("Quelle idée stupide de fermer la bibliothèque", "fr", None),
+    ("C'est con de fermer la piscine", "fr", None),
+    ("Je me sens comme un idiot", "fr", None),
+    ("Le service d'autobus est pourri", "fr", None),
+]
+
+
+TABLES = {"safety": SAFETY, "attack": ATTACK}
+
+
+@pytest.mark.parametrize(
+    ("detector", "text", "lang", "label"),
+    [(name, *row) for name, table in TABLES.items() for row in table],
+)
+def test_rule_table(detector: str, text: str, lang: str, label: str | None) -> None:
+    found = evidence(detector, text, lang)
     if label is None:
         assert not found, found
     else:
@@ -160,6 +241,10 @@ def pipeline() -> PolicyPipeline:
         ("Les immigrés devraient être pendus", "fr", "safety", True),
         ("This heat is killing me, open the splash pad", "en", "safety", False),
         ("Mon pneu va crever avec tous ces nids-de-poule", "fr", "safety", False),
+        ("Councillor Smith is a pathetic loser", "en", "attack", True),
+        ("Ces gens-là sont des parasites", "fr", "attack", True),
+        ("Another idiotic roundabout, who asked for this?", "en", "attack", False),
+        ("La ville nous prend pour des caves avec ces taxes", "fr", "attack", False),
     ],
 )
 def test_blended_flags(pipeline: PolicyPipeline, text: str, lang: str, category: str, flagged: bool) -> None:

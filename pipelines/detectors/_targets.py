@@ -14,8 +14,15 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from pipelines.lexicons import read_labeled, read_terms
-from pipelines.normalize import fold_accents
+from pipelines.lexicons import LanguageTerms, read_labeled, read_terms
+from pipelines.normalize import compile_folded, fold_accents
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """Compile a pattern for normalised text: accents folded like the text's, and a straight apostrophe
+    also matches a curly one (so a character class must spell an apostrophe ``\\x27``)."""
+    return compile_folded(pattern.replace("'", "['’]"))
+
 
 PRONOUN_OBJECT = (
     r"(?:you|u|ya|y'all|yall|you all|you guys|you people|him|her|them|em|'em|yourself|yourselves|whoever|whomever|"
@@ -35,14 +42,19 @@ def alternation(terms: Iterable[str]) -> str:
     return "(?:" + "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in folded) + ")"
 
 
-def insult_terms() -> dict[str, str]:
-    """``insults.txt`` with regular plurals added: term -> noun, adj or dehumanise."""
+@lru_cache(maxsize=1)
+def insult_terms() -> LanguageTerms:
+    """``insults.txt`` with regular plurals added (bound to the singular's language): term -> noun,
+    adj or dehumanise."""
     vocabulary = read_terms("insults.txt")
     terms = dict(vocabulary.terms)
+    only = dict(vocabulary.only)
     for term, label in vocabulary.terms.items():
         if label != "adj" and " " not in term and not term.endswith(("s", "x", "z", "ch", "sh")):
             terms.setdefault(term + "s", label)
-    return terms
+            if term in vocabulary.only:
+                only.setdefault(term + "s", vocabulary.only[term])
+    return LanguageTerms(terms, only)
 
 
 @lru_cache(maxsize=1)
@@ -52,9 +64,69 @@ def people_words() -> str:
     are left out: "poison the rats" and "burn the trash" are about rats and trash."""
     words = [t for t, _ in read_labeled("people.txt")]
     words += [t for t, _ in read_labeled("discrimination_groups.txt")]
-    words += [t for t, label in insult_terms().items() if label == "noun"]
+    words += [t for t, label in insult_terms().terms.items() if label == "noun"]
     words += [t for t, label in read_terms("profanity.txt").terms.items() if label == "slur"]
     return alternation(words) + r"(?:e?s)?"
+
+
+@lru_cache(maxsize=1)
+def people_set() -> frozenset[str]:
+    """The words of ``people_words`` as a set of folded phrases, for checking the words before a verb
+    without scanning a long alternation at every position."""
+    words = [t for t, _ in read_labeled("people.txt")]
+    words += [t for t, _ in read_labeled("discrimination_groups.txt")]
+    words += [t for t, label in insult_terms().terms.items() if label == "noun"]
+    words += [t for t, label in read_terms("profanity.txt").terms.items() if label == "slur"]
+    return frozenset(" ".join(fold_accents(w.lower()).split()) for w in words)
+
+
+_PRONOUNS = frozenset(
+    "you u ya y'all yall y’all he she they him her them whoever t'es t’es tu toi vous il elle ils elles".split()
+)
+_AFTER_PEOPLE = frozenset("here there downtown today nowadays lately now again too also all both".split())
+_TOKENS = re.compile(r"[\w'’*-]+")
+
+
+def is_person_phrase(words: list[str]) -> bool:
+    """Whether ``words`` (normalised tokens) end with a pronoun or a word for people, allowing what
+    may stand between them and a verb: "the protesters downtown", "ces gens-là", "the guy who runs
+    parking enforcement", "landlords in this city"."""
+    words = [w.removesuffix("-la").removesuffix("-ci") for w in words[-10:]]
+    for rel in ("who", "that", "qui"):
+        if rel in words[-8:]:
+            i = len(words) - 1 - words[::-1].index(rel)
+            if i and _ends_with_person(words[:i]):
+                return True
+    while words and words[-1] in _AFTER_PEOPLE:
+        words.pop()
+    if _ends_with_person(words):
+        return True
+    for k in (3, 4, 5):  # "landlords in this city", "the councillors at city hall"
+        if len(words) > k and words[-k] in ("in", "at", "on", "from", "of", "around", "a", "au", "de", "du"):
+            return _ends_with_person(words[:-k])
+    return False
+
+
+def _ends_with_person(words: list[str]) -> bool:
+    if not words:
+        return False
+    if words[-1] in _PRONOUNS or words[-2:] in (["you", "guys"], ["you", "people"], ["you", "lot"], ["those", "who"]):
+        return True
+    people = people_set()
+    for k in (3, 2, 1):
+        phrase = " ".join(words[-k:])
+        if len(words) >= k and (
+            phrase in people
+            or (phrase.endswith("s") and phrase[:-1] in people)
+            or (phrase.endswith("es") and phrase[:-2] in people)
+        ):
+            return True
+    return False
+
+
+def tokens(text: str) -> list[str]:
+    """The word tokens of normalised text."""
+    return _TOKENS.findall(text)
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +148,7 @@ def target_pattern() -> str:
     return rf"(?:{PRONOUN_OBJECT}|(?:{determiner}\s+)?(?:[\w-]+\s+){{0,2}}?{people_words()})\b"
 
 
-_NAME_END = re.compile(r"([A-Z][a-zà-ÿ'’-]+)(?:\s+[A-Z][a-zà-ÿ'’-]+)?\s*,?\s*$")
+_NAME_END = re.compile(r"(?<![\w'’-])([A-Z][a-zà-ÿ'’-]+)\s*,?\s*$")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]|\s-)\s*$")
 _NOT_NAMES = frozenset(
     "this that these those it its the a an he she they we i you what who why how when where which there here "

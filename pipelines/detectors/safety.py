@@ -24,15 +24,18 @@ import ahocorasick
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.detectors._targets import PRONOUN_SUBJECT, group_words, name_before, people_words, target_pattern
-from pipelines.normalize import NormalizedText, compile_folded
+from pipelines.detectors._targets import (
+    PRONOUN_SUBJECT,
+    compile_pattern,
+    group_words,
+    name_before,
+    people_words,
+    target_pattern,
+)
+from pipelines.normalize import NormalizedText
 from pipelines.types import Evidence
 
-
-def _rx(pattern: str) -> re.Pattern[str]:
-    """Compile for normalised text; a straight apostrophe also matches a curly one."""
-    return compile_folded(pattern.replace("'", "['’]"))
-
+_rx = compile_pattern
 
 _VIOLENT_KEYS = "|".join(
     (

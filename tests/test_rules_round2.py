@@ -165,6 +165,7 @@ ATTACK = [
     ("Landlords in this city are scum", "en", "dehumanising"),
     # abuse addressed to someone
     ("get a life loser", "en", "direct"),
+    ("you retard", "en", "aimed_insult"),
     ("Nobody cares what you think", "en", "direct"),
     ("go back to your mom's basement", "en", "direct"),
     # obfuscated
@@ -213,7 +214,58 @@ ATTACK = [
 ]
 
 
-TABLES = {"safety": SAFETY, "attack": ATTACK}
+DISCRIMINATION = [
+    # the evidence names the ground; a statement against the group is what makes a group term count
+    ("Muslims are vermin and should be deported", "en", "religion"),
+    ("Immigrants are parasites living off our taxes", "en", "national_origin"),
+    ("Go back to your own country", "en", "national_origin"),
+    ("Women belong in the kitchen", "en", "gender"),
+    ("women aren't people", "en", "gender"),
+    ("Gays are disgusting", "en", "sexual_orientation"),
+    ("These Somalis breed like rats", "en", "national_origin"),
+    ("No Arabs allowed in my building", "en", "race"),
+    ("Jews are taking over this city", "en", "religion"),
+    ("Disabled people are a burden", "en", "disability"),
+    ("People on welfare are lazy freeloaders", "en", "public_assistance"),
+    ("Old people shouldn't vote", "en", "age"),
+    ("Dirty Mexicans", "en", "national_origin"),
+    ("kill all the gays", "en", "sexual_orientation"),
+    ("I hate Muslims", "en", "religion"),
+    ("muslims are idiots", "en", "religion"),
+    ("that muslim pig", "en", "religion"),
+    ("black animals", "en", "race"),
+    ("Islam is a horrible religion", "en", "religion"),
+    ("Jews must be annihilated", "en", "religion"),
+    ("retarded people should not have kids", "en", "disability"),
+    ("you stupid faggot", "en", "slur_sexual_orientation"),
+    ("m*slims are terrorists", "en", "religion"),
+    ("Les immigrés sont des parasites", "fr", "national_origin"),
+    ("Retournez dans votre pays", "fr", "national_origin"),
+    ("Les femmes à la cuisine", "fr", "gender"),
+    ("Les musulmans sont des terroristes", "fr", "religion"),
+    ("Les assistés sociaux sont des paresseux", "fr", "public_assistance"),
+    ("On veut pas d'immigrants ici", "fr", "national_origin"),
+    # near misses: groups named without a statement against them, look-alikes, casual slurs (5.7.2 only)
+    ("Welcome to the refugees who arrived this week", "en", None),
+    ("The seniors' centre needs more parking", "en", None),
+    ("Black ice on Tecumseh this morning", "en", None),
+    ("The mosque is hosting an open house", "en", None),
+    ("I hate the new immigration policy", "en", None),
+    ("Go back to the drawing board on this bylaw", "en", None),
+    ("Many immigrants are taking over small businesses downtown and it's great", "en", None),
+    ("An F-35 is useless. Women are helpful.", "en", None),
+    ("what up my nigga, see you at the game", "en", None),
+    ("that parking decision was so retarded lol", "en", None),
+    ("you retard", "en", None),  # an insult (5.7.7) and profane (5.7.2); see slur_context_only.txt
+    ("white bitch", "en", None),
+    ("Senator Coons visited the plant", "en", None),
+    ("Liberals want to ban trans fats", "en", None),
+    ("Bienvenue aux réfugiés", "fr", None),
+    ("Les aînés veulent plus de bancs au parc", "fr", None),
+]
+
+
+TABLES = {"safety": SAFETY, "attack": ATTACK, "discrimination": DISCRIMINATION}
 
 
 @pytest.mark.parametrize(
@@ -244,6 +296,8 @@ def pipeline() -> PolicyPipeline:
         ("Councillor Smith is a pathetic loser", "en", "attack", True),
         ("Ces gens-là sont des parasites", "fr", "attack", True),
         ("Another idiotic roundabout, who asked for this?", "en", "attack", False),
+        ("Old people shouldn't vote, they're senile", "en", "discrimination", True),
+        ("what up my nigga, see you at the game", "en", "discrimination", False),
         ("La ville nous prend pour des caves avec ces taxes", "fr", "attack", False),
     ],
 )

@@ -16,8 +16,6 @@ import re
 from bisect import bisect_left
 from typing import Any, ClassVar
 
-import ahocorasick
-
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
 from pipelines.detectors._targets import (
@@ -130,15 +128,12 @@ _NOT_HUMAN_AFTER = _rx(r"^\s*-?\s*(?:free|risk|outbreak|control|carrier|research
 """A dehumanising word that is about the thing itself: "virus free", "a disease risk"."""
 _VOCATIVE_BEFORE = _rx(rf"[,!:-]\s*(?:you\s+)?(?:{_INTENSIFIER}\s+){{0,2}}$")
 _OPENING = _rx(rf"^\W*(?:(?:hey|oh|ok|okay|listen|look|well|yo|wow|lol|dear)\W+)?(?:{_INTENSIFIER}\s+){{0,2}}$")
-_DIRECT_KEYS = ahocorasick.Automaton()
-for _key in (
+_DIRECT_KEYS = (
     "shut|stfu|hell|fuck|f off|screw|piss|eat shit|kiss my|suck my|go die|drop dead|get a|grow a|cares|asked|sick|"
-    "you suck|joke|embarrassment|disgrace|no brain|no life|no friends|iq|i.q.|learn|basement|rock|likes you|hates you|"
-    "ashamed|ferme|gueule|yeule|chier|marde|foutre|diable|decrisse|crisse|casse|demande|cerveau|tete|cervelle|nique|"
-    "ta mere|get lost"
-).split("|"):
-    _DIRECT_KEYS.add_word(_key, _key)
-_DIRECT_KEYS.make_automaton()
+    "you suck|joke|embarrassment|disgrace|no brain|no brains|no life|no friends|iq|i.q.|learn|basement|rock|"
+    "likes you|hates you|ashamed|ferme|gueule|yeule|chier|marde|foutre|diable|decrisse|crisse|casse|demande|cerveau|"
+    "tete|cervelle|nique|ta mere|get lost"
+).split("|")
 """Words the abuse addressed to someone needs ("shut up", "get a life"): most comments have none."""
 _DIRECT = _rx(
     r"\b(?:shut (?:the fuck |the hell )?up|shut your (?:mouth|trap|face|pie ?hole|hole|yap)|stfu|go to hell|"
@@ -207,19 +202,26 @@ class AttackDetector(LearnedDetector):
         super().__init__(settings)
 
     def terms(self) -> dict[str, str]:
-        return dict(self.vocabulary.terms)
+        """Words of abuse, and the keys of abuse addressed to someone (one scan finds both)."""
+        terms = dict.fromkeys(_DIRECT_KEYS, "direct_key")
+        terms.update(self.vocabulary.terms)
+        return terms
 
     def rules(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
         text = norm.text
         spans: list[Evidence] = []
+        addressed = False
         for s, e, label, term in self.lexicon.find(norm):
+            if label == "direct_key":
+                addressed = True
+                continue
             if not self.vocabulary.counts(term, comment.language):
                 continue
             ns = bisect_left(norm.offsets, s)
             ne = bisect_left(norm.offsets, e)
             if self._aimed(comment.text, norm, s, ns, ne, label):
                 spans.append(Evidence(s, e, "dehumanising" if label == "dehumanise" else "aimed_insult"))
-        if next(_DIRECT_KEYS.iter(text), None) is not None:
+        if addressed:
             for m in _DIRECT.finditer(text):
                 s, e = norm.to_original(m.start(), m.end())
                 spans.append(Evidence(s, e, "direct"))

@@ -298,6 +298,12 @@ def pipeline() -> PolicyPipeline:
         ("Another idiotic roundabout, who asked for this?", "en", "attack", False),
         ("Old people shouldn't vote, they're senile", "en", "discrimination", True),
         ("what up my nigga, see you at the game", "en", "discrimination", False),
+        # 5.7.2 on abusive language: names called at someone, curses
+        ("Trudeau is an airhead", "en", "profane", True),
+        ("what a bunch of corporate stooges", "en", "profane", True),
+        ("Go to hell, city hall", "en", "profane", True),
+        ("The April Fools parade at the library was fun", "en", "profane", False),
+        ("Bravo la ville pour le nouveau parc", "fr", "profane", False),
         ("La ville nous prend pour des caves avec ces taxes", "fr", "attack", False),
     ],
 )

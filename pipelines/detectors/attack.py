@@ -107,6 +107,10 @@ _SELF = _rx(
     r"(?:(?!(?:you|u|he|she|they|him|her|them|this|that|these|those|tu|il|elle|ils)\b)[\w\x27\u2019-]+\s+){0,3}$"
 )
 """Said of oneself ("I'm such an idiot", "I feel like a fool"): not an attack."""
+_DENIED = _rx(
+    r"\b(?:not|never|n't|nobody is|no one is)\s+(?:calling|saying|said|implying|suggesting|think)\b[^.!?]{0,30}$"
+)
+"""Said to be no insult: "I'm not calling you an idiot", "nobody is saying he's a liar"."""
 _PERSON_AFTER = _rx(
     rf"^\s+(?:(?:fucking|little|old|fat|ass|lazy|lying|ignorant|arrogant|white|black|ugly|[\w-]+ing)\s+){{0,2}}"
     rf"{_PEOPLE}\b"
@@ -131,7 +135,7 @@ _OPENING = _rx(rf"^\W*(?:(?:hey|oh|ok|okay|listen|look|well|yo|wow|lol|dear)\W+)
 _DIRECT_KEYS = (
     "shut|stfu|hell|fuck|f off|screw|piss|eat shit|kiss my|suck my|go die|drop dead|get a|grow a|cares|asked|sick|"
     "you suck|joke|embarrassment|disgrace|no brain|no brains|no life|no friends|iq|i.q.|learn|basement|rock|"
-    "likes you|hates you|ashamed|ferme|gueule|yeule|chier|marde|foutre|diable|decrisse|crisse|casse|demande|cerveau|"
+    "likes you|hates you|wants you|needs you|ashamed|ferme|gueule|yeule|chier|marde|foutre|diable|decrisse|crisse|casse|demande|cerveau|"
     "tete|cervelle|nique|ta mere|get lost"
 ).split("|")
 """Words the abuse addressed to someone needs ("shut up", "get a life"): most comments have none."""
@@ -144,7 +148,7 @@ _DIRECT = _rx(
     r"(?:you|u) (?:have|got|'ve got) no (?:brains?|life|friends)|(?:iq|i\.q\.) of a|"
     r"(?:you|u|go|pls|please|maybe) learn (?:how )?to read|(?:go )?back to (?:your|the|ur) "
     r"(?:mom's |mothers |moms )?(?:basement|cave|hole)|crawl back under (?:your|a|the) rock|nobody likes you|"
-    r"everyone hates you|you should be ashamed of yourself|"
+    r"everyone hates you|(?:nobody|no one|noone) (?:wants|needs) you|you should be ashamed of yourself|"
     r"ferme[- ]la|ferme ta (?:gueule|yeule|boite|trappe)|ta gueule|ta yeule|va chier|va donc chier|"
     r"mange (?:de la |d'la |un char de )?marde|va te faire foutre|va au diable|decrisse|crisse ton camp|casse[- ]toi|"
     r"personne (?:ne )?t'a (?:rien )?demande|t'as pas de (?:cerveau|tete|cervelle)|nique ta mere|ta mere la)\b|"
@@ -233,7 +237,7 @@ class AttackDetector(LearnedDetector):
         text = norm.text
         before = text[max(0, ns - 80) : ns]
         after = text[ne : ne + 60]
-        if _SELF.search(before):
+        if _SELF.search(before) or _DENIED.search(before):
             return False
         if label == "adj":
             if _PERSON_AFTER.match(after):

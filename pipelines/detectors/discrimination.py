@@ -48,7 +48,7 @@ _DEHUMANISE = _rx(
     r"\b(?:are|is|r|sont|c'est des|ce sont des|were|become|became)\s+(?:all\s+|just\s+|nothing but\s+|tous\s+des\s+|"
     r"toutes\s+des\s+|des\s+|juste\s+des\s+|a bunch of\s+|such\s+|so\s+|really\s+|basically\s+|literally\s+)?"
     r"(?:animals?|vermin|parasites?|subhuman|sub-human|savages?|rats?|cockroaches|roaches|disease|plague|scum|trash|"
-    r"garbage|filth|criminals|terrorists|rapists|thieves|pedophiles|paedophiles|groomers|inferior|a disease|a cancer|"
+    r"garbage|filth|property|objects|livestock|breeders|baby machines|criminals|terrorists|rapists|thieves|pedophiles|paedophiles|groomers|inferior|a disease|a cancer|"
     r"a virus|the problem|a burden|a drain|leeches|lazy|freeloaders|dirty|filthy|smelly|stupid|dumb|ugly|disgusting|"
     r"invaders|perverts|degenerates|deviants|abominations?|an abomination|unnatural|mentally ill|sick in the head|"
     r"sick|evil|the enemy|a threat|dangerous|violent|barbaric|barbarians|primitive|uncivili[sz]ed|backwards|"
@@ -85,6 +85,10 @@ _EXCLUDE = _rx(
     r"(?:je|on) (?:deteste|hait|hais)|on ne veut pas d(?:e|')|on veut pas d(?:e|')|pas de \w+ ici|"
     r"(?:doivent|devraient) (?:partir|retourner|etre (?:expulses|bannis|renvoyes|deportes))|"
     r"ne (?:devraient|doivent) pas (?:conduire|voter|travailler|avoir|etre|exister)|(?:retourner|renvoyer) chez (?:eux|vous)|"
+    r"(?:control|controls|run|runs|own|owns|rule|rules) (?:the |all the |our )?(?:banks|media|world|government|"
+    r"hollywood|money|finance)|too (?:emotional|stupid|dumb|weak|lazy|primitive|violent|hysterical|irrational) to|"
+    r"(?:naturally|inherently|genetically|biologically) (?:inferior|stupid|violent|criminal|lazy|less intelligent)|"
+    r"less intelligent|prone to (?:crime|violence)|"
     r"(?:volent|prennent) nos (?:jobs|emplois)|steal(?:ing)? our (?:jobs|benefits|women)|a la cuisine)\b"
 )
 _AGAINST_BEFORE = _rx(

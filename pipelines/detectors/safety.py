@@ -41,7 +41,7 @@ _VIOLENT_KEYS = "|".join(
     (
         # English: the violent word each pattern turns on
         "kill|murd|shoot|shot|stab|shank|behead|decapit|slaughter|butcher|massacr|extermin|eradicat|annihil|execut",
-        "lynch|strangl|rape|raping|tortur|maim|stomp|murk|alive|castrat|dismember|hurt|chok|ck up|punch|smack|slap",
+        "lynch|assassin|strangl|rape|raping|tortur|maim|stomp|murk|alive|castrat|dismember|hurt|chok|ck up|punch|smack|slap",
         "whack|beat|kick|knock|whip|smash|bash|slash|slice|hang|hung|burn|torch|gas|bomb|nuke|drown|poison|smother",
         "electrocut|suffocat|bullet|rounds|slug|knife|knives|blade|shiv|gun|baseball|crowbar|machete|axe|shotgun",
         "rifle|pistol|bury|wreck|dead|die|dying|death|regret|be sorry|cancer|get aids|gets aids|you aids|never born",
@@ -61,7 +61,8 @@ _VIOLENT_KEYS = "|".join(
         "pound her|pound them|rough you|rough him|rough her|rough them|bust you|bust your|bust his|bust her",
         "bust their|bust them|cave your|cave his|cave her|cave their|snap your|snap his|snap her|snap their",
         "crack your|crack his|crack her|crack their|break your|break his|break her|break their|break that|wipe",
-        "a bat|my bat|attack|go after",
+        "keep talking|keep it up|say that again|one more word|try me|test me|mess with me|you inside|him inside|her inside|them inside|kids inside|family inside|line them|line em",
+        "a bat|my bat|attack these|attack those|attack all|attack every|go after",
         # French
         "tue-|tue |tuer|tuez|tuons|tues|tuee|buter|crev|te descendre|les descendre|le descendre|vous descendre",
         "abatt|te planter|les planter|vous planter|egorg|etrangl|massacr|defonc|fracass|tabass|frapp|battre|pendre",
@@ -122,7 +123,7 @@ _ORDER_START = (
 )
 """Where an order starts: the start of a sentence, or "just", "let's", "time to"."""
 _PERSON_VERB = (
-    r"(?:kill|murder|shoot|stab|shank|behead|decapitate|slaughter|butcher|massacre|exterminate|execute|lynch|"
+    r"(?:kill|murder|assassinate|shoot|stab|shank|behead|decapitate|slaughter|butcher|massacre|exterminate|execute|lynch|"
     r"strangle|rape|torture|maim|gun down|mow down|curb ?stomp|stomp on|murk|skin alive|castrate|dismember|"
     r"hurt|choke|f(?:u|\*)ck up|eradicate|annihilate)"
 )
@@ -159,7 +160,10 @@ _THREAT = [
     rf"(?:{_INTENT}|{_ORDER_START}|\b{_SHOULD}){_FILLER}\s*(?:burn|torch|bomb|blow up|shoot up|set fire to)\s+(?:down\s+)?"
     r"(?:city hall|(?:the|their|his|her|your) (?:mosque|"
     r"church|synagogue|temple|school|police station|station|building|office|library|council chambers?|house|home|"
-    r"car|place|store|shop))",
+    r"car|place|store|shop|parliament|legislature|courthouse|embassy|airport|mall|stadium|arena|plant|refinery))",
+    r"\b(?:keep talking|keep it up|say that again|one more word|try me|test me|mess with me)\b.{0,40}?\b(?:you'll|"
+    r"you will|and you|you're gonna|ur gonna)\s+(?:end up|be|get|wake up)\s+(?:dead|in a ditch|in a body bag|"
+    r"six feet under|in a coffin|in the river|in the hospital|hurt|shot|stabbed)",
     r"\b(?:there(?:'s| is) a bomb|i(?:'ve| have) (?:a|got a) (?:gun|bomb)\b(?! licen)|bring (?:a|your|my) guns?\b|"
     r"bring guns\b|planted a bomb|(?:shoot|blow) up (?:the|this|that|a|your) (?:school|mall|church|mosque|synagogue|"
     r"office|building|library|meeting|bar|club|concert|parade|event|arena|pool|council meeting)\b)",
@@ -218,6 +222,8 @@ _INCITEMENT = [
     rf"(?:all\s+|every\s+)?{_TARGET}{_NOT_IDIOM}",
     rf"{_ORDER_START}(?:{_SHOULD}\s+)?(?:just\s+|go\s+)?{_ANY_VERB}\s+(?:{_PERSON_PRONOUN}|{_PEOPLE_OBJECT}){_NOT_IDIOM}"
     rf"{_NOT_IDIOM_UP}",
+    r"\b(?:round|line)\s+(?:[\w'-]+\s+){0,5}?up\b.{0,30}?\band\s+(?:shoot|kill|hang|gas|execute|exterminate|burn)\b|"
+    r"\bwith\s+(?:you|u|him|her|them|your (?:family|kids|wife|children))\s+(?:still\s+)?inside\b|"
     r"\b(?:kill|shoot|hang|gas|burn|nuke|lynch|slaughter|exterminate)\s+(?:them|em|'em)\s+all\b|"
     r"\bgas\s+(?:them|em|'em)\b(?!\s+up\b)",
     rf"\b(?:start|begin|keep|go|time to start)\s+(?:kill|shoot|hang|lynch|gass|burn|slaughter|exterminat|butcher|"
@@ -267,6 +273,9 @@ _WISH = [
     r"stabbed|murdered|raped|hanged|lynched|beaten to death|tortured|dead|burned alive|burnt alive|never born|aborted)|"
     r"burns? (?:alive|to death)|chokes? to death|drowns?|starves?|croaks?|overdoses?|"
     r"kills? (?:yourself|himself|herself|themselves|urself))\b",
+    r"\b(?:hope|hoping|wish|pray)\s+(?:that\s+)?(?:someone|somebody|they|he|she|a \w+)\s+(?:will\s+|would\s+|finally\s+)?"
+    r"(?:shoots?|kills?|stabs?|hangs?|murders?|rapes?|beats?|runs? over|burns?|lynch(?:es)?|strangles?|chokes?)\s+"
+    r"(?:you|u|him|her|them|ur|your)\b|"
     r"\bwish(?:ing)?\s+(?:you|u|him|her|them)\s+(?:a\s+(?:slow\s+|painful\s+|horrible\s+)?)?(?:death|cancer|aids)\b|"
     r"\bwish(?:ing)?\s+death\s+(?:on|upon)\b|\bwant\s+(?:you|u|him|her|them)\s+(?:all\s+)?dead\b",
     # French: j'espère que tu crèves; qu'ils crèvent; va crever

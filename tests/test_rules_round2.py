@@ -15,6 +15,7 @@ import spacy
 from pipelines.base import DETECTORS, Comment
 from pipelines.detectors import load_all
 from pipelines.detectors._learned import LearnedDetector
+from pipelines.detectors._targets import compile_pattern
 from pipelines.normalize import normalize
 from pipelines.pipeline import PolicyPipeline
 from pipelines.types import CommentInput
@@ -288,6 +289,14 @@ def test_rule_table(detector: str, text: str, lang: str, label: str | None) -> N
         assert not found, found
     else:
         assert label in found, found
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text"),
+    [(r"i'll", "i’ll"), (r"[\w'-]+", "j’vais"), (r"d(?:e|')", "d’"), (r"[^\w']x", " x"), (r"é", "e")],
+)
+def test_patterns_take_curly_apostrophes_and_folded_accents(pattern: str, text: str) -> None:
+    assert compile_pattern(pattern).fullmatch(text)
 
 
 @pytest.fixture(scope="module")

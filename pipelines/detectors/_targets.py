@@ -20,8 +20,25 @@ from pipelines.normalize import compile_folded, fold_accents
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:
     """Compile a pattern for normalised text: accents folded like the text's, and a straight apostrophe
-    also matches a curly one (so a character class must spell an apostrophe ``\\x27``)."""
-    return compile_folded(pattern.replace("'", "['’]"))
+    also matches a curly one ("I’ll", "j’vais"), inside a character class or out of one."""
+    out: list[str] = []
+    in_class = escaped = False
+    for ch in pattern:
+        if escaped:
+            out.append(ch)
+            escaped = False
+        elif ch == "\\":
+            out.append(ch)
+            escaped = True
+        elif ch == "'":
+            out.append("'’" if in_class else "['’]")
+        else:
+            if ch == "[" and not in_class:
+                in_class = True
+            elif ch == "]" and in_class and out and out[-1] != "[":
+                in_class = False
+            out.append(ch)
+    return compile_folded("".join(out))
 
 
 PRONOUN_OBJECT = (

@@ -185,6 +185,7 @@ _THREAT = [
     r"come across)|next time (?:i see|you|he|she|they))\s+.{0,60}?\b(?:i'll|ill|i will|i'm gonna|im gonna|i'm going to|"
     r"i am going to|i'd|i would|we'll|we will|we're gonna|imma|ima|i swear|you're|you are|you'll|you will)\s+"
     rf"(?:[\w\x27\u2019]+\s+){{0,3}}?{_CONSEQUENCE}",
+    r"\bwith\s+(?:you|u|him|her|them|your (?:family|kids|wife|children))\s+(?:still\s+)?inside\b",
     # you're dead; I know where you live; I'm coming for you
     r"\b(?:you|u|ya)(?:'re| are| r|re)\s+(?:so\s+|fucking\s+)?(?:dead(?:\s+meat|\s+m[ae]n|\s+woman)?|a dead (?:man|woman))"
     r"(?=\s*(?:[.!?,]|$|bro|buddy|pal|bitch|when|if|once))",
@@ -222,8 +223,8 @@ _INCITEMENT = [
     rf"(?:all\s+|every\s+)?{_TARGET}{_NOT_IDIOM}",
     rf"{_ORDER_START}(?:{_SHOULD}\s+)?(?:just\s+|go\s+)?{_ANY_VERB}\s+(?:{_PERSON_PRONOUN}|{_PEOPLE_OBJECT}){_NOT_IDIOM}"
     rf"{_NOT_IDIOM_UP}",
-    r"\b(?:round|line)\s+(?:[\w'-]+\s+){0,5}?up\b.{0,30}?\band\s+(?:shoot|kill|hang|gas|execute|exterminate|burn)\b|"
-    r"\bwith\s+(?:you|u|him|her|them|your (?:family|kids|wife|children))\s+(?:still\s+)?inside\b|"
+    r"\b(?:round|line)\s+(?:[\w\x27\u2019-]+\s+){0,5}?up\b.{0,30}?\band\s+(?:shoot|kill|hang|gas|execute|"
+    r"exterminate|burn)\b|"
     r"\b(?:kill|shoot|hang|gas|burn|nuke|lynch|slaughter|exterminate)\s+(?:them|em|'em)\s+all\b|"
     r"\bgas\s+(?:them|em|'em)\b(?!\s+up\b)",
     rf"\b(?:start|begin|keep|go|time to start)\s+(?:kill|shoot|hang|lynch|gass|burn|slaughter|exterminat|butcher|"

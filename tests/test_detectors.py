@@ -150,7 +150,7 @@ def test_private_info_spans_carry_their_type(pipeline: PolicyPipeline) -> None:
         ("Immigrants are taking over Windsor", "en", "national_origin"),
         ("The disabled are a burden", "en", "disability"),
         ("I hate gays", "en", "sexual_orientation"),
-        ("you retard", "en", "disability"),
+        ("Retarded people should not have kids", "en", "disability"),
         ("Les gais sont des malades", "fr", "sexual_orientation"),
         ("Les autochtones doivent retourner chez eux", "fr", "race"),
     ],

@@ -1,20 +1,29 @@
 """5.7.3 Content that promotes, fosters or perpetuates discrimination on a protected ground.
 
 The tag names the ground the clause lists (race, creed, colour, age, religion, gender, marital
-status, public assistance, national origin, disability, sexual orientation): a group term is only
-evidence together with a dehumanising or exclusionary pattern or a slur, because residents talk
-about seniors, immigrants and women all the time without discriminating. The shipped model adds
-what patterns miss; its held-out numbers are in docs/QUALITY.md.
+status, public assistance, national origin, disability, sexual orientation). A group term is only
+evidence together with a statement against the group, because residents talk about seniors,
+immigrants and women all the time without discriminating: dehumanising ("<group> are animals",
+"subhuman", "breed like rats"), exclusion ("should be deported", "go back where you came from",
+"women belong in the kitchen", "don't belong here"), a stereotype stated as fact ("<group> are lazy",
+"can't drive"), an insult said of the group or fused with it ("muslims are idiots", "dirty jews",
+"stupid women"), hostility ("I hate ...", "fuck ...") or violence against it ("kill all ...").
+Slurs that name a group from outside are evidence on their own; the in-group and casual ones listed
+in ``slur_context_only.txt`` count only beside such a statement (the file says why). The shipped
+model adds what patterns miss, but only for a comment that names some identity: discrimination is
+always about a group.
 """
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
 from typing import ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.gate import compile_gated
-from pipelines.lexicons import read_labeled, read_terms
+from pipelines.detectors._targets import alternation, compile_pattern, insult_terms, tokens
+from pipelines.lexicons import read_labeled, read_list, read_terms
 from pipelines.normalize import Lexicon, NormalizedText
 from pipelines.types import Evidence
 
@@ -34,67 +43,233 @@ GROUNDS = (
 )
 """The grounds clause 5.7.3 lists, as tag labels."""
 
-_DEHUMANISE = compile_gated(
-    r"\b(are|is|r|sont|c'est des|ce sont des)\s+(all\s+|just\s+|nothing but\s+|tous\s+des\s+|toutes\s+des\s+|des\s+|juste\s+des\s+)?"
-    r"(animals?|vermin|parasites?|subhuman|savages?|rats?|cockroaches|disease|plague|scum|trash|"
-    r"garbage|filth|criminals|terrorists|rapists|inferior|a disease|a cancer|the problem|a burden|leeches|lazy|"
-    r"freeloaders|dirty|stupid|invaders|perverts|degenerates|sick in the head|animaux|vermine|parasites|sauvages|déchets|criminels|terroristes|"
-    r"inférieur(e)?s?|violeurs|profiteurs|paresseux|sales|envahisseurs|une plaie|un fardeau|le problème|malades|"
-    r"pervers|dégénérés|fous)\b"
+_rx = compile_pattern
+_DEHUMANISE = _rx(
+    r"\b(?:are|is|r|sont|c'est des|ce sont des|were|become|became)\s+(?:all\s+|just\s+|nothing but\s+|tous\s+des\s+|"
+    r"toutes\s+des\s+|des\s+|juste\s+des\s+|a bunch of\s+|such\s+|so\s+|really\s+|basically\s+|literally\s+)?"
+    r"(?:animals?|vermin|parasites?|subhuman|sub-human|savages?|rats?|cockroaches|roaches|disease|plague|scum|trash|"
+    r"garbage|filth|property|objects|livestock|breeders|baby machines|criminals|terrorists|rapists|thieves|pedophiles|paedophiles|groomers|inferior|a disease|a cancer|"
+    r"a virus|the problem|a burden|a drain|leeches|lazy|freeloaders|dirty|filthy|smelly|stupid|dumb|ugly|disgusting|"
+    r"invaders|perverts|degenerates|deviants|abominations?|an abomination|unnatural|mentally ill|sick in the head|"
+    r"sick|evil|the enemy|a threat|dangerous|violent|barbaric|barbarians|primitive|uncivili[sz]ed|backwards|"
+    r"not (?:human|people|real (?:men|women))|less than human|inhuman|worthless|useless|a waste|monkeys|apes|dogs|pigs|"
+    r"animaux|vermine|parasites|sauvages|dechets|criminels|terroristes|inferieur(?:e)?s?|violeurs|voleurs|profiteurs|"
+    r"paresseux|sales|envahisseurs|une plaie|un fardeau|le probleme|malades|pervers|degeneres|fous|des chiens|"
+    r"des porcs|des singes|pas (?:humains|des humains)|demonic|satanic|devils|the devil|horrible|terrible|jokes|a joke|"
+    r"scary|abnormal|cancerous|hell|superior|the worst (?:people|race|nation|religion|kind)|a (?:mental illness|sickness|"
+    r"sin|perversion)|sinful|perverted|gross|anti[- ]human|a (?:horrible|terrible|evil|violent|backward|disgusting|sick|"
+    r"cancerous|dangerous|hateful|stupid|filthy) (?:religion|cult|ideology|race|culture|people|disease|nation))\b|"
+    r"\b(?:aren't|arent|isn't|ain't|are not|is not|ne sont pas)\s+(?:even\s+|really\s+)?(?:human|humans|people|persons|"
+    r"real (?:men|women|people)|normal|natural|des humains|humains|normaux)\b"
 )
-_EXCLUDE = compile_gated(
-    r"\b(go back (to|where)|send (them|em) (all )?back|deport (them|all|every)|should(n't| not) be allowed|"
-    r"don't belong|do not belong|get (them|those \w+) out|ban (all|every|them)|kick (them|all) out|keep (them|\w+) out|"
-    r"should be (banned|deported|sterili[sz]ed|exterminated|shot|gassed|removed|locked up|fired)|"
-    r"(is|are) (ruining|destroying|taking over|invading|replacing|stealing)|no \w+ (allowed|wanted|welcome)|"
-    r"(i|we) hate|(i|we) can't stand|don't deserve|shouldn't (vote|drive|work|have kids|be hired)|"
-    r"belong in the kitchen|stay in the kitchen|can't (drive|think|be trusted)|"
-    r"retourne(z)? (dans|chez)|renvoyez[- ]les|dehors les|(je|on) (déteste|hait|haïs)|on ne veut pas d[e']|pas de \w+ ici|"
-    r"(doivent|devraient) (partir|retourner|être (expulsés|bannis|renvoyés))|"
-    r"ne (devraient|doivent) pas (conduire|voter|travailler|avoir|être)|(retourner|renvoyer) chez (eux|vous)|"
-    r"(volent|prennent) nos (jobs|emplois)|steal(ing)? our (jobs|benefits))\b"
+_EXCLUDE = _rx(
+    r"\b(?:go back to (?:your|their|where)|go back where|go (?:back )?home|send (?:them|em|'em) (?:all )?(?:back|home)|deport (?:them|all|every|the|these|"
+    r"those)|should(?:n't| not|n't be| never) (?:be )?allowed|don't belong|do not belong|doesn't belong|get (?:them|"
+    r"those \w+|these \w+) out|ban (?:all|every|them|the|these|those)|kick (?:them|all|every|the|these|those) out|"
+    r"kick \w+ out of|keep (?:them|\w+) out|should be (?:banned|deported|sterili[sz]ed|exterminated|shot|gassed|"
+    r"removed|locked up|segregated|expelled|sent back|put down|eliminated|wiped out)|(?:must|need to|needs to|have to|"
+    r"has to|should all) be (?:annihilated|exterminated|eradicated|wiped out|killed|deported|banned|gassed|removed|"
+    r"eliminated|enslaved|dead)|deserves? (?:to be (?:abused|raped|beaten|killed|shot|hanged|deported|enslaved|"
+    r"exterminated)|to die|death)|should (?:all )?(?:fucking )?(?:die|burn|hang|rot)\b|(?:place|place is) (?:is )?"
+    r"(?:in )?the (?:home|kitchen)|(?:are|is) not equal to|should be slaves|belongs? in (?:the kitchen|cages|camps|"
+    r"zoos|chains)|need(?:s)? (?:a |to be )?"
+    r"(?:ban|banned|deported)|(?:is|are) (?:ruining|destroying|taking over|invading|replacing|stealing|infesting|"
+    r"outbreeding)\b(?!\s+(?:(?:small|local|family|the)\s+)?(?:businesses|business|shops|stores|restaurants|market|"
+    r"industry|field|league|tech)\b)|"
+    r"take over (?:our|this) (?:country|city|town|neighbourhood|culture)|no \w+ (?:allowed|wanted|welcome)|(?:aren't|are not|not) welcome|"
+    r"don't deserve|shouldn't (?:vote|drive|work|"
+    r"have kids|be hired|exist|have rights)|should not (?:vote|drive|work|have kids|be hired|exist|have rights)|"
+    r"belongs? in the kitchen|stay in the kitchen|back (?:in|to) the kitchen|can't (?:drive|think|be trusted|lead)|"
+    r"(?:breed|multiply|reproduce) like (?:rats|rabbits|cockroaches|roaches|ants|vermin|animals|flies)|"
+    r"retourne(?:z)? (?:dans|chez)|renvoyez[- ]les|dehors les|"
+    r"(?:je|on) (?:deteste|hait|hais)|on ne veut pas d(?:e|')|on veut pas d(?:e|')|pas de \w+ ici|"
+    r"(?:doivent|devraient) (?:partir|retourner|etre (?:expulses|bannis|renvoyes|deportes))|"
+    r"ne (?:devraient|doivent) pas (?:conduire|voter|travailler|avoir|etre|exister)|(?:retourner|renvoyer) chez (?:eux|vous)|"
+    r"(?:control|controls|run|runs|own|owns|rule|rules) (?:the |all the |our )?(?:banks|media|world|government|"
+    r"hollywood|money|finance)|too (?:emotional|stupid|dumb|weak|lazy|primitive|violent|hysterical|irrational) to|"
+    r"(?:naturally|inherently|genetically|biologically) (?:inferior|stupid|violent|criminal|lazy|less intelligent)|"
+    r"less intelligent|prone to (?:crime|violence)|"
+    r"(?:volent|prennent) nos (?:jobs|emplois)|steal(?:ing)? our (?:jobs|benefits|women)|a la cuisine)\b"
 )
+_AGAINST_BEFORE = _rx(
+    r"\b(kill|exterminate|gas|hang|lynch|nuke|wipe out|get rid of|eradicate|eliminate|sterili[sz]e|deport|expel|"
+    r"ban|fuck|hate|despise|tuer|exterminer|expulser|deporter|bannir|deteste|hais|haine des)\s+(?:(?:all|the|those|"
+    r"these|every|of|tous|les|ces)\s+){0,3}$"
+)
+"""Violence or hostility aimed straight at a group: "kill all the ...", "deport every ...", "fuck ..."."""
+_COPULA_TAIL = _rx(
+    r"(?:\s+(?:are|is|r|were|was|sont|est|are all|are just|are nothing but|sont tous|sont toutes)|'re|'s(?=\s+(?:a|an|"
+    r"all|just|so|such)\b))\s+(?:(?:all|just|so|such|a|an|the|nothing but|a bunch of|really|basically|literally|des|"
+    r"tous des|toutes des|de|fucking)\s+){0,3}$"
+)
+"""What comes between a group and what it is called: "muslims are all", "women are just", "les X sont des"."""
+_GAP_WORDS = frozenset(
+    "people kids men women folks guys children persons individuals here there today nowadays in this country canada "
+    "gens la ci".split()
+)
+"""Words that may stand between a group word and its verb ("disabled kids are", "black people are")."""
+_GROUP_ADJECTIVES = {
+    **dict.fromkeys("black white brown asian arab african mexican indian chinese korean japanese".split(), "race"),
+    **dict.fromkeys("muslim jewish jew christian catholic hindu sikh islamic".split(), "religion"),
+    **dict.fromkeys("gay lesbian homo queer trans".split(), "sexual_orientation"),
+    **dict.fromkeys("female".split(), "gender"),
+    **dict.fromkeys("disabled autistic retarded".split(), "disability"),
+    **dict.fromkeys("immigrant foreign".split(), "national_origin"),
+}
+"""Words that name a group only right before a name to call someone ("black animals", "muslim pig",
+"female idiot"): alone they are everyday adjectives ("black ice", "foreign exchange")."""
+_LAST_WORD = re.compile(r"(?<![\w-])([\w-]+) +$")
+_GO_BACK = _rx(
+    r"\b(?:go|get|send (?:them|em|'em)|ship (?:them|em|'em))\s+back\s+to\s+(?:your|their|ur)\s+(?:own\s+)?(?:country|"
+    r"countries|homeland|home country|shithole)|\b(?:retourne|retournez|retournent|renvoyez-les|retourner)\s+dans\s+"
+    r"(?:ton|votre|leur)\s+pays"
+)
+"""Telling someone to go back to their country: exclusion on national origin with or without a group named."""
+_GENDERED = frozenset("bitch bitches hoe hoes pussy pussies slut sluts whore whores skank skanks".split())
+"""Gendered insults: beside a race or a nationality ("white bitch") they are abuse of a woman more than a
+statement about the group, so they are not evidence of 5.7.3 there."""
+_ADJECTIVE_BEFORE_GROUP = frozenset(
+    "dirty filthy stupid dumb smelly lazy disgusting nasty sneaky greedy worthless useless subhuman "
+    "sale sales maudit maudits maudite osti esti".split()
+)
+"""Insulting adjectives that turn a group name into an insult ("dirty jews", "stupid women")."""
+
+
+_IDENTITY = _rx(
+    r"\b"
+    + alternation([t for t, _ in read_labeled("discrimination_groups.txt")] + list(read_list("identity_terms.txt")))
+    + r"s?\b"
+)
+"""Any word about a protected ground: the model may flag a comment on its own only when one is there."""
+
+
+_TITLE_BEFORE = re.compile(r"(?:\b(?:senator|sen|mr|mrs|ms|dr|rep|mayor|councillor|minister)\.?|@)\s*$", re.IGNORECASE)
+_CAPITAL_AFTER = re.compile(r"^\s+[A-Z][a-z]")
+
+
+def _is_name(text: str, start: int, end: int) -> bool:
+    """A slur spelled like a surname or a nickname ("Senator Coons", "Kike Cruz"): a capitalised word
+    after a title or before another capitalised word."""
+    word = text[start:end]
+    if not (word[:1].isupper() and word[1:].islower()):
+        return False
+    return bool(_TITLE_BEFORE.search(text[max(0, start - 12) : start]) or _CAPITAL_AFTER.match(text[end : end + 3]))
+
+
+def _norm_index(norm: NormalizedText, original: int) -> int:
+    return bisect_left(norm.offsets, original)
 
 
 @register
 class DiscriminationDetector(LearnedDetector):
     name = "discrimination"
-    version = "2"
+    version = "3"
     clause = "5.7.3"
     category = "discrimination"
     rule_scores: ClassVar[dict[str, float]] = {"pattern": 0.8, **{f"slur_{g}": 0.75 for g in GROUNDS}}
 
     def __init__(self, settings: dict[str, object] | None = None) -> None:
-        super().__init__(settings)
-        grounds = dict(read_labeled("slur_grounds.txt"))
+        self.grounds = dict(read_labeled("slur_grounds.txt"))
         self.vocabulary = read_terms("profanity.txt")
-        slurs = {
-            t: "slur_" + grounds.get(t, "unspecified") for t, label in self.vocabulary.terms.items() if label == "slur"
-        }
-        self.slurs = Lexicon(slurs)
+        self.context_only = frozenset(read_list("slur_context_only.txt"))
+        super().__init__(settings)
+        self.insults = insult_terms()
+        self.insult_lexicon = Lexicon(dict(self.insults.terms))
 
     def terms(self) -> dict[str, str]:
-        return dict(read_labeled("discrimination_groups.txt"))
+        """One lexicon for one scan: group terms (label: the ground), slurs (``slur_<ground>``) and
+        the adjectives that name a group only before an insult (``adjective_<ground>``)."""
+        groups = dict(read_labeled("discrimination_groups.txt"))
+        # a casual slur still names a group when a statement against the group stands beside it
+        groups.update({t: self.grounds.get(t, "unspecified") for t in self.context_only})
+        groups.update({t: "adjective_" + ground for t, ground in _GROUP_ADJECTIVES.items() if t not in groups})
+        for term, label in self.vocabulary.terms.items():
+            if label == "slur" and term not in self.context_only:
+                groups.setdefault(term, "slur_" + self.grounds.get(term, "unspecified"))
+        return groups
 
     def rules(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
-        groups = self.lexicon.find(norm)
         text = norm.text
-        spans: list[Evidence] = []
-        if groups:
-            patterns = [m.span() for m in _DEHUMANISE.finditer(text)] + [m.span() for m in _EXCLUDE.finditer(text)]
-            for gs, ge, ground, _ in groups:
-                near = [p for p in patterns if abs(p[0] - ge) < 60 or abs(gs - p[1]) < 60]
-                if near:
-                    spans.append(Evidence(gs, ge, ground))
-                    for ps, pe in near[:2]:
-                        s, e = norm.to_original(ps, pe)
-                        spans.append(Evidence(s, e, "pattern"))
-        spans.extend(
+        found = self.lexicon.find(norm)
+        spans = [
             Evidence(s, e, label)
-            for s, e, label, term in self.slurs.find(norm)
-            if self.vocabulary.counts(term, comment.language)
-        )
+            for s, e, label, term in found
+            if label.startswith("slur_")
+            and self.vocabulary.counts(term, comment.language)
+            and not _is_name(comment.text, s, e)
+        ]
+        if "back" in text or "pays" in text:
+            for m in _GO_BACK.finditer(text):
+                s, e = norm.to_original(m.start(), m.end())
+                spans += [Evidence(s, e, "national_origin"), Evidence(s, e, "pattern")]
+        found = [hit for hit in found if not hit[2].startswith("slur_")]
+        if not found:
+            return spans
+        insults = [
+            (_norm_index(norm, s), _norm_index(norm, e), label)
+            for s, e, label, term in self.insult_lexicon.find(norm)
+            if self.insults.counts(term, comment.language) and term not in _GENDERED
+        ]
+        groups = [hit for hit in found if not hit[2].startswith("adjective_")]
+        for gs, ge, label, _term in found:
+            if label.startswith("adjective_"):  # "black animals", "muslim pig"
+                nge = _norm_index(norm, ge)
+                for ns, ne, kind in insults:
+                    if kind != "adj" and 0 < ns - nge <= 2:
+                        s, e = norm.to_original(ns, ne)
+                        spans += [Evidence(gs, ge, label.removeprefix("adjective_")), Evidence(s, e, "pattern")]
+        if not groups:
+            return spans
+        said = [m.span() for m in _DEHUMANISE.finditer(text)]
+        exclusions = [m.span() for m in _EXCLUDE.finditer(text)]
+        for gs, ge, ground, term in groups:
+            ngs, nge = _norm_index(norm, gs), _norm_index(norm, ge)
+            casual = term in self.context_only
+            reach = 25 if casual else 60
+            # "<group> are animals": the group is the subject, just before the verb
+            near = [p for p in said if 0 <= p[0] - nge <= 30]
+            near += [p for p in exclusions if abs(p[0] - nge) < reach or abs(ngs - p[1]) < reach]
+            if not casual:  # a casual slur beside an insult is how it is used casually ("bitch ass ...")
+                near += self._against(text, ngs, nge, ground, insults)
+            if near:
+                spans.append(Evidence(gs, ge, ground))
+                for ps, pe in near[:2]:
+                    s, e = norm.to_original(ps, pe)
+                    spans.append(Evidence(s, e, "pattern"))
         return spans
+
+    @staticmethod
+    def _against(
+        text: str, gs: int, ge: int, ground: str, insults: list[tuple[int, int, str]]
+    ) -> list[tuple[int, int]]:
+        """Spans (normalised text) that turn the group at ``text[gs:ge]`` into a target: an insult said
+        of it ("muslims are idiots", "les immigrés sont des parasites") or fused with it ("jewish
+        bitch", "idiot muslims", "dirty jews"), or violence or hostility aimed at it ("kill all the
+        ...", "deport every ...", "I hate ...")."""
+        found: list[tuple[int, int]] = []
+        for ns, ne, label in insults:
+            window = text[max(0, ns - 50) : ns]
+            tail = _COPULA_TAIL.search(window)
+            if tail and ge <= ns - len(window) + tail.start():
+                gap = tokens(text[ge : ns - len(window) + tail.start()])
+                if len(gap) <= 2 and all(w in _GAP_WORDS for w in gap):
+                    found.append((ns, ne))
+                    continue
+            if label != "adj" and (0 <= ns - ge <= 2 or 0 <= gs - ne <= 2):
+                found.append((ns, ne))
+        window = text[max(0, gs - 40) : gs]
+        adjective = _LAST_WORD.search(window)
+        if adjective and adjective.group(1) in _ADJECTIVE_BEFORE_GROUP:
+            found.append((gs - len(window) + adjective.start(1), gs))
+        m = _AGAINST_BEFORE.search(window)
+        if m and not (ground == "gender" and m.group(1) == "fuck"):  # "fuck girls" is about sex, not hate
+            found.append((gs - len(window) + m.start(), gs))
+        return found
+
+    def adjust(self, comment: Comment, norm: NormalizedText, score: float, spans: list[Evidence]) -> float:
+        if not spans and score > 0.45 and not _IDENTITY.search(norm.text):
+            return 0.45  # discrimination is about a group: the model alone needs one named
+        return score
 
     def detail(self, spans: list[Evidence]) -> str:
         grounds = sorted(

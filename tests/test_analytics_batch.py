@@ -5,8 +5,8 @@ the plain ones they replace. No broker: ``tests/test_analytics_integration.py`` 
 from __future__ import annotations
 
 import itertools
-import re
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -101,7 +101,7 @@ def tagged_records(n: int, seed: int) -> list[tuple[bytes, int]]:
 CounterStore = dict[tuple[WindowName, float, str], Counts]
 
 
-def one_at_a_time(records: list[tuple[bytes, int]]) -> tuple[CounterStore, int]:
+def one_at_a_time(records: list[tuple[bytes, int]], now: datetime = NOW) -> tuple[CounterStore, int]:
     """How the worker counted before batches: the full decode, then every counter of a comment."""
     store: CounterStore = {}
     late = 0
@@ -110,7 +110,7 @@ def one_at_a_time(records: list[tuple[bytes, int]]) -> tuple[CounterStore, int]:
         was_late = False
         for window in WINDOWS:
             start = window_start(obs.at, window)
-            if expired(start, window, NOW, EXPIRES):
+            if expired(start, window, now, EXPIRES):
                 was_late = True
                 continue
             for dimension, key in dimension_keys(obs):
@@ -140,6 +140,7 @@ def in_batches(records: list[tuple[bytes, int]], sizes: list[int]) -> tuple[Coun
 
 
 def aggregates(store: CounterStore) -> list[dict[str, Any]]:
+    """The ``Aggregate`` of every counter, as the agent would publish it (bar its emission time)."""
     out = []
     for (window, start_ts, table_key), counts in sorted(store.items()):
         shard, dimension, key = table_key.split("|", 2)

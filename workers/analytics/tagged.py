@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from schemas import InvalidEvent, MalformedMessage, TaggedComment
@@ -59,10 +60,23 @@ def decode_tagged(payload: bytes | None) -> TaggedPart:
             raise MalformedMessage(f"not valid UTF-8 JSON: {detail}") from None
         if errors and errors[0]["type"] == "model_type" and not errors[0]["loc"]:
             raise MalformedMessage("expected a JSON object") from None
+        _check_version(_version_of(payload))  # another version has other fields: say that first
         raise InvalidEvent(f"{TaggedComment.SCHEMA_NAME}: {describe_validation(exc)}") from None
-    if tagged.schema_version != TaggedComment.SCHEMA_VERSION:
+    _check_version(tagged.schema_version)
+    return tagged
+
+
+def _version_of(payload: bytes) -> object:
+    try:
+        data = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    return data.get("schema_version") if isinstance(data, dict) else None
+
+
+def _check_version(version: object) -> None:
+    if version != TaggedComment.SCHEMA_VERSION:
         raise InvalidEvent(
-            f"{TaggedComment.SCHEMA_NAME}: unsupported schema_version {tagged.schema_version!r} "
+            f"{TaggedComment.SCHEMA_NAME}: unsupported schema_version {version!r} "
             f"(this worker reads version {TaggedComment.SCHEMA_VERSION})"
         )
-    return tagged

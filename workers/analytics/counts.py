@@ -121,20 +121,35 @@ class Pending:
     late: int = 0
     """Comments with a window too old to count (see ``expired``)."""
 
+    _windows: dict[float, tuple[list[tuple[WindowName, float]], bool]] = field(default_factory=dict)
+    """By the hour a comment was written: its windows still counted (name, start), and whether one
+    has expired. A batch's comments mostly share an hour."""
+
     def add(self, obs: Observation, shard: int, now: datetime) -> None:
         """Count ``obs``, read from input partition ``shard``, in every window it falls in."""
         self.comments += 1
-        late = False
-        keys = dimension_keys(obs)
-        for window in WINDOWS:
-            start = window_start(obs.at, window)
-            if expired(start, window, now, self.expires):
-                late = True
-                continue
-            start_ts = start.timestamp()
-            for dimension, key in keys:
-                self.by_counter.setdefault((window, start_ts, f"{shard}|{dimension}|{key}"), []).append(obs)
+        at = obs.at.timestamp()
+        hour = at - at % 3600
+        windows = self._windows.get(hour)
+        if windows is None:
+            windows = self._windows[hour] = self._windows_of(obs.at, now)
+        counted, late = windows
         self.late += late
+        if not counted:
+            return
+        keys = [f"{shard}|{dimension}|{key}" for dimension, key in dimension_keys(obs)]
+        by_counter = self.by_counter
+        for window, start_ts in counted:
+            for table_key in keys:
+                by_counter.setdefault((window, start_ts, table_key), []).append(obs)
+
+    def _windows_of(self, at: datetime, now: datetime) -> tuple[list[tuple[WindowName, float]], bool]:
+        counted: list[tuple[WindowName, float]] = []
+        for window in WINDOWS:
+            start = window_start(at, window)
+            if not expired(start, window, now, self.expires):
+                counted.append((window, start.timestamp()))
+        return counted, len(counted) < len(WINDOWS)
 
 
 def observe_batch(

@@ -11,12 +11,13 @@ package's own (its lexicons and helpers are used directly), so the score is the 
 
 from __future__ import annotations
 
+import string
 from functools import lru_cache
-from typing import Any
 
 from vaderSentiment import vaderSentiment as vs
 
 _NEGATE = frozenset(vs.NEGATE)
+_PUNCTUATION = string.punctuation
 
 
 def _negated(word: str) -> bool:
@@ -127,25 +128,35 @@ class Vader:
 
     def compound(self, text: str) -> float:
         text = self._without_emoji(text).strip()
-        words: list[str] = [vs.SentiText._strip_punc_if_word(w) for w in text.split()]
+        # SentiText: words with their punctuation stripped, unless that leaves two letters or less.
+        words = [w if len(stripped := w.strip(_PUNCTUATION)) <= 2 else stripped for w in text.split()]
         lower = [w.lower() for w in words]
-        is_cap_diff = vs.allcap_differential(words)
-        sentiments: list[float] = []
+        capitals = sum(map(str.isupper, words))
+        is_cap_diff = 0 < len(words) - capitals < len(words)
+        # A word outside the lexicon, a booster or "kind" of "kind of" carries no sentiment.
+        sentiments: list[float] = [0] * len(words)
         last = len(words) - 1
-        for i, item in enumerate(words):
+        lexicon = self.lexicon
+        for i in [i for i, word in enumerate(lower) if word in lexicon]:
             if lower[i] in vs.BOOSTER_DICT or (i < last and lower[i] == "kind" and lower[i + 1] == "of"):
-                sentiments.append(0)
                 continue
-            sentiments.append(self._valence(words, lower, i, item, is_cap_diff))
+            sentiments[i] = self._valence(words, lower, i, words[i], is_cap_diff)
         _but_check(lower, sentiments)
-        scores: dict[str, Any] = self.analyzer.score_valence(sentiments, text)
-        return float(scores["compound"])
+        if not sentiments:
+            return 0.0
+        # score_valence, for the compound alone.
+        total = float(sum(sentiments))
+        emphasis = self.analyzer._punctuation_emphasis(text)
+        if total > 0:
+            total += emphasis
+        elif total < 0:
+            total -= emphasis
+        return float(round(vs.normalize(total), 4))
 
     def _valence(self, words: list[str], lower: list[str], i: int, item: str, is_cap_diff: bool) -> float:
+        """``sentiment_valence`` of a lexicon word."""
         lexicon = self.lexicon
         item_lowercase = lower[i]
-        if item_lowercase not in lexicon:
-            return 0
         valence = lexicon[item_lowercase]
         if item_lowercase == "no" and i != len(words) - 1 and lower[i + 1] in lexicon:
             valence = 0.0

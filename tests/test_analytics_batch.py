@@ -331,3 +331,22 @@ def test_worker_refuses_agents_it_cannot_run_safely(monkeypatch: pytest.MonkeyPa
     result = CliRunner().invoke(app, ["worker", "--agents", "decisions"])
     assert result.exit_code == 2
     assert "run with comments" in result.output
+
+
+def test_performance_report_shows_the_analytics_worker_beside_the_classification_workers() -> None:
+    from benchmarks.endtoend import AnalyticsRun, WorkerRun
+    from benchmarks.machine import machine
+    from benchmarks.pipelines import PipelineReport, Rate
+    from benchmarks.report import BenchResult, render
+
+    runs = [
+        WorkerRun(1, 20_000, 815.0, [68], [332], 402.0, 8_040, 247.0, 540.0, 682.0, [6.1, 6.3]),
+        WorkerRun(2, 20_000, 1_400.0, [60, 61], [330, 331], analytics=AnalyticsRun(28_215, 2_698.0, 77, 107, 6.4)),
+    ]
+    runs[0].analytics = AnalyticsRun(28_000, 2_500.0, 80, 105, 6.0)
+    pipelines = PipelineReport(Rate(1000, 0.5, 0.5), Rate(1000, 0.1, 0.1), {"profanity": Rate(100, 0.1, 0.1)})
+    text = render(BenchResult("civicwatch bench all", machine(), pipelines, None, runs, 1.0))
+    assert "Workers run `civicwatch worker --agents comments,decisions,posts`" in text
+    assert "## Analytics worker" in text
+    assert "| 1 worker(s) | 28,000 | 2,500/s | 80% | 105 MiB | 6.0 |" in text
+    assert "| 2 worker(s) | 28,215 | 2,698/s | 77% | 107 MiB | 6.4 |" in text

@@ -84,7 +84,12 @@ def register(app: typer.Typer) -> None:
         analytics worker's rate on what it tagged."""
         from benchmarks.endtoend import worker_run
         from benchmarks.machine import load
+        from workers.config import parse_agents
 
+        try:
+            agents = ",".join(parse_agents(agents))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--agents") from exc
         before = load()
         bootstrap, started = _broker()
         try:

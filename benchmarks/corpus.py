@@ -46,9 +46,15 @@ def texts(n: int, seed: int = 7) -> Iterator[str]:
         yield template.format(street=rng.choice(STREETS), n=i, n4=f"{i % 10000:04d}")
 
 
-def comments(n: int, seed: int = 7, prefix: str = "c", received_now: bool = False) -> Iterator[Comment]:
-    """``n`` comments with ids ``{prefix}{i}``; ``received_now`` stamps each as it is made."""
-    created = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+def comments(
+    n: int, seed: int = 7, prefix: str = "c", received_now: bool = False, created: datetime | None = None
+) -> Iterator[Comment]:
+    """``n`` comments with ids ``{prefix}{i}``; ``received_now`` stamps each as it is made.
+
+    ``created`` (default a fixed day) is when residents wrote them: analytics counts a comment in
+    the windows of that time, and not at all once they have expired.
+    """
+    created = created or datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
     for i, text in enumerate(texts(n, seed)):
         yield Comment(
             platform="x",

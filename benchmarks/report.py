@@ -95,6 +95,7 @@ def render(result: BenchResult) -> str:
         "",
         "## Worker on the real broker",
         "",
+        f"Workers run `civicwatch worker --agents {result.runs[0].agents if result.runs else '...'}`.",
         "Throughput: N comments produced as fast as possible into warmed-up workers, counted until the last",
         "one is visible in `comments.tagged` to a `read_committed` consumer. Latency: comments produced at",
         "a fixed rate, from `received_at` to arrival in `comments.tagged`. CPU is the share of one core.",
@@ -110,6 +111,27 @@ def render(result: BenchResult) -> str:
             f"{r.latency_count:,} at {r.latency_rate:,.0f}/s | {r.p50_ms:,.0f} ms | {r.p95_ms:,.0f} ms | "
             f"{r.p99_ms:,.0f} ms | {' → '.join(f'{x:.1f}' for x in r.load)} |"
         )
+    counted = [r for r in result.runs if r.analytics is not None]
+    if counted:
+        lines += [
+            "",
+            "## Analytics worker",
+            "",
+            f"The workers above run as deployed, `--agents {counted[0].agents}`. After them, one",
+            "`--agents analytics` worker counts everything they tagged (a backlog, so it runs flat out); its",
+            "rate is read from the running totals it publishes to `analytics.aggregates`, which must add up",
+            "to the number of tagged comments.",
+            "",
+            "| after | comments counted | throughput | CPU | peak memory | load |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in counted:
+            a = r.analytics
+            assert a is not None
+            lines.append(
+                f"| {r.workers} worker(s) | {a.comments:,} | {a.throughput:,.0f}/s | {a.cpu_percent:.0f}% | "
+                f"{a.peak_mib:.0f} MiB | {a.load:.1f} |"
+            )
     lines += ["", "## Ceilings", "", "| what | rate | per CPU-second |", "|---|---|---|"]
     if result.raw is not None:
         raw = result.raw

@@ -16,7 +16,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from workers.config import Settings
+from workers.config import AGENTS, Settings, parse_agents
 from workers.topics import ALL_TOPICS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -186,3 +186,44 @@ def test_dockerfile_installs_every_package() -> None:
     for package in re.findall(r'"(\w+)\*"', packages.group(1)):
         assert f"COPY {package} ./{package}" in dockerfile, f"the image lacks the {package} package"
     assert 'ENTRYPOINT ["civicwatch"]' in dockerfile
+
+
+def _agents_of(args: list[str]) -> tuple[str, ...]:
+    assert args[0] == "worker", args
+    return parse_agents(args[args.index("--agents") + 1]) if "--agents" in args else AGENTS
+
+
+def test_every_agent_runs_in_exactly_one_kubernetes_workload_and_analytics_apart() -> None:
+    """Classification and analytics are separate workloads; none runs an agent twice (analytics
+    would count every comment twice) and none is missing."""
+    runs: dict[str, tuple[str, ...]] = {}
+    app_ids = {}
+    for name, _, pod in pod_specs():
+        container = pod["containers"][0]
+        if container["args"][0] == "worker":
+            runs[name] = _agents_of(container["args"])
+            app_ids[name] = {e["name"]: e.get("value") for e in container.get("env", [])}.get("CIVICWATCH_APP_ID")
+    assert runs == {"civicwatch-worker": ("comments", "decisions", "posts"), "civicwatch-analytics": ("analytics",)}
+    assert sorted(a for agents in runs.values() for a in agents) == sorted(AGENTS)
+    assert app_ids["civicwatch-worker"] == app_ids["civicwatch-analytics"] == "civicwatch"
+    assert Settings(app_id="civicwatch", agents=runs["civicwatch-analytics"]).faust_app_id == "civicwatch-analytics"
+    configmap = next(d for _, d in k8s_documents() if d["kind"] == "ConfigMap")
+    _, analytics, _ = next(p for p in pod_specs() if p[0] == "civicwatch-analytics")
+    assert 1 <= analytics["spec"]["replicas"] <= int(configmap["data"]["CIVICWATCH_PARTITIONS"])
+    assert not any(
+        d["kind"] == "HorizontalPodAutoscaler" and d["spec"]["scaleTargetRef"]["name"] == "civicwatch-analytics"
+        for _, d in k8s_documents()
+    ), "analytics is scaled by hand, on its lag"
+
+
+def test_every_agent_runs_in_exactly_one_compose_service() -> None:
+    services = compose()["services"]
+    runs = {
+        name: _agents_of(service["command"])
+        for name, service in services.items()
+        if service.get("command", [None])[0] == "worker"
+    }
+    assert runs == {"worker": ("comments", "decisions", "posts"), "analytics": ("analytics",)}
+    for name in runs:
+        assert services[name]["depends_on"] == {"topics": {"condition": "service_completed_successfully"}}
+        assert "CIVICWATCH_APP_ID" not in services[name]["environment"], "both derive from the default app id"

@@ -11,7 +11,6 @@ import asyncio
 import os
 import time
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 import faust
@@ -172,10 +171,10 @@ def declare_and_wait(conf: Settings, specs: list[TopicSpec], timeout: float = 60
 
 
 app = CivicwatchApp(
-    settings.app_id,
+    settings.faust_app_id,
     broker=["kafka://" + s.strip() for s in settings.bootstrap_servers.split(",")],
     store=_store(),
-    datadir=str(settings.data_dir / settings.app_id),
+    datadir=str(settings.data_dir / settings.faust_app_id),
     topic_partitions=settings.partitions,
     topic_replication_factor=settings.replication,
     topic_allow_declare=True,
@@ -235,9 +234,6 @@ seen_comments = app.Table(
     "seen-comments", key_type=str, value_type=str, default=None, help="comment key -> text digest, for dedupe"
 )
 post_texts = app.GlobalTable("post-texts", key_type=str, value_type=str, default=None, help="post key -> text")
-analytics_hourly = app.Table(
-    "analytics-hour", key_type=str, default=dict, help="shard|dimension|key -> counters, per UTC hour"
-).tumbling(timedelta(hours=1), expires=timedelta(days=settings.analytics_hour_expires_days))
-analytics_daily = app.Table(
-    "analytics-day", key_type=str, default=dict, help="shard|dimension|key -> counters, per UTC day"
-).tumbling(timedelta(days=1), expires=timedelta(days=settings.analytics_day_expires_days))
+# The analytics tables are declared by their agent (workers.agents.analytics): a process that does not
+# count must not subscribe to their changelogs, or the group would place their partitions apart from
+# the comments.tagged partitions they count.

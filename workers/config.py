@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+AGENTS = ("comments", "decisions", "posts", "analytics")
+"""The worker's faust agents (``workers/agents/``), in the order they are loaded."""
 
 
 def _env(name: str, default: str) -> str:
@@ -51,6 +53,22 @@ class Settings:
     web_bind: str = "127.0.0.1"
     session_timeout: float = 30.0
     """Seconds before a silent worker's partitions go to the others (after a crash, say)."""
+    agents: tuple[str, ...] = AGENTS
+    """The agents this worker process runs (``civicwatch worker --agents``)."""
+    analytics_batch_size: int = 1000
+
+    @property
+    def faust_app_id(self) -> str:
+        """The worker's faust app id: its consumer group, and the prefix of its table changelogs
+        and transactional ids. ``<app_id>-analytics`` for analytics run on its own.
+
+        Why its own: every table's changelog is subscribed by every member of a group, and faust
+        keeps topics together on a member only when the same members subscribe to them. An
+        analytics process in the classification group would take partitions of the dedupe
+        table's changelog away from the workers reading the matching ``comments.raw``
+        partitions, and the tables of either would no longer follow their input.
+        """
+        return f"{self.app_id}-analytics" if self.agents == ("analytics",) else self.app_id
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -87,7 +105,27 @@ class Settings:
             policy_text=Path(text) if (text := os.environ.get("CIVICWATCH_POLICY_TEXT")) else None,
             web_bind=_env("CIVICWATCH_WEB_BIND", "127.0.0.1"),
             session_timeout=float(_env("CIVICWATCH_SESSION_TIMEOUT", "30")),
+            agents=parse_agents(_env("CIVICWATCH_AGENTS", ",".join(AGENTS))),
+            analytics_batch_size=int(_env("CIVICWATCH_ANALYTICS_BATCH_SIZE", "1000")),
         )
+
+
+def parse_agents(text: str) -> tuple[str, ...]:
+    """``comments,decisions,posts`` -> the agents to run, in load order; ``ValueError`` says why not.
+
+    Analytics may run alone or beside the others. Every other process must run ``comments``: all
+    processes of one consumer group read the dedupe table's changelog, and only processes reading
+    ``comments.raw`` may hold its partitions (see ``Settings.faust_app_id``).
+    """
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    unknown = sorted(names - set(AGENTS))
+    if unknown:
+        raise ValueError(f"unknown agent(s) {', '.join(unknown)}; choose from {', '.join(AGENTS)}")
+    if not names:
+        raise ValueError(f"no agent to run; choose from {', '.join(AGENTS)}")
+    if names != {"analytics"} and "comments" not in names:
+        raise ValueError("decisions and posts run with comments (one consumer group); analytics may run alone")
+    return tuple(name for name in AGENTS if name in names)
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,22 @@
 Counters are plain JSON-able dicts because they live in faust tables (changelog topics) as values.
 Windows are tumbling and aligned on UTC hours and days, by the comment's ``created_at``: analysts
 ask when residents wrote, not when the worker happened to read it.
+
+A batch of comments is grouped by counter first (``Pending``) so that each counter is read and
+written once per batch; its comments are then added in arrival order (``add_all``), the very
+additions counting them one at a time would make, so the totals are the same to the last bit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from schemas import Aggregate, TaggedComment
 from workers.analytics.perception import classify, score
+from workers.analytics.tagged import TaggedPart, decode_tagged
 from workers.analytics.topics import topics_of
 
 WindowName = Literal["hour", "day"]
@@ -35,7 +41,7 @@ class Observation:
     sentiment: float | None
 
 
-def observe(tagged: TaggedComment) -> Observation:
+def observe(tagged: TaggedComment | TaggedPart) -> Observation:
     comment = tagged.comment
     flagged_tags = [t for t in tagged.tags if t.category in tagged.flags]
     return Observation(
@@ -67,19 +73,101 @@ def empty() -> Counts:
     return {"comments": 0, "flagged": 0, "clauses": {}, "s_sum": 0.0, "s_n": 0, "pos": 0, "neg": 0, "neu": 0}
 
 
+_PERCEPTION_FIELD = {"positive": "pos", "negative": "neg", "neutral": "neu"}
+
+
+def add_all(counts: Counts | None, observations: list[Observation]) -> Counts:
+    """A new counter with ``observations`` added in order (``{}`` is a new window); the input is
+    left untouched."""
+    out = {**empty(), **(counts or {})}
+    clauses = out["clauses"] = dict(out["clauses"])
+    for obs in observations:
+        out["comments"] += 1
+        out["flagged"] += int(obs.flagged)
+        for clause in obs.clauses:
+            clauses[clause] = clauses.get(clause, 0) + 1
+        if obs.sentiment is not None:
+            out["s_sum"] += obs.sentiment
+            out["s_n"] += 1
+            out[_PERCEPTION_FIELD[classify(obs.sentiment)]] += 1
+    return out
+
+
 def add(counts: Counts | None, obs: Observation) -> Counts:
     """A new counter with ``obs`` added (``{}`` is a new window); the input is left untouched."""
-    out = {**empty(), **(counts or {})}
-    out["clauses"] = dict(out["clauses"])
-    out["comments"] += 1
-    out["flagged"] += int(obs.flagged)
-    for clause in obs.clauses:
-        out["clauses"][clause] = out["clauses"].get(clause, 0) + 1
-    if obs.sentiment is not None:
-        out["s_sum"] += obs.sentiment
-        out["s_n"] += 1
-        out[{"positive": "pos", "negative": "neg", "neutral": "neu"}[classify(obs.sentiment)]] += 1
-    return out
+    return add_all(counts, [obs])
+
+
+def expired(start: datetime, window: WindowName, now: datetime, expires: Mapping[WindowName, timedelta]) -> bool:
+    """True when the table has already dropped (or is about to drop) this window."""
+    return start + WINDOWS[window] <= now - expires[window]
+
+
+CounterKey = tuple[WindowName, float, str]
+"""(window, its start as a POSIX timestamp, table key ``shard|dimension|key``)."""
+
+
+def shard_of(table_key: str) -> int:
+    return int(table_key.partition("|")[0])
+
+
+@dataclass
+class Pending:
+    """A batch's observations grouped by the counters they add to, each list in arrival order."""
+
+    expires: Mapping[WindowName, timedelta]
+    by_counter: dict[CounterKey, list[Observation]] = field(default_factory=dict)
+    comments: int = 0
+    late: int = 0
+    """Comments with a window too old to count (see ``expired``)."""
+
+    _windows: dict[float, tuple[list[tuple[WindowName, float]], bool]] = field(default_factory=dict)
+    """By the hour a comment was written: its windows still counted (name, start), and whether one
+    has expired. A batch's comments mostly share an hour."""
+
+    def add(self, obs: Observation, shard: int, now: datetime) -> None:
+        """Count ``obs``, read from input partition ``shard``, in every window it falls in."""
+        self.comments += 1
+        at = obs.at.timestamp()
+        hour = at - at % 3600
+        windows = self._windows.get(hour)
+        if windows is None:
+            windows = self._windows[hour] = self._windows_of(obs.at, now)
+        counted, late = windows
+        self.late += late
+        if not counted:
+            return
+        keys = [f"{shard}|{dimension}|{key}" for dimension, key in dimension_keys(obs)]
+        by_counter = self.by_counter
+        for window, start_ts in counted:
+            for table_key in keys:
+                by_counter.setdefault((window, start_ts, table_key), []).append(obs)
+
+    def _windows_of(self, at: datetime, now: datetime) -> tuple[list[tuple[WindowName, float]], bool]:
+        counted: list[tuple[WindowName, float]] = []
+        for window in WINDOWS:
+            start = window_start(at, window)
+            if not expired(start, window, now, self.expires):
+                counted.append((window, start.timestamp()))
+        return counted, len(counted) < len(WINDOWS)
+
+
+def observe_batch(
+    messages: list[tuple[bytes | None, int]], now: datetime, expires: Mapping[WindowName, timedelta]
+) -> tuple[Pending, dict[int, Exception]]:
+    """Decode, observe and group a batch of ``(comments.tagged value, partition)``; pure, so it can
+    run in a thread. Returns the grouped observations and, by position, why a message was not counted.
+    """
+    pending = Pending(expires)
+    failed: dict[int, Exception] = {}
+    for position, (value, shard) in enumerate(messages):
+        try:
+            obs = observe(decode_tagged(value))
+        except Exception as exc:  # SchemaError, or a bug in observe: dead-letter this one, count the rest
+            failed[position] = exc
+            continue
+        pending.add(obs, shard, now)
+    return pending, failed
 
 
 def to_aggregate(

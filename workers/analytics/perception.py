@@ -1,14 +1,17 @@
 """A perception score per comment, English and French, for analysts only (clause 2.2.3).
 
 English uses VADER (``vaderSentiment``: a rule-based model tuned on social media text whose lexicon
-ships inside the package, so nothing is downloaded at run time). VADER has no French, and Windsor
-receives French comments, so French is scored by a small lexicon written for comments to a city
+ships inside the package, so nothing is downloaded at run time), computed by
+``workers.analytics.vader`` in linear time. VADER has no French, and Windsor receives French
+comments, so French is scored by a small lexicon written for comments to a city
 (``lexicon_fr.txt``) with VADER's own rules in miniature: negation flips and dampens, boosters
 strengthen, ``mais`` shifts the weight to what follows, exclamation marks add emphasis, and the sum
 is squashed to [-1, 1] with VADER's normalisation. Other languages are not scored (``None``): a
 score from the wrong lexicon would be noise presented as a measure.
 
 Scores only ever leave this module inside averages and counts; the per-comment value is not kept.
+Only the head of a comment is scored (``workers.analytics.text.head``): a resident's perception is
+in the first paragraphs, and hostile megabyte comments must not cost more than an ordinary one.
 """
 
 from __future__ import annotations
@@ -17,14 +20,12 @@ import math
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pipelines.normalize import fold_accents
+from workers.analytics.text import fold, head
+from workers.analytics.vader import vader
 
 LEXICON_FR = Path(__file__).with_name("lexicon_fr.txt")
-MAX_SCORED_CHARS = 5_000
-"""Longer text is scored on its head: a resident's perception is in the first paragraphs, and
-hostile megabyte comments must not cost more than an ordinary one."""
 POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
 """VADER's published thresholds for calling a compound score positive or negative."""
@@ -60,13 +61,6 @@ def classify(score: float) -> Perception:
 
 
 @lru_cache(maxsize=1)
-def _vader() -> Any:
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    return SentimentIntensityAnalyzer()
-
-
-@lru_cache(maxsize=1)
 def french_lexicon() -> dict[str, float]:
     lexicon: dict[str, float] = {}
     for number, line in enumerate(LEXICON_FR.read_text(encoding="utf-8").splitlines(), 1):
@@ -74,7 +68,7 @@ def french_lexicon() -> dict[str, float]:
             continue
         word, _, value = line.partition("\t")
         try:
-            lexicon[fold_accents(word.strip().lower())] = float(value)
+            lexicon[fold(word.strip().lower())] = float(value)
         except ValueError:
             raise ValueError(f"{LEXICON_FR.name}:{number}: expected 'word<TAB>valence'") from None
     return lexicon
@@ -87,7 +81,8 @@ def _normalise(total: float, alpha: float = 15.0) -> float:
 def score_french(text: str) -> float:
     """Compound score in [-1, 1] for French text (0.0 when no word of the lexicon occurs)."""
     lexicon = french_lexicon()
-    folded = fold_accents(text[:MAX_SCORED_CHARS].lower()).replace("'", " ").replace("\u2019", " ")
+    text = head(text)
+    folded = fold(text.lower()).replace("'", " ").replace("\u2019", " ")
     tokens = _WORD.findall(folded)
     valences: list[float] = []
     for i, token in enumerate(tokens):
@@ -107,12 +102,12 @@ def score_french(text: str) -> float:
         valences = [v * (0.5 if j < pivot else 1.5) for j, v in enumerate(valences)]
     total = sum(valences)
     if total:
-        total += math.copysign(min(text[:MAX_SCORED_CHARS].count("!"), 4) * 0.292, total)
+        total += math.copysign(min(text.count("!"), 4) * 0.292, total)
     return _normalise(total)
 
 
 def score_english(text: str) -> float:
-    return float(_vader().polarity_scores(text[:MAX_SCORED_CHARS])["compound"])
+    return vader().compound(head(text))
 
 
 def score(text: str, language: str) -> float | None:

@@ -74,21 +74,44 @@ def register(app: typer.Typer) -> None:
         comments: int = typer.Option(20_000, "-n", help="Comments for the throughput phase."),
         latency_seconds: float = typer.Option(30.0, help="Length of the fixed-rate latency phase."),
         rate: float | None = typer.Option(None, help="Latency-phase rate (default: half the throughput)."),
+        agents: str = typer.Option(
+            "comments,decisions,posts",
+            help="Agents of the measured workers, as deployed; without analytics, an analytics worker "
+            "is then timed on their output.",
+        ),
     ) -> None:
-        """Throughput, latency percentiles, CPU and memory of the worker on the real broker."""
+        """Throughput, latency percentiles, CPU and memory of the worker on the real broker, and the
+        analytics worker's rate on what it tagged."""
         from benchmarks.endtoend import worker_run
+        from benchmarks.machine import load
+        from workers.config import parse_agents
 
+        try:
+            agents = ",".join(parse_agents(agents))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--agents") from exc
+        before = load()
         bootstrap, started = _broker()
         try:
             with tempfile.TemporaryDirectory(prefix="civicwatch-bench-") as tmp:
-                run = worker_run(bootstrap, workers, comments, latency_seconds, rate, Path(tmp))
+                run = worker_run(bootstrap, workers, comments, latency_seconds, rate, Path(tmp), agents)
         finally:
             _stop(started)
         typer.echo(
-            f"{workers} worker(s): {run.throughput:,.0f}/s; latency at {run.latency_rate:,.0f}/s: "
+            f"{workers} worker(s) --agents {run.agents}: {run.throughput:,.0f}/s; "
+            f"latency at {run.latency_rate:,.0f}/s: "
             f"p50 {run.p50_ms:,.0f} ms, p95 {run.p95_ms:,.0f} ms, p99 {run.p99_ms:,.0f} ms; "
             f"CPU {run.worker_cpu_percent}%, peak {run.worker_peak_mib} MiB"
         )
+        loads = [before, *run.load]
+        if run.analytics is not None:
+            a = run.analytics
+            typer.echo(
+                f"analytics worker: {a.throughput:,.0f} comments/s on comments.tagged "
+                f"({a.comments:,} counted); CPU {a.cpu_percent:.0f}%, peak {a.peak_mib:.0f} MiB"
+            )
+            loads.append(a.load)
+        typer.echo("load average (1 min) before, after each phase: " + " → ".join(f"{x:.2f}" for x in loads))
 
     @bench.command("all")
     def all_(

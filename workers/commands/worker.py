@@ -1,7 +1,8 @@
-"""``civicwatch worker``: runs the faust agents until stopped."""
+"""``civicwatch worker``: runs the faust agents until stopped, all of them or the ones named."""
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
@@ -14,27 +15,51 @@ def register(app: typer.Typer) -> None:
         policy: Path | None = typer.Option(None, help="Policy file (default: CIVICWATCH_POLICY or the bundled one)."),
         loglevel: str = typer.Option("info", help="Log level."),
         web_port: int | None = typer.Option(None, help="Port of faust's web server; 0 disables it."),
+        agents: str | None = typer.Option(
+            None,
+            help="Agents to run, comma-separated: comments, decisions, posts, analytics (default: "
+            "CIVICWATCH_AGENTS, else all). Analytics alone is its own faust app, <app id>-analytics.",
+        ),
     ) -> None:
-        """Ingest, classify and route every comment; turn decisions into actions; keep analytics."""
+        """Ingest, classify and route every comment; turn decisions into actions; keep analytics.
+
+        Run classification and analytics apart with ``--agents comments,decisions,posts`` and
+        ``--agents analytics``: each then scales and fails on its own.
+        """
         if policy is not None:
             os.environ["CIVICWATCH_POLICY"] = str(policy)
         if web_port is not None:
             os.environ["CIVICWATCH_WEB_PORT"] = str(web_port)
+        if agents is not None:
+            os.environ["CIVICWATCH_AGENTS"] = agents
         from pipelines.policy import PolicyError
+        from workers.config import Settings
         from workers.logs import configure_logging, logging_config
 
-        configure_logging(loglevel)
-        from faust import Worker
-
-        from workers.agents import comments, load_all
-        from workers.app import app as faust_app
-
         try:
-            comments.pipeline()  # a bad policy file stops start-up here, naming the line
-        except PolicyError as exc:
+            settings = Settings.from_env()
+        except ValueError as exc:
             typer.echo(f"civicwatch worker: {exc}", err=True)
             raise typer.Exit(2) from exc
-        load_all()
+        configure_logging(loglevel)
+        import structlog
+        from faust import Worker
+
+        from workers.app import app as faust_app
+
+        if "comments" in settings.agents:
+            from workers.agents import comments
+
+            try:
+                comments.pipeline()  # a bad policy file stops start-up here, naming the line
+            except PolicyError as exc:
+                typer.echo(f"civicwatch worker: {exc}", err=True)
+                raise typer.Exit(2) from exc
+        for name in settings.agents:
+            importlib.import_module(f"workers.agents.{name}")
+        structlog.get_logger("civicwatch.worker").info(
+            "worker_starting", agents=list(settings.agents), app_id=settings.faust_app_id
+        )
         Worker(
             faust_app,
             loglevel=loglevel,

@@ -228,6 +228,11 @@ class Batch:
     starts: dict[TopicPartition, int] = field(default_factory=dict)
     ends: dict[TopicPartition, int] = field(default_factory=dict)
     marks: dict[TopicPartition, list[tuple[Any, str, str]]] = field(default_factory=lambda: defaultdict(list))
+    taken: list[Any] = field(default_factory=list)
+    seeks: dict[TopicPartition, int] = field(default_factory=dict)
+    """Per partition, how many resync seeks had happened when this batch took its events."""
+    """The events this batch handles: ``events`` less those of abandoned partitions and those read
+    before a resync's seek."""
 
 
 _pending_marks: dict[str, str] = {}
@@ -241,8 +246,10 @@ async def prepare_batch(events: list[Any]) -> Batch:
     in_batch: set[tuple[str, str]] = set()
     for event in events:
         tp = TopicPartition(event.message.topic, event.message.partition)
-        if tp in _abandoned:
+        if tp in _abandoned or await stale(tp, event.message.offset):
             continue
+        prepared.taken.append(event)
+        prepared.seeks.setdefault(tp, _seeks[tp])
         prepared.starts.setdefault(tp, event.message.offset)
         prepared.ends[tp] = event.message.offset + 1
         _enter(event)
@@ -299,7 +306,8 @@ async def finish_batch(prepared: Batch, stream: Any) -> None:
             log.info("committed_events_skipped", partition=tp.partition, offset=prepared.starts[tp])
             del prepared.ends[tp]
         for tp, offset in gaps(prepared).items():
-            await resync(tp, offset, prepared.starts[tp])
+            if prepared.seeks[tp] == _seeks[tp]:  # else read before the latest seek, which covers it
+                await resync(tp, offset, prepared.starts[tp])
             del prepared.ends[tp]
         classified = time.perf_counter()
         committed = await commit_partitions(prepared.outputs, prepared.ends)
@@ -336,8 +344,11 @@ _assignment_settled = asyncio.Event()
 _assignment_settled.set()
 
 
-_resyncing: dict[TopicPartition, int] = {}
-"""Partitions sought back to their committed offset after a gap, and that offset."""
+_resyncing: dict[TopicPartition, tuple[int, float]] = {}
+"""Partitions sought back to their committed offset after a gap: that offset and when."""
+_seeks: dict[TopicPartition, int] = defaultdict(int)
+RESEEK_S = 10.0
+"""A resync whose offset has not come back after this long seeks again."""
 
 
 def gaps(prepared: Batch) -> dict[TopicPartition, int]:
@@ -349,7 +360,7 @@ def gaps(prepared: Batch) -> dict[TopicPartition, int]:
     """
     sizes: dict[TopicPartition, int] = defaultdict(int)
     outside: set[TopicPartition] = set()
-    for event in prepared.events:
+    for event in prepared.taken:
         tp = TopicPartition(event.message.topic, event.message.partition)
         if tp in prepared.ends:
             sizes[tp] += 1
@@ -364,12 +375,33 @@ def gaps(prepared: Batch) -> dict[TopicPartition, int]:
 
 
 async def resync(tp: TopicPartition, offset: int, seen_start: int) -> None:
-    """Read ``tp`` again from ``offset``, once per gap; its events until then are dropped."""
-    if _resyncing.get(tp) == offset:
+    """Read ``tp`` again from ``offset``, once per gap (again if it has not come back in ``RESEEK_S``)."""
+    pending = _resyncing.get(tp)
+    if pending is not None and pending[0] == offset and time.monotonic() - pending[1] < RESEEK_S:
         return
-    _resyncing[tp] = offset
+    _resyncing[tp] = (offset, time.monotonic())
+    _seeks[tp] += 1
     log.warning("input_gap_resynced", partition=tp.partition, expected=offset, offset=seen_start)
     await app.consumer.seek(TP(tp.topic, tp.partition), offset)
+
+
+async def stale(tp: TopicPartition, offset: int) -> bool:
+    """Whether an event was read before its partition's resync seek, and must be dropped.
+
+    Events already queued for the agent when the seek happened still arrive, in order, before the
+    re-read ones; the first re-read event is the one at the sought offset. A batch mixing the two
+    would look like a gap again and, once the re-read head was dropped with it, the partition could
+    never continue.
+    """
+    pending = _resyncing.get(tp)
+    if pending is None:
+        return False
+    if offset == pending[0]:
+        del _resyncing[tp]
+        return False
+    if time.monotonic() - pending[1] >= RESEEK_S:
+        await resync(tp, pending[0], offset)
+    return True
 
 
 def dead_letter_output(event: Any, stage: str, error: BaseException) -> Output:

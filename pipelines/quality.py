@@ -14,14 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.anchors import ANCHORS
-from pipelines.evaluate import Counts, FileReport, best_scores, evaluate_rows, roc_auc, select_rows
+from pipelines.evaluate import Counts, FileReport, best_scores, evaluate_rows, read_jsonl, roc_auc, select_rows
 from pipelines.pipeline import PolicyPipeline
 from pipelines.textmodel import load_model
-from pipelines.train import dev_dir, offtopic_pairs
+from pipelines.train import OFFTOPIC_PRIOR, city_pairs, dev_dir, offtopic_pairs
 from pipelines.types import CommentInput
 
 REPO = Path(__file__).resolve().parents[1]
 OWN_SETS = REPO / "tests" / "data"
+DEMO_SAMPLE = REPO / "deploy" / "sample" / "windsor_sample.jsonl"
+ORDINARY_FP_TARGET = 0.01
+"""At most 1% of ordinary comments to a city account flagged for any one category."""
 SAMPLE = 3000
 F1_TARGETS: dict[tuple[str, str], float] = {
     ("ethos", "discrimination"): 0.80,
@@ -46,16 +49,19 @@ WHY_NOT: dict[str, str] = {
     "ROC AUC is about 0.78 whatever the features. It would take a labelled set of comments (not politicians' "
     "posts) with campaign/partisan content versus ordinary civic talk.",
     "c3_globeandmail/attack": "C3's personal_attack label marks sharp criticism of named politicians in long "
-    "opinion comments (3% of rows, low agreement between crowd workers); no feature set tried reaches a "
-    "held-out ROC AUC above 0.65, and the detector deliberately keeps criticism of institutions below the "
+    "opinion comments (3% of rows, low agreement between crowd workers); a head trained on it alone reaches a "
+    "held-out ROC AUC of 0.65 and does not transfer to other attack data (0.63-0.67), nor does other attack data "
+    "transfer to it (0.50-0.53). The head is trained on C3 together with two proxies from the dev files' own "
+    "annotations (ETHOS hate speech directed at a person; Davidson abuse addressed to someone), which is "
+    "what carries to other sources, and the detector deliberately keeps criticism of institutions below the "
     "threshold (5.7.7 criticism target). It would take a larger attack corpus with clearer labels (e.g. "
     "Wikipedia talk-page personal attacks, ~100k comments) and a contextual model.",
     "offtopic": "On Globe and Mail pairs the 'post' is a stand-in made of eight other comments under the same "
     "article, and different articles are mostly on the same subject (federal politics), so own-article and "
     "other-article pairs overlap in meaning; the crowd's own off-topic labels are not separable from "
-    "on-topic comments by similarity at all (AUC about 0.5). On city-style posts (the hand-written pairs) "
-    "the same detector separates well. It would take real post texts (SOCC's article file) or real city "
-    "posts with comments.",
+    "on-topic comments by similarity at all (AUC about 0.5). On city posts with comments (the project's "
+    "sets below) the detector separates well. It would take real post texts (SOCC's article file) or real "
+    "city posts with comments.",
 }
 
 
@@ -96,6 +102,76 @@ def criticism_clean_share(pipeline: PolicyPipeline) -> tuple[float, int]:
     results = pipeline.classify_batch([CommentInput(r["text"], language=r.get("lang")) for r in rows])
     clean = sum(1 for r in results if not {"attack", "political"} & set(r.flags))
     return clean / len(rows), len(rows)
+
+
+def offtopic_city(pipeline: PolicyPipeline) -> dict[str, Any]:
+    """5.7.1 on the project's city set: as written, and with every comment also under three other posts.
+
+    Under another city post a comment about the city stays on topic (it relates to the site); one
+    that only shared its own post's subject, or none, becomes off topic (``train.city_pairs``). The
+    reliability table reweights the rows to the prior the score is calibrated for.
+    """
+    rows, _ = select_rows(OWN_SETS / "offtopic_city.jsonl", "all", None)
+    pairs = city_pairs(rows, seed=7)
+    results = pipeline.classify_batch([CommentInput(text, context=post) for text, post, _, _ in pairs])
+    scores = [best_scores(r).get("offtopic", 0.0) for r in results]
+    gold = [p[2] for p in pairs]
+    stride = len(pairs) // len(rows)  # each row: its own post, then the others (city_pairs)
+    own = [i * stride for i in range(len(rows))]
+    french = [i * stride for i, r in enumerate(rows) if r.get("lang") == "fr"]
+    positives = sum(gold)
+    weight = [OFFTOPIC_PRIOR / positives if g else (1 - OFFTOPIC_PRIOR) / (len(gold) - positives) for g in gold]
+    bins = []
+    for low, high in ((0.0, 0.1), (0.1, 0.3), (0.3, 0.5), (0.5, 1.01)):
+        inside = [i for i, s in enumerate(scores) if low <= s < high]
+        mass = sum(weight[i] for i in inside)
+        bins.append(
+            {
+                "range": f"{low:.1f}-{min(high, 1.0):.1f}",
+                "pairs": len(inside),
+                "mean_score": sum(weight[i] * scores[i] for i in inside) / mass if mass else None,
+                "off_topic_share": sum(weight[i] * gold[i] for i in inside) / mass if mass else None,
+            }
+        )
+    flagged = [s >= 0.5 for s in scores]
+    return {
+        "rows": len(rows),
+        "auc": roc_auc([gold[i] for i in own], [scores[i] for i in own]),
+        "own_flags": {
+            "tp": sum(1 for i in own if gold[i] and flagged[i]),
+            "fp": sum(1 for i in own if not gold[i] and flagged[i]),
+            "positives": sum(gold[i] for i in own),
+        },
+        "pairs": len(pairs),
+        "pairs_auc": roc_auc(gold, scores),
+        "french_auc": roc_auc([gold[i] for i in french], [scores[i] for i in french]),
+        "reliability": bins,
+    }
+
+
+def demo_stream(pipeline: PolicyPipeline, sample: Path = DEMO_SAMPLE) -> dict[str, dict[str, int]]:
+    """Flags per category on the demo sample replayed with each comment's post, as ``civicwatch demo`` sees it.
+
+    Each sample comment lists the categories it was written to show (``expect``); flags on comments
+    written to show nothing are the false alarms a moderator would see first.
+    """
+    rows = [r for r in read_jsonl(sample)]
+    posts = {r["post_id"]: r["text"] for r in rows if r.get("type") == "post"}
+    comments = [r for r in rows if r.get("type") == "comment"]
+    results = pipeline.classify_batch([CommentInput(c["text"], context=posts.get(c["post_id"])) for c in comments])
+    out: dict[str, dict[str, int]] = {}
+    for comment, result in zip(comments, results, strict=True):
+        expect = set(comment.get("expect", []))
+        for category in set(result.flags) | expect:
+            counts = out.setdefault(category, {"flagged": 0, "caught": 0, "written": 0, "ordinary": 0, "other": 0})
+            flagged = category in result.flags
+            counts["flagged"] += flagged
+            counts["written"] += category in expect
+            counts["caught"] += flagged and category in expect
+            if flagged and category not in expect:
+                counts["ordinary" if not expect else "other"] += 1
+    out["_comments"] = {"total": len(comments), "ordinary": sum(1 for c in comments if not c.get("expect"))}
+    return out
 
 
 def write_quality(out: Path, baseline_path: Path, sample: int = SAMPLE) -> dict[str, Any]:
@@ -164,16 +240,26 @@ def write_quality(out: Path, baseline_path: Path, sample: int = SAMPLE) -> dict[
     pairs = offtopic_pair_auc(pipeline)
     hand = reports.get("offtopic_pairs")
     hand_auc = hand.categories["offtopic"].auc if hand and "offtopic" in hand.categories else None
+    city = offtopic_city(pipeline)
+    demo = demo_stream(pipeline)
     share, n_crit = criticism_clean_share(pipeline)
     pair_auc = pairs["auc"] or 0.0
+    city_auc = city["pairs_auc"] or 0.0
     target_rows.insert(
         0,
+        f"| 5.7.1 ROC AUC >= {OFFTOPIC_AUC_TARGET}, city posts with comments, each also under three other posts "
+        f"({city['pairs']} pairs, `tests/data/offtopic_city.jsonl`) | {city_auc:.3f} | "
+        + ("met" if city_auc >= OFFTOPIC_AUC_TARGET else "not met")
+        + " |",
+    )
+    target_rows.insert(
+        1,
         f"| 5.7.1 ROC AUC >= {OFFTOPIC_AUC_TARGET}, held-out Globe and Mail pairs ({pairs['pairs']}) | "
         f"{pair_auc:.3f} | " + ("met" if pair_auc >= OFFTOPIC_AUC_TARGET else f"not met: {WHY_NOT['offtopic']}") + " |",
     )
     if hand_auc is not None:
         target_rows.insert(
-            1,
+            2,
             f"| 5.7.1 ROC AUC >= {OFFTOPIC_AUC_TARGET}, hand-written city post/comment pairs | {hand_auc:.3f} | "
             + ("met" if hand_auc >= OFFTOPIC_AUC_TARGET else "not met")
             + " |",
@@ -183,6 +269,16 @@ def write_quality(out: Path, baseline_path: Path, sample: int = SAMPLE) -> dict[
         f"| 5.7.7 precision >= {CRITICISM_TARGET} on criticism of the city ({n_crit} rows, share left unflagged) | "
         f"{share:.3f} | {'met' if share >= CRITICISM_TARGET else 'not met'} |",
     )
+    ordinary = reports.get("ordinary_city")
+    if ordinary is not None:
+        worst = max(ordinary.categories.items(), key=lambda kv: kv[1].fp)
+        rate = worst[1].fp / max(ordinary.rows, 1)
+        target_rows.insert(
+            1,
+            f"| at most {ORDINARY_FP_TARGET:.0%} of ordinary comments flagged for any one category "
+            f"({ordinary.rows} rows, `tests/data/ordinary_city.jsonl`) | worst: {worst[0]} {worst[1].fp} "
+            f"({rate:.1%}) | {'met' if rate <= ORDINARY_FP_TARGET else 'not met'} |",
+        )
 
     lines = [
         "# Detector quality",
@@ -193,7 +289,11 @@ def write_quality(out: Path, baseline_path: Path, sample: int = SAMPLE) -> dict[
         f"row in five, chosen by a hash of the id, never used for fitting or calibration) is scored; files with more "
         f"rows use a seeded sample of {sample}, and the anchors run on exactly the same rows. Files under",
         "`tests/data` are the project's own hand-written sets for what the dev data does not cover (sexual",
-        "content, illegal activity, council references, French, criticism of the city, city post/comment pairs).",
+        "content, illegal activity, council references, French, criticism of the city, ordinary comments to a",
+        "city account, city posts with on- and off-topic comments). They are never used for fitting: the",
+        "project's training sets are separate files in `pipelines/models` (`civic_negatives.jsonl`,",
+        "`offtopic_train.jsonl`), written separately, on other posts. Written by the same hands as the training",
+        "sets, they are friendlier than text from strangers would be: read their numbers as an upper bound.",
         "",
         "## Targets",
         "",
@@ -203,30 +303,94 @@ def write_quality(out: Path, baseline_path: Path, sample: int = SAMPLE) -> dict[
         "",
     ]
     lines += model_section(model)
-    lines += [
-        "## 5.7.1 off-topic on comment/post pairs",
-        "",
-        "The dev data has no post texts, so pairs are built from the Globe and Mail comments: each held-out",
-        "comment is paired with a stand-in for its own article (eight other comments posted under it; label:",
-        "the crowd's `offtopic`) and with a stand-in for a random other article (label 1). The whole detector",
-        "is scored (`civicwatch quality`; pairs from `pipelines.train.offtopic_pairs`).",
-        "",
-        "| pairs | ROC AUC |",
-        "|---|---|",
-        f"| all held-out pairs ({pairs['pairs']}) | {pair_auc:.3f} |",
-        f"| own-article pairs only ({pairs['own_pairs']}, {pairs['own_positives']} labelled off-topic) | "
-        f"{(pairs['own_auc'] or 0.0):.3f} |",
-        f"| hand-written city pairs (`tests/data/offtopic_pairs.jsonl`) | "
-        f"{'-' if hand_auc is None else f'{hand_auc:.3f}'} |",
-        "",
-        "## Every file",
-        "",
-        *sections,
-    ]
+    lines += ordinary_section(ordinary)
+    lines += demo_section(demo)
+    lines += offtopic_section(pairs, hand_auc, city)
+    lines += ["## Every file", "", *sections]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     baseline_path.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return baseline
+
+
+def ordinary_section(report: FileReport | None) -> list[str]:
+    """False alarms per category on ordinary comments, the bulk of what a city account receives."""
+    if report is None:
+        return []
+    lines = [
+        "## Ordinary comments to a city account",
+        "",
+        f"`tests/data/ordinary_city.jsonl`: {report.rows} questions, complaints, thanks, reactions and loud "
+        "criticism of services and decisions, in English and French, each under the city post it answers, "
+        "labelled 0 for every category. A flag here is a false alarm.",
+        "",
+        "| category | flagged | share |",
+        "|---|---|---|",
+    ]
+    for category, counts in sorted(report.categories.items()):
+        lines.append(f"| {category} | {counts.fp} | {counts.fp / max(report.rows, 1):.1%} |")
+    return [*lines, ""]
+
+
+def demo_section(demo: dict[str, dict[str, int]]) -> list[str]:
+    total = demo.get("_comments", {})
+    lines = [
+        "## The demo stream",
+        "",
+        f"`deploy/sample/windsor_sample.jsonl` replayed with each comment's post ({total.get('total', 0)} comments, "
+        f"{total.get('ordinary', 0)} written to show nothing). Flags on comments written for another category "
+        "are not all wrong (a spam comment is also off topic).",
+        "",
+        "| category | flagged | caught / written | on comments written to show nothing | on comments written for "
+        "another category |",
+        "|---|---|---|---|---|",
+    ]
+    for category, c in sorted(demo.items()):
+        if category.startswith("_"):
+            continue
+        lines.append(
+            f"| {category} | {c['flagged']} | {c['caught']} / {c['written']} | {c['ordinary']} | {c['other']} |"
+        )
+    return [*lines, ""]
+
+
+def offtopic_section(pairs: dict[str, Any], hand_auc: float | None, city: dict[str, Any]) -> list[str]:
+    lines = [
+        "## 5.7.1 off-topic",
+        "",
+        f"The score is P(off topic) at a prior of {OFFTOPIC_PRIOR:.0%} off-topic comments (see "
+        "`pipelines/models/civicwatch-offtopic.json`): a comment is off topic when it relates neither to its post "
+        "nor to the city's site, so a complaint about potholes under a festival post is on topic.",
+        "",
+        "| set | pairs | ROC AUC |",
+        "|---|---|---|",
+        f"| city posts with comments as written (`tests/data/offtopic_city.jsonl`) | {city['rows']} | "
+        f"{(city['auc'] or 0.0):.3f} |",
+        f"| the same, French rows only | - | {(city['french_auc'] or 0.0):.3f} |",
+        f"| the same comments, each also under three other city posts | {city['pairs']} | "
+        f"{(city['pairs_auc'] or 0.0):.3f} |",
+        f"| hand-written pairs on the demo posts (`tests/data/offtopic_pairs.jsonl`) | 84 | "
+        f"{'-' if hand_auc is None else f'{hand_auc:.3f}'} |",
+        f"| held-out Globe and Mail pairs (stand-in posts: 8 other comments of an article) | {pairs['pairs']} | "
+        f"{(pairs['auc'] or 0.0):.3f} |",
+        f"| Globe and Mail own-article pairs only ({pairs['own_positives']} crowd-labelled off topic) | "
+        f"{pairs['own_pairs']} | {(pairs['own_auc'] or 0.0):.3f} |",
+        "",
+        f"On the city set as written, {city['own_flags']['tp']} of {city['own_flags']['positives']} off-topic "
+        f"comments are flagged and {city['own_flags']['fp']} on-topic ones: at a {OFFTOPIC_PRIOR:.0%} prior only "
+        "comments that relate to nothing reach 0.5; a lower threshold in the policy file trades precision for recall.",
+        "",
+        f"Reliability at the {OFFTOPIC_PRIOR:.0%} prior (city pairs reweighted so off-topic pairs carry "
+        f"{OFFTOPIC_PRIOR:.0%} of the weight):",
+        "",
+        "| score | pairs | mean score | off-topic share |",
+        "|---|---|---|---|",
+    ]
+    for b in city["reliability"]:
+        mean = "-" if b["mean_score"] is None else f"{b['mean_score']:.3f}"
+        share = "-" if b["off_topic_share"] is None else f"{b['off_topic_share']:.3f}"
+        lines.append(f"| {b['range']} | {b['pairs']} | {mean} | {share} |")
+    return [*lines, ""]
 
 
 def model_section(model: Any) -> list[str]:
@@ -238,18 +402,20 @@ def model_section(model: Any) -> list[str]:
         "## The text model (held-out fold, model alone at its calibrated operating point)",
         "",
         f"{card['model']}; {card['features'].get('ngrams', '')}. Trained by `{card['command']}` (seed "
-        f"{card['seed']}); data sha256 in `pipelines/models/civicwatch-linear.json`.",
+        f"{card['seed']}); data sha256 in `pipelines/models/civicwatch-linear.json`. Operating point: "
+        f"{card.get('calibration', '')}.",
         "",
-        "| category | source | P | R | F1 | ROC AUC |",
-        "|---|---|---|---|---|---|",
+        "| category | source | P | R | F1 | ROC AUC | pivot | flags alone |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     transfer: list[str] = []
     for category, metrics in card["metrics"].items():
+        alone = "yes" if metrics.get("alone", True) else "no (boost only)"
         for key, m in metrics.items():
             if key.startswith("holdout:"):
                 lines.append(
                     f"| {category} | {key.split(':', 1)[1]} | {m['precision']:.3f} | {m['recall']:.3f} | "
-                    f"{m['f1']:.3f} | {m.get('roc_auc', 0.0):.3f} |"
+                    f"{m['f1']:.3f} | {m.get('roc_auc', 0.0):.3f} | {metrics.get('pivot', 0.0):.2f} | {alone} |"
                 )
         for pair, m in metrics.get("transfer", {}).items():
             transfer.append(
@@ -265,4 +431,8 @@ def model_section(model: Any) -> list[str]:
             "|---|---|---|---|",
             *transfer,
         ]
+    derived = card.get("derived_sources", {})
+    if derived:
+        lines += ["", "Sources derived from a dev file's own annotations (5.7.7 attack proxies):", ""]
+        lines += [f"- `{name}` (from `{d['from']}`): {d['rule']}." for name, d in sorted(derived.items())]
     return [*lines, ""]

@@ -239,17 +239,45 @@ POST = "Snow clearing update: crews are plowing main roads first, then residenti
 
 
 def test_offtopic_meaning_without_shared_words() -> None:
-    from pipelines.detectors.offtopic import HAND_SET, Relatedness, load_head
+    from pipelines.detectors.offtopic import FEATURES, HAND_SET, Relatedness, load_head
 
     head = load_head()
-    assert head.card.get("fitted") and head.center is not None
-    rel = Relatedness(load_static(), head.center, head.direction)
+    assert head.card.get("fitted") and head.center is not None and head.site is not None
+    assert all(w <= 0 for w in head.weights)  # every feature is evidence of relatedness
+    rel = Relatedness(head, load_static())
     on = rel.pair("The blizzard buried my driveway and the sidewalk is still icy", POST)
     off = rel.pair("Anyone selling Leafs tickets for Saturday's game?", POST)
-    assert on[4] > off[4]  # semantic similarity, with no content word in common with the post
+    semantic = FEATURES.index("semantic")
+    assert on[semantic] > off[semantic]  # semantic similarity, with no content word in common with the post
     assert head.score(on) < 0.5 < head.score(off)
-    # the hand-set fallback is the earlier fixed blend: relatedness 0.45 sits at 0.5
-    assert np.isclose(HAND_SET.score(np.array([0.225, 0, 0, 0, 0])), 0.5)
+    # the hand-set fallback: a comment sharing a quarter of its words with the post sits at 0.5
+    assert np.isclose(HAND_SET.score(np.array([0.25, 0, 0, 0, 0])), 0.5)
+
+
+def test_offtopic_a_city_matter_under_another_city_post_is_on_topic() -> None:
+    """5.7.1 names the site as well as the article: a resident's city question fits under any city post."""
+    from pipelines.detectors.offtopic import Relatedness, load_head
+
+    head = load_head()
+    rel = Relatedness(head, load_static())
+    splash_pad = "The new splash pad at Lanspeary Park opens Saturday at 10 a.m. with free ice cream for kids."
+    city = rel.pair("When is my street getting plowed? It has been three days.", splash_pad)
+    chatter = rel.pair("Go Leafs go! What a game last night, that overtime goal was unreal.", splash_pad)
+    assert head.score(city) < 0.5 < head.score(chatter)
+
+
+def test_offtopic_head_that_cannot_be_used_is_refused(tmp_path: Path) -> None:
+    from pipelines.detectors.offtopic import FEATURES, OFFTOPIC_HEAD, _load_head
+
+    card = {"features": list(FEATURES), "weights": [-1.0, -1.0, 0.5, -1.0, -1.0], "bias": 0.0}
+    (tmp_path / OFFTOPIC_HEAD).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="positive weight"):
+        _load_head(str(tmp_path))
+    (tmp_path / OFFTOPIC_HEAD).write_text(json.dumps({**card, "features": ["overlap", "civic"]}))
+    _load_head.cache_clear()
+    with pytest.raises(ModelError, match="civicwatch train offtopic"):
+        _load_head(str(tmp_path))
+    _load_head.cache_clear()
 
 
 def test_offtopic_detector_in_the_pipeline() -> None:

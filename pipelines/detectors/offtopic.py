@@ -1,14 +1,24 @@
-"""5.7.1 Comments not topically related to the post or article being commented on.
+"""5.7.1 Comments not topically related to the particular site or article being commented on.
 
-The score is how unrelated a comment is to its post, from two kinds of evidence: meaning (cosine
-of the comment's and the post's static MiniLM sentence embeddings, which sees that "the plow buried
-my driveway" answers a post about snow clearing without a shared word) and words (content-word
-overlap after light stemming, character-trigram similarity, a municipal vocabulary and generic
-reactions that fit under any post). A logistic head over these, fitted by ``civicwatch train`` on
-comment/post pairs and shipped in ``pipelines/models/civicwatch-offtopic.json``, turns them into
-a calibrated score; without that file a fixed hand-set blend is used. Short replies ("Thanks!",
-"When?") are on topic by nature. With no post to compare against the detector says so ("no post
-context: not judged") instead of guessing.
+The clause names two things a comment may relate to: the post it answers, and the site, which for a
+city account is the city's own business. "When is my street getting plowed?" under a post about the
+splash pad is on topic for the site; "Go Leafs go!" or "selling my couch, DM me" is on topic for
+neither. So the score combines two kinds of evidence, each only ever lowering it:
+
+- relatedness to the post: content-word overlap after light stemming, and the cosine of the two
+  static MiniLM sentence embeddings (which sees that "the plow buried my driveway" answers a post
+  about snow clearing without a shared word);
+- relatedness to the site: municipal vocabulary (``data/civic_topics.txt``, English and French) and
+  a small learned "about the city" model over the comment's embedding and words. Site evidence is
+  weighted by how much the post itself is about the city, so under a post that is not (or in a
+  news-comment corpus) only relatedness to the post counts.
+
+Generic reactions ("thanks", "what a disgrace", "d'accord") fit under any post and count as related.
+A logistic head over these features, fitted by ``civicwatch train offtopic`` and shipped in
+``pipelines/models/civicwatch-offtopic.json``, turns them into P(off topic) at a stated prior share
+of off-topic comments; every weight is constrained to be <= 0, so more related never scores higher.
+Short replies ("Thanks!", "When?") are on topic by nature. With no post to compare against, the
+detector says so ("no post context: not judged") instead of guessing.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,11 +38,19 @@ from pipelines.base import ClauseDetector, Comment, register
 from pipelines.embeddings import StaticEmbedder, load_static
 from pipelines.lexicons import read_list
 from pipelines.normalize import normalize
-from pipelines.textmodel import MODEL_DIR, comment_embedding, model_text
+from pipelines.textmodel import MODEL_DIR, ModelError, comment_embedding, model_text, prime
 from pipelines.types import Evidence, Tag
 
 OFFTOPIC_HEAD = "civicwatch-offtopic.json"
-FEATURES = ("overlap", "civic", "generic", "trigram", "semantic")
+FEATURES = ("overlap", "semantic", "generic", "civic_words", "site")
+"""Every feature is evidence that the comment is related (to the post, or to the city's site): a head
+must give each a weight <= 0."""
+REPORT_FLOOR = 0.01
+"""Scores below this are not reported. The score is calibrated at a prior of one off-topic comment
+in ten, so most on-topic comments score under 0.05: a floor there would tie them all at zero and hide
+how they rank."""
+SITE_CLIP = 4.0
+"""The "about the city" logit is clipped to +-4: beyond that it is confidence, not more evidence."""
 _WORD = re.compile(r"[a-zà-ÿ]{3,}")
 _SHORT_REPLY = re.compile(
     r"^\W*(thanks?|thank you|thx|merci|great|awesome|nice|cool|wow|yes|no|agreed|same|finally|why|when|where|"
@@ -67,35 +85,49 @@ def content_words(text: str, stop: frozenset[str]) -> list[str]:
     return [stem(w)[:5] for w in _WORD.findall(text) if w not in stop]
 
 
-def trigrams(text: str) -> Counter[str]:
-    t = re.sub(r"\s+", " ", text)
-    return Counter(t[i : i + 3] for i in range(max(0, len(t) - 2)))
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-def cosine(a: Counter[str], b: Counter[str]) -> float:
-    if not a or not b:
-        return 0.0
-    dot = sum(v * b.get(k, 0) for k, v in a.items())
-    return dot / (math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values())))
+@dataclass(frozen=True)
+class SiteModel:
+    """How much a text is about the city's own business (services, places, decisions, its events)
+    rather than personal life, sport, other politics or sales: a logistic score over the text's
+    embedding and its L2-normalised content-word counts."""
+
+    vector: np.ndarray
+    words: dict[str, float]
+    bias: float
+
+    def logit(self, vector: np.ndarray | None, words: list[str]) -> float:
+        z = self.bias
+        if vector is not None and vector.any():
+            z += float(np.dot(vector, self.vector))
+        if words:
+            counts = Counter(words)
+            norm = math.sqrt(sum(c * c for c in counts.values()))
+            z += sum(self.words.get(w, 0.0) * c for w, c in counts.items()) / norm
+        return z
 
 
 @dataclass(frozen=True)
 class OffTopicHead:
-    """``P(unrelated) = sigmoid(w . features + b)`` over ``FEATURES``, fitted on comment/post pairs."""
+    """``P(off topic) = sigmoid(w . features + bias)`` over ``FEATURES``; ``bias`` includes the prior."""
 
     weights: tuple[float, ...]
     bias: float
     card: dict[str, Any]
     center: np.ndarray | None = None
-    direction: np.ndarray | None = None
+    directions: np.ndarray | None = None
+    site: SiteModel | None = field(default=None, repr=False)
 
     def score(self, features: np.ndarray) -> float:
-        z = float(np.dot(self.weights, features) + self.bias)
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return sigmoid(float(np.dot(self.weights, features)) + self.bias)
 
 
-HAND_SET = OffTopicHead(weights=(-16.0, -4.0, -7.2, -8.0, 0.0), bias=3.6, card={"fitted": False})
-"""The blend used before any head was fitted: relatedness = 2 overlap + .5 civic + .9 generic + trigram."""
+HAND_SET = OffTopicHead(weights=(-4.0, -4.0, -1.5, -4.0, 0.0), bias=1.0, card={"fitted": False})
+"""Used only when no head has been fitted: a fixed, uncalibrated blend of the post and vocabulary
+evidence (no site model, no prior); a comment sharing a quarter of its words with the post sits at 0.5."""
 
 
 def load_head(directory: Path = MODEL_DIR) -> OffTopicHead:
@@ -104,67 +136,102 @@ def load_head(directory: Path = MODEL_DIR) -> OffTopicHead:
 
 @lru_cache(maxsize=2)
 def _load_head(directory: str) -> OffTopicHead:
+    """The shipped head, or ``HAND_SET`` when none was fitted.
+
+    Raises ``ModelError`` for a head this detector cannot use as it stands (other features, or a
+    positive weight, which would mean "more related, more off topic").
+    """
     path = Path(directory) / OFFTOPIC_HEAD
     if not path.exists():
         return HAND_SET
     card = json.loads(path.read_text())
-    if tuple(card["features"]) != FEATURES:
-        return HAND_SET
-    center = np.array(card["center"], dtype=np.float32) if card.get("center") else None
-    direction = np.array(card["direction"], dtype=np.float32) if card.get("direction") else None
+    if tuple(card.get("features", ())) != FEATURES:
+        raise ModelError(
+            f"{path.name}: features {card.get('features')} are not {list(FEATURES)}: run `civicwatch train offtopic`"
+        )
+    weights = tuple(float(w) for w in card["weights"])
+    if any(w > 0 for w in weights):
+        raise ModelError(f"{path.name}: a positive weight would score related comments as more off topic")
+    site = None
+    if card.get("site"):
+        site = SiteModel(
+            vector=np.array(card["site"]["vector"], dtype=np.float32),
+            words={str(k): float(v) for k, v in card["site"]["words"].items()},
+            bias=float(card["site"]["bias"]),
+        )
     return OffTopicHead(
-        weights=tuple(card["weights"]), bias=float(card["bias"]), card=card, center=center, direction=direction
+        weights=weights,
+        bias=float(card["bias"]),
+        card=card,
+        center=np.array(card["center"], dtype=np.float32) if card.get("center") else None,
+        directions=np.array(card["directions"], dtype=np.float32) if card.get("directions") else None,
+        site=site,
     )
+
+
+@dataclass(frozen=True)
+class PostView:
+    words: frozenset[str]
+    vector: np.ndarray | None
+    civic: float
+    """How much the post is about the city (0..1): the weight site evidence gets under it."""
 
 
 class Relatedness:
     """Computes the features of a comment/post pair; posts are cached because many comments share one.
 
     Before the cosine, embeddings lose what all texts share (the mean of ordinary comments and their
-    main direction of variation, SIF's common-component removal): without that, any two opinionated
-    comments look alike and topic differences drown.
+    main directions of variation, SIF's common-component removal): without that, any two opinionated
+    comments, or any two French texts, look alike and topic differences drown.
     """
 
-    def __init__(
-        self,
-        embedder: StaticEmbedder | None = None,
-        center: np.ndarray | None = None,
-        direction: np.ndarray | None = None,
-    ) -> None:
-        self.center = center
-        self.direction = direction
+    def __init__(self, head: OffTopicHead = HAND_SET, embedder: StaticEmbedder | None = None) -> None:
+        self.head = head
         self.stop = frozenset(read_list("stopwords_en_fr.txt"))
         self.civic = frozenset(stem(w)[:5] for w in read_list("civic_topics.txt"))
         self.generic = frozenset(stem(w)[:5] for w in read_list("generic_reactions.txt"))
         self.embedder = embedder
-        self._post_cache: dict[str, tuple[set[str], Counter[str], np.ndarray | None]] = {}
+        self._post_cache: dict[str, PostView] = {}
 
-    def post(self, context: str) -> tuple[set[str], Counter[str], np.ndarray | None]:
+    def words(self, text: str) -> list[str]:
+        """Content words of a raw text, as the detector sees a comment."""
+        return content_words(normalize(text[:5000]).text, self.stop)
+
+    def embed(self, text: str) -> np.ndarray | None:
+        return None if self.embedder is None else self.embedder.embed([model_text(text)])[0]
+
+    def post(self, context: str) -> PostView:
         cached = self._post_cache.get(context)
         if cached is None:
-            norm = normalize(context[:5000]).text
-            vector = None if self.embedder is None else self.embedder.embed([model_text(context)])[0]
-            cached = (set(content_words(norm, self.stop)), trigrams(norm), vector)
+            words = self.words(context)
+            vector = self.embed(context)
+            site = self.head.site
+            civic = 0.0 if site is None else sigmoid(site.logit(vector, words))
+            cached = PostView(frozenset(words), vector, civic)
             if len(self._post_cache) > 2048:
                 self._post_cache.clear()
             self._post_cache[context] = cached
         return cached
 
-    def features(self, norm_text: str, words: list[str], vector: np.ndarray | None, context: str) -> np.ndarray:
-        post_words, post_grams, post_vector = self.post(context)
+    def site_logit(self, words: list[str], vector: np.ndarray | None) -> float:
+        site = self.head.site
+        return 0.0 if site is None else max(-SITE_CLIP, min(SITE_CLIP, site.logit(vector, words)))
+
+    def features(self, words: list[str], vector: np.ndarray | None, context: str) -> np.ndarray:
+        post = self.post(context)
         n = max(len(words), 1)
-        overlap = sum(1 for w in words if w in post_words) / n
-        civic = sum(1 for w in words if w in self.civic) / n
-        generic = sum(1 for w in words if w in self.generic and w not in post_words) / n
-        sim = cosine(trigrams(norm_text), post_grams)
-        semantic = 0.0 if vector is None or post_vector is None else self.semantic(vector, post_vector)
-        return np.array([overlap, civic, generic, sim, semantic])
+        overlap = sum(1 for w in words if w in post.words) / n
+        generic = sum(1 for w in words if w in self.generic and w not in post.words) / n
+        civic_words = sum(1 for w in words if w in self.civic) / n
+        semantic = 0.0 if vector is None or post.vector is None else self.semantic(vector, post.vector)
+        site = self.site_logit(words, vector)
+        return np.array([overlap, semantic, generic, civic_words * post.civic, site * post.civic])
 
     def _debias(self, v: np.ndarray) -> np.ndarray:
-        if self.center is not None:
-            v = v - self.center
-        if self.direction is not None:
-            v = v - float(np.dot(v, self.direction)) * self.direction
+        if self.head.center is not None:
+            v = v - self.head.center
+        if self.head.directions is not None:
+            v = v - self.head.directions.T @ (self.head.directions @ v)
         return v
 
     def semantic(self, a: np.ndarray, b: np.ndarray) -> float:
@@ -175,23 +242,26 @@ class Relatedness:
 
     def pair(self, text: str, context: str) -> np.ndarray:
         """Features of a raw comment/post pair (training and tests)."""
-        norm = normalize(text).text
-        vector = None if self.embedder is None else self.embedder.embed([model_text(text)])[0]
-        return self.features(norm, content_words(norm, self.stop), vector, context)
+        return self.features(self.words(text), self.embed(text), context)
 
 
 @register
 class OffTopicDetector(ClauseDetector):
     name = "offtopic"
-    version = "2"
+    version = "3"
     clause = "5.7.1"
     category = "offtopic"
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__(settings)
         self.head = load_head()
-        embedder = load_static() if self.head.weights[-1] else None
-        self.relatedness = Relatedness(embedder, self.head.center, self.head.direction)
+        embedder = load_static() if self.head.weights[1] or self.head.site is not None else None
+        self.relatedness = Relatedness(self.head, embedder)
+
+    def detect_batch(self, comments: list[Comment]) -> list[list[Tag]]:
+        if self.relatedness.embedder is not None:
+            prime([c for c in comments if c.context])  # embeddings in one product, shared with the text model
+        return [self.detect(c) for c in comments]
 
     def detect(self, comment: Comment) -> list[Tag]:
         if not comment.context:
@@ -201,9 +271,10 @@ class OffTopicDetector(ClauseDetector):
         if len(words) < 2 or (_SHORT_REPLY.match(text) and len(words) < 4):
             return []
         vector = comment_embedding(comment) if self.relatedness.embedder is not None else None
-        features = self.relatedness.features(text, words, vector, comment.context)
+        features = self.relatedness.features(words, vector, comment.context)
         score = self.head.score(features)
-        if score < 0.05:
+        if score < REPORT_FLOOR:
             return []
-        detail = f"overlap {features[0]:.2f}, meaning {features[4]:.2f}"
+        about_city = sigmoid(self.relatedness.site_logit(words, vector))
+        detail = f"overlap {features[0]:.2f}, meaning {features[1]:.2f}, about the city {about_city:.2f}"
         return [self.tag(score, [Evidence(0, len(comment.text), "unrelated")], detail=detail)]

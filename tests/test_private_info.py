@@ -151,6 +151,20 @@ def test_a_pasted_postal_address_block_is_found() -> None:
     assert {"STREET_ADDRESS", "POSTAL_CODE"} <= found
 
 
+@pytest.mark.parametrize("code", ["53-320", "7188", "394 13", "7412 SL", "SW1A 1AA"])
+def test_the_postal_code_closing_an_address_block_is_found_in_any_country_shape(code: str) -> None:
+    text = f"Deliver to 12 Koskikatu Apt. 5\n   Lappeenranta\n    {code}"
+    assert any(code in span for span, _ in detect(text)), detect(text)
+
+
+def test_a_number_ending_a_line_is_no_postal_code_without_an_address_before_it() -> None:
+    assert detect("Meeting moved to room\n7188") == []
+
+
+def test_a_short_code_inside_an_allowed_public_number_is_still_private() -> None:
+    assert detect("my zip code is 610", allow=["519-255-6100"]) == [("610", "ZIP_CODE")]
+
+
 def test_a_failed_checksum_is_never_its_type() -> None:
     assert "IBAN" not in {label for _, label in detect("IBAN GB82 WEST 1234 5698 7654 33")}
     assert "SIN" not in {label for _, label in detect("SIN 130 692 545")}

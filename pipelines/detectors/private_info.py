@@ -259,6 +259,10 @@ _ZIP_LABELLED = _rx(
     r"(?i:zip(?: ?code)?|postal code|post code|postcode|code postal)(?:\s*(?:is|:|=|est))?\s*"
     r"([A-Z0-9]{2,5}(?:[ -][A-Z0-9]{2,4})?)\b"
 )
+_POSTAL_LINE_END = _rx(
+    r"(?<![\w-])(?:(?:\d{3,6}|\d{2}(?=[ -]\d))(?:[ -]\d{2,4})?|\d{4} ?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?=[ \t]*(?:\n|$))"
+)
+"""Any country's postal code shape (3-6 digits, "394 13", "53-320", "7412 SL", "SW1A 1AA") ending a line."""
 _ZIP_CONTEXT = _rx(r"(?i)\b(zip|address|lives|street|apt|suite|road|ave|billing|mailing|shipping)\b")
 _ISO_STAMP = _rx(r"\b(?:19|20)\d\d-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d)?)?")
 _DATE = _rx(
@@ -622,6 +626,10 @@ def _others(text: str, found: list[Finding], digits: int) -> Iterable[Finding]:
     for m in _ZIP.finditer(text):
         if _near(_ZIP_CONTEXT, text, m.start(), m.end(), 80, 20) or any(-5 < m.start() - f.end < 60 for f in addresses):
             yield Finding(*m.span(), "ZIP_CODE", SCORES["ZIP_CODE"])
+    if addresses:  # the code that closes a pasted address block, after the street, town and region
+        for m in _POSTAL_LINE_END.finditer(text):
+            if any(0 < m.start() - f.end < 80 for f in addresses):
+                yield Finding(*m.span(), "ZIP_CODE", SCORES["ZIP_CODE"])
     for m in _DATE.finditer(text) if _DOB_WORD.search(text) else ():
         if _DOB_CONTEXT.search(text[max(0, m.start() - 45) : m.start()]):
             yield Finding(*m.span(), "DATE_OF_BIRTH", SCORES["DATE_OF_BIRTH"])
@@ -743,7 +751,8 @@ class PrivateInfoDetector(ClauseDetector):
         kept: list[Evidence] = []
         for f in found:
             chunk = low[f.start : f.end].strip()
-            if len(chunk) > 2 and any(chunk in a or a in chunk for a in self.allow):
+            # part of a public listing, or holding one; a short code inside one is a coincidence
+            if len(chunk) > 2 and any(a in chunk or (len(chunk) >= 7 and chunk in a) for a in self.allow):
                 continue
             kept.append(Evidence(f.start, f.end, f.label))
             scores.append(0.1 if _FAKE.search(text[f.start : f.end]) else _context_adjust(text, f))

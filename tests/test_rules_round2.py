@@ -329,3 +329,26 @@ def pipeline() -> PolicyPipeline:
 def test_blended_flags(pipeline: PolicyPipeline, text: str, lang: str, category: str, flagged: bool) -> None:
     result = pipeline.classify(CommentInput(text, language=lang))
     assert (category in result.flags) is flagged, [t.as_dict() for t in result.tags]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Does the app show the detour yet?", False),
+        ("When will the pool reopen after the repairs?", False),
+        ("you need to get your head checked", True),
+        ("What a pathetic excuse for a human being.", True),
+        ("the landlords on this street never shovel", True),
+        ("I think Dilkens got this one wrong", True),
+        ("Traffic was awful this morning", False),
+    ],
+)
+def test_someone_to_attack(text: str, expected: bool) -> None:
+    from pipelines.detectors._targets import mentions_person, tokens
+
+    assert mentions_person(text, tokens(normalize(text).text)) is expected
+
+
+def test_the_model_alone_cannot_call_a_question_about_a_detour_an_attack() -> None:
+    result = PolicyPipeline().classify(CommentInput("Does the app show the detour yet?"))
+    assert all(t.score < 0.5 for t in result.tags if t.category == "attack")

@@ -22,6 +22,7 @@ from pipelines.detectors._targets import (
     compile_pattern,
     insult_terms,
     is_person_phrase,
+    mentions_person,
     name_before,
     people_words,
     tokens,
@@ -267,4 +268,6 @@ class AttackDetector(LearnedDetector):
             return score
         if _INSTITUTION.search(norm.text):
             return min(score, 0.35)  # criticism of the city is not an attack
+        if not mentions_person(comment.text, tokens(norm.text)):
+            return min(score, 0.45)  # the model alone, and nobody to attack ("Does the app show the detour?")
         return score

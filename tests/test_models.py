@@ -331,3 +331,31 @@ def test_offtopic_without_context_is_not_judged_not_negative() -> None:
     counts = report.categories["offtopic"]
     assert counts.not_judged == 1 and counts.tp + counts.fn == 1
     assert report.as_dict()["categories"]["offtopic"]["not_judged"] == 1
+
+
+def test_word_hasher_is_the_matrix_the_weights_were_trained_with() -> None:
+    """The run-time hasher must reproduce scikit-learn's HashingVectorizer exactly, or every shipped
+    weight would land on the wrong column."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from pipelines.textmodel import N_WORD, TOKEN_PATTERN, WordHasher
+
+    texts = [
+        "The plow buried my driveway again!!",
+        "Déneigement: la rue Ouellette n'est pas faite 😡😡",
+        "",
+        "again again again and again",
+        "what??? 🚌 late late",
+        "ÉNORME problème, ça n'a pas d'allure",
+    ]
+    reference = HashingVectorizer(
+        analyzer="word",
+        ngram_range=(1, 2),
+        n_features=N_WORD,
+        alternate_sign=False,
+        norm="l2",
+        token_pattern=TOKEN_PATTERN,
+    ).transform(texts)
+    ours = WordHasher(N_WORD).transform(texts)
+    assert ours.shape == reference.shape
+    assert abs(ours - reference).max() < 1e-12

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
@@ -90,7 +91,26 @@ TRANSACTIONAL_INPUTS = frozenset({COMMENTS_RAW.full_name(settings.topic_prefix)}
 """Input topics whose offsets commit inside the comment worker's transactions, never by faust."""
 
 
+class _ReadOffsets(defaultdict[Any, int | None]):
+    """faust's read offsets, except that transactional inputs never have one.
+
+    faust drops every message below a partition's read offset, and raises the offset with each
+    message it delivers. After a seek back, messages fetched before the seek and delivered after it
+    raised it again, and faust then dropped the re-read ones: the partition stalled. The comment
+    agent orders its input itself (committed offsets, gaps, resyncs), so faust need not filter it.
+    """
+
+    def __getitem__(self, tp: Any) -> int | None:
+        if tp.topic in TRANSACTIONAL_INPUTS:
+            return None
+        return super().__getitem__(tp)
+
+
 class ReadCommittedConsumer(faust_kafka.Consumer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_offset = _ReadOffsets(lambda: None)
+
     def _new_consumer_thread(self) -> faust_kafka.AIOKafkaConsumerThread:
         return ReadCommittedConsumerThread(self, loop=self.loop, beacon=self.beacon)
 

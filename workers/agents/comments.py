@@ -382,7 +382,19 @@ async def resync(tp: TopicPartition, offset: int, seen_start: int) -> None:
     _resyncing[tp] = (offset, time.monotonic())
     _seeks[tp] += 1
     log.warning("input_gap_resynced", partition=tp.partition, expected=offset, offset=seen_start)
-    await app.consumer.seek(TP(tp.topic, tp.partition), offset)
+    await app.consumer.seek_wait({TP(tp.topic, tp.partition): offset})  # in the consumer's own thread
+
+
+async def reseek_overdue() -> None:
+    """Seek again for a resync whose offset has not come back, even when no event arrives at all."""
+    for tp, (offset, since) in list(_resyncing.items()):
+        if time.monotonic() - since >= RESEEK_S:
+            await resync(tp, offset, -1)
+
+
+@app.timer(interval=RESEEK_S / 2)  # type: ignore[untyped-decorator]
+async def resync_watchdog() -> None:
+    await reseek_overdue()
 
 
 async def stale(tp: TopicPartition, offset: int) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from itertools import pairwise
 
 from pipelines.lexicons import LanguageTerms, read_labeled, read_terms
 from pipelines.normalize import compile_folded, fold_accents
@@ -199,11 +198,6 @@ _NAME_MID = re.compile(r"(?<=[\w,;)] )([A-Z][a-zà-ÿ'’-]{2,})")
 def mentions_person(text: str, words: list[str]) -> bool:
     """Whether a comment speaks of or to anyone: a pronoun, a word for people, or a capitalised
     name inside a sentence in the original ``text``. A personal attack needs someone to attack."""
-    if any(w in _PERSON_WORDS for w in words):
-        return True
-    people = people_set()
-    if any(w in people or (w.endswith("s") and w[:-1] in people) for w in words):
-        return True
-    if any(f"{a} {b}" in people for a, b in pairwise(words)):
+    if any(w in _PERSON_WORDS or _ends_with_person(words[max(0, i - 2) : i + 1]) for i, w in enumerate(words)):
         return True
     return any(m.group(1).lower() not in _NOT_NAMES for m in _NAME_MID.finditer(text))

@@ -264,10 +264,10 @@ class AttackDetector(LearnedDetector):
         return _subject_before(before, _NOUN_TAIL) or _named(original, norm, ns, before, mid_sentence=False)
 
     def adjust(self, comment: Comment, norm: NormalizedText, score: float, spans: list[Evidence]) -> float:
-        if spans:
+        if spans or score <= 0.35:  # rule evidence, or already below both caps
             return score
         if _INSTITUTION.search(norm.text):
             return min(score, 0.35)  # criticism of the city is not an attack
-        if not mentions_person(comment.text, tokens(norm.text)):
+        if score > 0.45 and not mentions_person(comment.text, tokens(norm.text)):
             return min(score, 0.45)  # the model alone, and nobody to attack ("Does the app show the detour?")
         return score

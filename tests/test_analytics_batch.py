@@ -32,7 +32,7 @@ from workers.analytics.counts import (
     window_start,
 )
 from workers.analytics.tagged import decode_tagged
-from workers.analytics.text import MAX_READ_CHARS, fold, head
+from workers.analytics.text import MAX_READ_CHARS, head
 from workers.analytics.topics import OTHER, topic_patterns, topics_of
 from workers.analytics.vader import vader
 from workers.config import Settings, parse_agents
@@ -236,18 +236,6 @@ def test_vader_on_its_own_examples() -> None:
         *TEXTS["en"],
     ]:
         assert vader().compound(text) == package.polarity_scores(text)["compound"], text
-
-
-@PROPERTY
-@given(st.text(max_size=300))
-def test_fold_is_fold_accents(text: str) -> None:
-    assert fold(text) == fold_accents(text)
-
-
-def test_fold_is_fold_accents_for_every_character_of_the_basic_plane() -> None:
-    for start in range(0, 0x10000, 4096):
-        chunk = "".join(chr(c) for c in range(start, start + 4096) if not 0xD800 <= c <= 0xDFFF)
-        assert fold(chunk) == fold_accents(chunk)
 
 
 terms = st.sampled_from(

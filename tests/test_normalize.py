@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.normalize import Lexicon, normalize
+from pipelines.normalize import Lexicon, fold_accents, normalize
 
 
 @pytest.mark.parametrize(
@@ -102,3 +104,20 @@ def test_obfuscated_words_map_back_inside_the_text(word: str, sep: str, tail: st
     lex = Lexicon({"fuck": "severe", "shit": "moderate", "merde": "moderate"})
     for start, end, _, _ in lex.find(normalize(text)):
         assert 0 <= start < end <= len(text)
+
+
+def _fold_per_character(text: str) -> str:
+    """The definition ``fold_accents`` must keep: NFKD, every combining mark dropped."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_fold_accents_is_nfkd_without_combining_marks(text: str) -> None:
+    assert fold_accents(text) == _fold_per_character(text)
+
+
+def test_fold_accents_for_every_character_of_the_basic_plane() -> None:
+    for start in range(0, 0x10000, 4096):
+        chunk = "".join(chr(c) for c in range(start, start + 4096) if not 0xD800 <= c <= 0xDFFF)
+        assert fold_accents(chunk) == _fold_per_character(chunk)

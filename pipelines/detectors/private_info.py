@@ -746,7 +746,8 @@ class PrivateInfoDetector(ClauseDetector):
         found = find_private(text, ner_names(comment.language) if self.use_ner else None)
         if not found:
             return []
-        low = fold_accents(text).lower() if len(fold_accents(text)) == len(text) else text.lower()
+        folded = fold_accents(text)
+        low = folded.lower() if len(folded) == len(text) else text.lower()
         scores: list[float] = []
         kept: list[Evidence] = []
         for f in found:

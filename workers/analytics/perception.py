@@ -22,7 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from workers.analytics.text import fold, head
+from pipelines.normalize import fold_accents as fold
+from workers.analytics.text import head
 from workers.analytics.vader import vader
 
 LEXICON_FR = Path(__file__).with_name("lexicon_fr.txt")

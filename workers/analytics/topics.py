@@ -22,7 +22,8 @@ from pathlib import Path
 
 import yaml
 
-from workers.analytics.text import fold, head
+from pipelines.normalize import fold_accents as fold
+from workers.analytics.text import head
 
 TOPICS_FILE = Path(__file__).with_name("topics.yaml")
 OTHER = "other"

@@ -4,10 +4,13 @@ FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY civicwatch ./civicwatch
 COPY workers ./workers
 COPY connectors ./connectors
+COPY review ./review
 COPY pipelines ./pipelines
 COPY schemas ./schemas
+COPY runtime ./runtime
 COPY benchmarks ./benchmarks
 RUN python -m venv /opt/civicwatch && /opt/civicwatch/bin/pip install --upgrade pip && /opt/civicwatch/bin/pip install .
 

@@ -33,10 +33,10 @@ from kafka import KafkaConsumer
 
 from benchmarks.corpus import comments
 from benchmarks.machine import ProcessUsage, load
-from connectors.base import KafkaSink
+from runtime.admin import delete_topics, ensure_topics
+from runtime.sink import KafkaSink
 from schemas import encode
-from workers.admin import delete_topics, ensure_topics
-from workers.topics import COMMENTS_RAW
+from schemas.topics import COMMENTS_RAW
 
 REPO = Path(__file__).resolve().parents[1]
 LATENCY_KEY = b"x:lat"
@@ -229,7 +229,7 @@ class Worker:
         self.log_path = logdir / f"{name}.log"
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "workers.cli", "worker", "--loglevel", "warning", "--agents", agents],
+                [sys.executable, "-m", "civicwatch.cli", "worker", "--loglevel", "warning", "--agents", agents],
                 env=env,
                 stdout=log,
                 stderr=log,

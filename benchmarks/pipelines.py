@@ -139,7 +139,7 @@ def run_classify_cli(n: int) -> Rate:
             [
                 sys.executable,
                 "-m",
-                "workers.cli",
+                "civicwatch.cli",
                 "classify",
                 str(infile),
                 "-o",

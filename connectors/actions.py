@@ -29,7 +29,6 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from connectors import metrics
-from connectors.base import KafkaSink
 from connectors.core import (
     Backoff,
     Clock,
@@ -41,9 +40,10 @@ from connectors.core import (
     TransientError,
     utc,
 )
+from runtime.sink import KafkaSink
 from schemas import AuditRecord, Checkpoint, ModerationAction, SchemaError, dead_letter, decode
+from schemas.topics import AUDIT_LOG, COMMENTS_DEADLETTER, CONNECTOR_STATE, MODERATION_ACTIONS
 from workers.routing import stable_id
-from workers.topics import AUDIT_LOG, COMMENTS_DEADLETTER, CONNECTOR_STATE, MODERATION_ACTIONS
 
 log = structlog.get_logger("civicwatch.actions")
 

@@ -22,7 +22,6 @@ import structlog
 from kafka import KafkaConsumer, TopicPartition
 
 from connectors import metrics
-from connectors.base import MemorySink, Sink
 from connectors.core import (
     Backoff,
     Batch,
@@ -34,8 +33,9 @@ from connectors.core import (
     TransientError,
     utc,
 )
+from runtime.sink import MemorySink, Sink
 from schemas import Checkpoint, SchemaError, decode
-from workers.topics import COMMENTS_DEADLETTER, COMMENTS_RAW, CONNECTOR_STATE, POSTS
+from schemas.topics import COMMENTS_DEADLETTER, COMMENTS_RAW, CONNECTOR_STATE, POSTS
 
 log = structlog.get_logger("civicwatch.connector")
 

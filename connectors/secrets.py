@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from connectors.core import CredentialError
-from workers.logs import register_secret
+from runtime.logs import register_secret
 
 
 def read_secrets_file(path: Path) -> dict[str, str]:

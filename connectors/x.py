@@ -64,9 +64,9 @@ from connectors.core import (
 )
 from connectors.runner import checkpoint, close_scopes, next_due
 from connectors.secrets import Secrets
+from runtime.settings import XSettings
 from schemas import Checkpoint, Comment, ModerationAction, Post, dead_letter
 from schemas.codec import InvalidEvent, describe_validation
-from workers.config import XSettings
 
 log = structlog.get_logger("civicwatch.x")
 

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer
 
-from workers import kafka_local
-from workers.admin import delete_topics, ensure_topics
+from civicwatch import kafka_local
+from runtime.admin import delete_topics, ensure_topics
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DEV = Path(os.environ.get("CIVICWATCH_SHARED", REPO.parent / "shared")) / "data" / "dev"
@@ -107,7 +107,7 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "worker"], env=self.env, stdout=log, stderr=log, cwd=REPO
+            [sys.executable, "-m", "civicwatch.cli", "worker"], env=self.env, stdout=log, stderr=log, cwd=REPO
         )
         return self
 
@@ -146,7 +146,7 @@ class ReviewProcess(WorkerProcess):
     def __init__(
         self, bootstrap: str, prefix: str, workdir: Path, users: dict[str, tuple[str, str]], **settings: str
     ) -> None:
-        from workers.review.auth import add_user
+        from review.auth import add_user
 
         workdir.mkdir(parents=True, exist_ok=True)
         for name, (role, password) in users.items():
@@ -171,7 +171,7 @@ class ReviewProcess(WorkerProcess):
 
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "review"], env=self.env, stdout=log, stderr=log, cwd=REPO
+            [sys.executable, "-m", "civicwatch.cli", "review"], env=self.env, stdout=log, stderr=log, cwd=REPO
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

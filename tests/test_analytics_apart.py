@@ -15,11 +15,11 @@ import orjson
 import pytest
 from kafka import KafkaAdminClient
 
-from connectors.base import KafkaSink
+from runtime.sink import KafkaSink
 from schemas import Aggregate, Comment, DeadLetter, decode
+from schemas.topics import COMMENTS_RAW, COMMENTS_TAGGED
 from tests.conftest import WorkerProcess, consume_all
 from tests.test_analytics_batch import TEXTS, aggregates, one_at_a_time
-from workers.topics import COMMENTS_RAW, COMMENTS_TAGGED
 
 pytestmark = pytest.mark.integration
 

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from vaderSentiment import vaderSentiment as vs
 
 from pipelines.normalize import fold_accents
+from runtime.settings import Settings, parse_agents
 from schemas import Comment, SchemaError, TaggedComment, TagModel, decode, encode
 from workers.analytics.counts import (
     WINDOWS,
@@ -35,7 +36,6 @@ from workers.analytics.tagged import decode_tagged
 from workers.analytics.text import MAX_READ_CHARS, head
 from workers.analytics.topics import OTHER, topic_patterns, topics_of
 from workers.analytics.vader import vader
-from workers.config import Settings, parse_agents
 
 AT = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 NOW = AT + timedelta(days=2)
@@ -313,7 +313,7 @@ def test_settings_read_the_agents_from_the_environment(monkeypatch: pytest.Monke
 
 
 def test_worker_refuses_agents_it_cannot_run_safely(monkeypatch: pytest.MonkeyPatch) -> None:
-    from workers.cli import app
+    from civicwatch.cli import app
 
     monkeypatch.setenv("CIVICWATCH_AGENTS", "")  # restored after the command sets it
     result = CliRunner().invoke(app, ["worker", "--agents", "decisions"])

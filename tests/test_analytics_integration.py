@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from connectors.base import KafkaSink
+from review.report import combine, top
+from runtime.sink import KafkaSink
 from schemas import Aggregate, Comment, TaggedComment, decode
+from schemas.topics import COMMENTS_RAW
 from tests.conftest import WorkerProcess, consume_all
 from workers.analytics.perception import classify, score
-from workers.analytics.report import combine, top
-from workers.topics import COMMENTS_RAW
 
 pytestmark = pytest.mark.integration
 

@@ -12,16 +12,16 @@ import pytest
 import structlog
 from typer.testing import CliRunner
 
-from connectors.base import KafkaSink, MemorySink
+from civicwatch.cli import app
 from connectors.core import Backoff, Batch, CredentialError, FakeClock
 from connectors.runner import KafkaCheckpointStore, MemoryCheckpointStore, Runner, checkpoint
 from connectors.secrets import Secrets, read_secrets_file
+from runtime.logs import configure_logging
+from runtime.sink import KafkaSink, MemorySink
 from schemas import Comment, decode
+from schemas.topics import COMMENTS_RAW, CONNECTOR_STATE
 from tests.conftest import consume_all
 from tests.platform_payloads import NOW
-from workers.cli import app
-from workers.logs import configure_logging
-from workers.topics import COMMENTS_RAW, CONNECTOR_STATE
 
 
 def test_secrets_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:

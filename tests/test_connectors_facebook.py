@@ -11,14 +11,16 @@ import pytest
 import requests
 import responses
 
-from connectors.base import KafkaSink, MemorySink
 from connectors.core import CredentialError, FakeClock, NotPermitted, RateLimited, TransientError
 from connectors.facebook import FacebookActions, FacebookConnector, GraphClient, WebhookReceiver, make_graph
 from connectors.facebook.graph import next_request, usage_percent
 from connectors.facebook.mapping import feed_change, graph_comment
 from connectors.runner import KafkaCheckpointStore, MemoryCheckpointStore, Runner
+from runtime.settings import FacebookSettings
+from runtime.sink import KafkaSink, MemorySink
 from schemas import Comment, DeadLetter, ModerationAction, Post, decode
 from schemas.codec import InvalidEvent
+from schemas.topics import COMMENTS_DEADLETTER, COMMENTS_RAW, POSTS
 from tests.conftest import consume_all
 from tests.fake_platforms import FakeGraph
 from tests.platform_payloads import (
@@ -36,8 +38,6 @@ from tests.platform_payloads import (
     graph_error,
     sign,
 )
-from workers.config import FacebookSettings
-from workers.topics import COMMENTS_DEADLETTER, COMMENTS_RAW, POSTS
 
 SETTINGS = FacebookSettings(page_id=PAGE_ID, api_version="25.0", page_size=10, poll_interval=120.0)
 POST_NO = 9001
@@ -449,7 +449,7 @@ def test_webhook_command_runs_as_a_process(kafka_bootstrap: str, kafka_topics: s
         "CIVICWATCH_LOG_FORMAT": "json",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "connect", "facebook-webhook", "--port", "0"],
+        [sys.executable, "-m", "civicwatch.cli", "connect", "facebook-webhook", "--port", "0"],
         env=env,
         stderr=subprocess.PIPE,
         text=True,

@@ -10,13 +10,15 @@ import pytest
 import responses
 
 from connectors import metrics
-from connectors.base import KafkaSink, MemorySink
 from connectors.core import Backoff, CredentialError, FakeClock, NotPermitted, RateLimited
 from connectors.runner import KafkaCheckpointStore, MemoryCheckpointStore, Runner
 from connectors.secrets import Secrets
 from connectors.x import XActions, XApi, XConnector, make_client, tweet_to_comment
+from runtime.settings import XSettings
+from runtime.sink import KafkaSink, MemorySink
 from schemas import Comment, DeadLetter, ModerationAction, decode
 from schemas.codec import InvalidEvent
+from schemas.topics import COMMENTS_DEADLETTER, COMMENTS_RAW, POSTS
 from tests.conftest import consume_all
 from tests.fake_platforms import FakeX
 from tests.platform_payloads import (
@@ -32,8 +34,6 @@ from tests.platform_payloads import (
     tweet,
     x_rate_headers,
 )
-from workers.config import XSettings
-from workers.topics import COMMENTS_DEADLETTER, COMMENTS_RAW, POSTS
 
 SETTINGS = XSettings(accounts=(CITY,), page_size=10, poll_interval=60.0, max_requests_per_window=100)
 TOKENS = {

@@ -16,15 +16,15 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from workers.config import AGENTS, Settings, parse_agents
-from workers.topics import ALL_TOPICS
+from runtime.settings import AGENTS, Settings, parse_agents
+from schemas.topics import ALL_TOPICS
 
 REPO = Path(__file__).resolve().parents[1]
 K8S = REPO / "deploy" / "kubernetes"
 COMPOSE = REPO / "deploy" / "docker-compose.yml"
 KUBERNETES_VERSION = "1.30.0"
 
-CONFIG_SOURCE = (REPO / "workers" / "config.py").read_text(encoding="utf-8")
+CONFIG_SOURCE = (REPO / "runtime" / "settings.py").read_text(encoding="utf-8")
 
 
 def k8s_documents() -> list[tuple[str, dict[str, Any]]]:
@@ -160,7 +160,7 @@ def test_compose_services_use_real_settings_and_the_topic_set_up() -> None:
     doc = compose()
     services = doc["services"]
     topics = services["topics"]
-    assert topics["command"] == ["topics", "create"], "topics come from workers/topics.py, like the local set-up"
+    assert topics["command"] == ["topics", "create"], "topics come from schemas/topics.py, like the local set-up"
     assert services["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
     for name, service in services.items():
         if name == "kafka":
@@ -174,7 +174,7 @@ def test_compose_services_use_real_settings_and_the_topic_set_up() -> None:
         for key in service["environment"]:
             if key.startswith(own) or key == "CIVICWATCH_LOG_FORMAT":
                 continue
-            assert f'"{key}"' in CONFIG_SOURCE, f"{name}: {key} is not a setting in workers/config.py"
+            assert f'"{key}"' in CONFIG_SOURCE, f"{name}: {key} is not a setting in runtime/settings.py"
     assert len(ALL_TOPICS) >= 11
 
 

@@ -20,14 +20,14 @@ import pytest
 from kafka import KafkaConsumer
 
 from benchmarks.corpus import comments
-from connectors.base import KafkaSink
+from civicwatch import kafka_local
 from pipelines.pipeline import PolicyPipeline
 from pipelines.types import CommentInput
+from runtime.admin import delete_topics, ensure_topics
+from runtime.sink import KafkaSink
 from schemas import Comment, encode
+from schemas.topics import COMMENTS_RAW
 from tests.conftest import REPO, WorkerProcess, consume_all
-from workers import kafka_local
-from workers.admin import delete_topics, ensure_topics
-from workers.topics import COMMENTS_RAW
 
 pytestmark = pytest.mark.integration
 

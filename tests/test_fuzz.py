@@ -20,13 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.base import KafkaSink
 from pipelines.pipeline import PolicyPipeline
+from runtime.sink import KafkaSink
 from schemas import Comment, DeadLetter, SchemaError, decode, encode
 from schemas.codec import MAX_MESSAGE_BYTES
 from schemas.events import MAX_TEXT_CHARS
+from schemas.topics import COMMENTS_RAW
 from tests.conftest import WorkerProcess, consume_all
-from workers.topics import COMMENTS_RAW
 
 VALID = orjson.loads(
     encode(

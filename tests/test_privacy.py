@@ -18,11 +18,11 @@ import pytest
 import requests
 import structlog
 
-from connectors.base import KafkaSink
+from runtime.logs import configure_logging, register_secret
+from runtime.sink import KafkaSink
 from schemas import Comment, DeadLetter, decode, encode
+from schemas.topics import COMMENTS_RAW
 from tests.conftest import WorkerProcess, consume_all
-from workers.logs import configure_logging, register_secret
-from workers.topics import COMMENTS_RAW
 
 PRIVATE = [
     "519-555-0142",

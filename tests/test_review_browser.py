@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from connectors.base import KafkaSink
+from review.sample import replay_recent
+from runtime.sink import KafkaSink
 from schemas import Comment, Decision, ModerationAction, decode
+from schemas.topics import COMMENTS_RAW
 from tests.conftest import ReviewProcess, WorkerProcess, consume_all
-from workers.review.sample import replay_recent
 from workers.routing import stable_id, text_digest
-from workers.topics import COMMENTS_RAW
 
 pytestmark = pytest.mark.integration
 

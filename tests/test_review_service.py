@@ -14,11 +14,11 @@ import orjson
 import pytest
 import requests
 
-from connectors.base import KafkaSink
+from runtime.sink import KafkaSink
 from schemas import AuditRecord, Comment, CouncilForward, Decision, ModerationAction, Post, decode
+from schemas.topics import COMMENTS_RAW, MODERATION_REVIEW, POSTS
 from tests.conftest import ReviewProcess, WorkerProcess, consume_all, review_login
 from workers.routing import stable_id, text_digest
-from workers.topics import COMMENTS_RAW, MODERATION_REVIEW, POSTS
 
 pytestmark = pytest.mark.integration
 

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 
 from pipelines.policy import load_policy
+from review import UsersFileError
+from review.auth import LoginThrottle, UserDirectory, add_user, hash_password, parse_users, verify_password
+from review.charts import horizontal_bars, stacked_columns
+from review.render import PolicyText, inert, redacted_snippet, show
+from review.report import combine, to_csv, top
+from review.store import QueueFilter, Store
 from schemas import Aggregate, AuditRecord, Comment, Decision, ReviewItem, SpanModel, TaggedComment, TagModel
 from workers.analytics.counts import add, dimension_keys, observe, to_aggregate
 from workers.analytics.perception import classify, score
-from workers.analytics.report import combine, to_csv, top
 from workers.analytics.topics import topics_of
-from workers.review import UsersFileError
-from workers.review.auth import LoginThrottle, UserDirectory, add_user, hash_password, parse_users, verify_password
-from workers.review.charts import horizontal_bars, stacked_columns
-from workers.review.render import PolicyText, inert, redacted_snippet, show
-from workers.review.store import QueueFilter, Store
 
 AT = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 
@@ -272,8 +272,8 @@ def test_rebuild_forgets_the_view_but_not_the_sessions(store: Store) -> None:
 
 
 def test_overdue_items_alert_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from workers.config import Settings
-    from workers.review.service import ReviewService
+    from review.service import ReviewService
+    from runtime.settings import Settings
 
     add_user(tmp_path / "users.yaml", "mod", "moderator", "moderator-password")
     settings = Settings(
@@ -419,9 +419,9 @@ def test_pages_without_kafka_sessions_follow_the_users_file(tmp_path: Path) -> N
 
     from aiohttp.test_utils import TestClient, TestServer
 
-    from workers.config import Settings
-    from workers.review.service import ReviewService
-    from workers.review.web import build_app
+    from review.service import ReviewService
+    from review.web import build_app
+    from runtime.settings import Settings
 
     users = tmp_path / "users.yaml"
     add_user(users, "mod", "moderator", "moderator-password")

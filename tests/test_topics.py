@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workers.topics import ALL_TOPICS, AUDIT_LOG, CONNECTOR_STATE, DAY_MS, POSTS, TopicSpec
+from schemas.topics import ALL_TOPICS, AUDIT_LOG, CONNECTOR_STATE, DAY_MS, POSTS, TopicSpec
 
 REQUIRED = {
     "comments.raw",

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from connectors.base import KafkaSink
+from runtime.sink import KafkaSink
 from schemas import Comment, DeadLetter, Decision, TaggedComment, decode, encode
+from schemas.topics import COMMENTS_RAW, MODERATION_DECISIONS
 from tests.conftest import WorkerProcess, consume_all
-from workers.topics import COMMENTS_RAW, MODERATION_DECISIONS
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""The single faust application: its topics and tables, declared once from ``workers.topics``.
+"""The single faust application: its topics and tables, declared once from ``schemas.topics``.
 
 Values travel as raw bytes and are decoded with ``schemas.codec``: the pydantic models are the wire
 contract shared with kafka-python producers, and a decoding failure must reach our dead-letter path
@@ -21,11 +21,11 @@ from faust.transport.drivers import aiokafka as faust_kafka
 from kafka import KafkaAdminClient
 from mode import CrashingSupervisor
 
-from workers.admin import ensure_topics
-from workers.config import Settings
-from workers.logs import _SECRET_KEYS as SECRET_NAMES  # the names the log scrubber already treats as secret
-from workers.logs import register_secret
-from workers.topics import (
+from runtime.admin import ensure_topics
+from runtime.logs import _SECRET_KEYS as SECRET_NAMES  # the names the log scrubber already treats as secret
+from runtime.logs import register_secret
+from runtime.settings import Settings
+from schemas.topics import (
     ANALYTICS_AGGREGATES,
     AUDIT_LOG,
     COMMENTS_DEADLETTER,

@@ -29,9 +29,9 @@ from connectors.core import Batch, Clock, ConnectorError, CredentialError, NotFo
 from connectors.facebook.graph import GraphClient, next_request
 from connectors.facebook.mapping import graph_comment, graph_post
 from connectors.runner import checkpoint, close_scopes, next_due
+from runtime.settings import FacebookSettings
 from schemas import Checkpoint, dead_letter
 from schemas.codec import InvalidEvent
-from workers.config import FacebookSettings
 
 log = structlog.get_logger("civicwatch.facebook")
 

@@ -26,10 +26,10 @@ import orjson
 import structlog
 
 from connectors import metrics
-from connectors.base import Sink
 from connectors.core import Batch
 from connectors.facebook.mapping import feed_change
 from connectors.runner import commit_batch
+from runtime.sink import Sink
 from schemas import Comment, MalformedMessage, dead_letter
 from schemas.codec import InvalidEvent
 

@@ -19,10 +19,10 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from connectors.base import Sink
+from runtime.sink import Sink
 from schemas import Comment, Post, dead_letter
 from schemas.codec import InvalidEvent, MalformedMessage, describe_validation
-from workers.topics import COMMENTS_DEADLETTER, COMMENTS_RAW, POSTS
+from schemas.topics import COMMENTS_DEADLETTER, COMMENTS_RAW, POSTS
 
 STRIP_KEYS = ("type", "expect")
 

@@ -8,7 +8,7 @@ perception score (``workers.analytics.perception``). Windows follow the comment'
 Why a shard in the key: faust writes a table key to the changelog partition of the event being
 processed, so a key written from two input partitions would have two conflicting histories. Each
 input partition therefore counts on its own, co-partitioned with ``comments.tagged`` (no
-repartition topic, no extra hop), and readers sum the shards (``workers.analytics.report``).
+repartition topic, no extra hop), and readers sum the shards (``review.report``).
 
 Batches: whatever is queued (up to ``CIVICWATCH_ANALYTICS_BATCH_SIZE``) is decoded and observed in a
 thread, grouped by counter, and each counter is written once per batch, so a batch costs one
@@ -24,7 +24,7 @@ at-least-once: a crash between the table writes and the offset commit can count 
 
 Run apart from classification (``civicwatch worker --agents analytics``), this is its own faust app
 ``<app id>-analytics``: its own consumer group on ``comments.tagged`` and its own table changelogs
-(``workers.config.Settings.faust_app_id`` says why it must be).
+(``runtime.settings.Settings.faust_app_id`` says why it must be).
 """
 
 from __future__ import annotations

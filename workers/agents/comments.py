@@ -34,6 +34,14 @@ from faust.types import TP
 from pipelines.pipeline import Classification, PolicyPipeline
 from pipelines.types import CommentInput
 from schemas import AuditRecord, Comment, ModerationAction, decode, encode
+from schemas.topics import (
+    AUDIT_LOG,
+    COMMENTS_DEADLETTER,
+    COMMENTS_TAGGED,
+    COUNCIL_FORWARD,
+    MODERATION_ACTIONS,
+    MODERATION_REVIEW,
+)
 from workers.agents.deadletters import dead_letter_for, log_dead_letter
 from workers.app import (
     app,
@@ -43,14 +51,6 @@ from workers.app import (
     settings,
 )
 from workers.routing import route, stable_id, text_digest
-from workers.topics import (
-    AUDIT_LOG,
-    COMMENTS_DEADLETTER,
-    COMMENTS_TAGGED,
-    COUNCIL_FORWARD,
-    MODERATION_ACTIONS,
-    MODERATION_REVIEW,
-)
 from workers.transactions import Output, PartitionRevoked, PartitionTransactions
 
 log = structlog.get_logger("civicwatch.comments")

@@ -22,7 +22,7 @@ from kafka import KafkaProducer
 from kafka.errors import TransactionAbortedError
 
 from schemas import Event, encode
-from workers.topics import TopicSpec
+from schemas.topics import TopicSpec
 
 
 class Sink(Protocol):

@@ -33,14 +33,13 @@ import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from review import PublishError, report
+from review.auth import PERMISSIONS, Permission
+from review.charts import horizontal_bars, stacked_columns
+from review.render import inert, private_spans, redacted_snippet, show
+from review.service import ReviewService
+from review.store import STATUSES, QueueFilter
 from schemas import CouncilForward, Decision
-from workers.analytics import report
-from workers.review import PublishError
-from workers.review.auth import PERMISSIONS, Permission
-from workers.review.charts import horizontal_bars, stacked_columns
-from workers.review.render import inert, private_spans, redacted_snippet, show
-from workers.review.service import ReviewService
-from workers.review.store import STATUSES, QueueFilter
 from workers.routing import stable_id
 
 log = structlog.get_logger("civicwatch.review.web")

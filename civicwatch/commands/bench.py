@@ -13,14 +13,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _broker() -> tuple[str, bool]:
     """The local broker (started if needed) or ``KAFKA_BOOTSTRAP_SERVERS``; True if we started it."""
-    from workers import kafka_local
+    from civicwatch import kafka_local
 
     started = not kafka_local.is_external() and not kafka_local.status()
     return kafka_local.up(timeout=180), started
 
 
 def _stop(started: bool) -> None:
-    from workers import kafka_local
+    from civicwatch import kafka_local
 
     if started:
         kafka_local.down()
@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
         analytics worker's rate on what it tagged."""
         from benchmarks.endtoend import worker_run
         from benchmarks.machine import load
-        from workers.config import parse_agents
+        from runtime.settings import parse_agents
 
         try:
             agents = ",".join(parse_agents(agents))

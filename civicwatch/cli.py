@@ -1,4 +1,4 @@
-"""The single ``civicwatch`` command. Each module in ``workers.commands`` adds its own subcommands."""
+"""The single ``civicwatch`` command. Each module in ``civicwatch.commands`` adds its own subcommands."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pkgutil
 
 import typer
 
-import workers.commands as _commands
+import civicwatch.commands as _commands
 
 app = typer.Typer(
     name="civicwatch",

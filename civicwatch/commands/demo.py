@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         examples: int = typer.Option(8, help="Flagged examples to show."),
     ) -> None:
         """Start Kafka and the worker, replay the sample, print what happened, stop what was started."""
-        from workers import kafka_local
+        from civicwatch import kafka_local
 
         console = Console()
         started_kafka = not kafka_local.is_external() and not kafka_local.status()
@@ -54,9 +54,9 @@ def register(app: typer.Typer) -> None:
 
 def run_demo(console: Console, bootstrap: str, prefix: str, sample: Path, timeout: float, examples: int) -> bool:
     """True when every replayed comment came out of ``comments.tagged``."""
-    from connectors.base import KafkaSink
     from connectors.replay import replay_file
-    from workers.admin import delete_topics, ensure_topics
+    from runtime.admin import delete_topics, ensure_topics
+    from runtime.sink import KafkaSink
 
     ensure_topics(bootstrap, prefix)
     log_path = REPO / ".local" / "demo-worker.log"
@@ -70,7 +70,7 @@ def run_demo(console: Console, bootstrap: str, prefix: str, sample: Path, timeou
         "CIVICWATCH_LOG_FORMAT": "json",
     }
     with log_path.open("wb") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], env=env, stdout=log, stderr=log)
+        worker = subprocess.Popen([sys.executable, "-m", "civicwatch.cli", "worker"], env=env, stdout=log, stderr=log)
     console.print(f"[bold]Worker[/] started (pid {worker.pid}, log .local/demo-worker.log), topics {prefix}*")
     try:
         rows = [orjson.loads(line) for line in sample.read_bytes().splitlines() if line.strip()]

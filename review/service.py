@@ -15,16 +15,16 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
+from review import PublishError
+from review.auth import LoginThrottle, UserDirectory
+from review.ingest import Ingest
+from review.metrics import ReviewMetrics
+from review.render import PolicyText, policy_text
+from review.store import Store
+from runtime.settings import Settings
 from schemas import AuditRecord, CouncilForward, Decision, SchemaError, dead_letter, encode
 from schemas.events import Event
-from workers.config import Settings
-from workers.review import PublishError
-from workers.review.auth import LoginThrottle, UserDirectory
-from workers.review.ingest import Ingest
-from workers.review.metrics import ReviewMetrics
-from workers.review.render import PolicyText, policy_text
-from workers.review.store import Store
-from workers.topics import AUDIT_LOG, COMMENTS_DEADLETTER, COUNCIL_FORWARD, MODERATION_DECISIONS, TopicSpec
+from schemas.topics import AUDIT_LOG, COMMENTS_DEADLETTER, COUNCIL_FORWARD, MODERATION_DECISIONS, TopicSpec
 
 log = structlog.get_logger("civicwatch.review")
 

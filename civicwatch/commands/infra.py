@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import typer
 
+from civicwatch import kafka_local
+from runtime.admin import ensure_topics
+from runtime.settings import Settings
 from schemas import export
-from workers import kafka_local
-from workers.admin import ensure_topics
-from workers.config import Settings
-from workers.topics import ALL_TOPICS
+from schemas.topics import ALL_TOPICS
 
 
 def register(app: typer.Typer) -> None:
     kafka = typer.Typer(help="The local single-node Kafka broker (KRaft, 127.0.0.1).", no_args_is_help=True)
-    topics = typer.Typer(help="Every topic, declared in workers/topics.py.", no_args_is_help=True)
+    topics = typer.Typer(help="Every topic, declared in schemas/topics.py.", no_args_is_help=True)
     schemas = typer.Typer(help="JSON Schema files of the events, for analysts.", no_args_is_help=True)
     app.add_typer(kafka, name="kafka")
     app.add_typer(topics, name="topics")

@@ -16,10 +16,10 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from review.metrics import ReviewMetrics
+from review.store import Store
 from schemas import Aggregate, AuditRecord, Decision, Event, Post, ReviewItem, SchemaError, TaggedComment, decode
-from workers.review.metrics import ReviewMetrics
-from workers.review.store import Store
-from workers.topics import (
+from schemas.topics import (
     ANALYTICS_AGGREGATES,
     AUDIT_LOG,
     COMMENTS_TAGGED,

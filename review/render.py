@@ -25,8 +25,8 @@ from markupsafe import Markup, escape
 
 from pipelines.detectors.private_info import find_private
 from pipelines.policy import Policy
+from runtime.settings import REPO_ROOT
 from schemas import TagModel
-from workers.config import REPO_ROOT
 
 DISPLAY_LIMIT = 20_000
 """Characters shown on an item page; X allows 25,000 and hostile input can be far longer."""

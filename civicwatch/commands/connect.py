@@ -1,7 +1,7 @@
 """``civicwatch connect x | facebook | facebook-webhook | replay | actions``: the platform connectors.
 
 Each runs until SIGTERM or Ctrl-C. A missing or rejected token stops start-up with exit code 2 and
-a message naming the variable. Settings: ``workers/config.py`` (``XSettings``, ``FacebookSettings``,
+a message naming the variable. Settings: ``runtime/settings.py`` (``XSettings``, ``FacebookSettings``,
 ``ConnectorSettings``); tokens: environment or ``CIVICWATCH_SECRETS_FILE`` (``connectors/secrets.py``).
 """
 
@@ -39,8 +39,8 @@ def _fail_cleanly(command: str, body: Callable[[], None]) -> None:
 
 
 def _sink(name: str) -> Any:
-    from connectors.base import KafkaSink
-    from workers.config import Settings
+    from runtime.settings import Settings
+    from runtime.sink import KafkaSink
 
     settings = Settings.from_env()
     return KafkaSink(
@@ -55,7 +55,7 @@ def _run(connector: Any, stop: threading.Event) -> None:
     from connectors import metrics
     from connectors.core import Backoff, SystemClock
     from connectors.runner import KafkaCheckpointStore, Runner
-    from workers.config import ConnectorSettings, Settings
+    from runtime.settings import ConnectorSettings, Settings
 
     settings = Settings.from_env()
     common = ConnectorSettings.from_env()
@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
     @connect.command("x")
     def connect_x(loglevel: str = typer.Option("info", help="Log level.")) -> None:
         """Poll X for the city's posts, replies in their conversations, and mentions."""
-        from workers.logs import configure_logging
+        from runtime.logs import configure_logging
 
         configure_logging(loglevel)
         stop = _stop_on_signals()
@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
             from connectors.core import ConnectorError, SystemClock
             from connectors.secrets import Secrets
             from connectors.x import XApi, XConnector, XStream, make_client
-            from workers.config import XSettings
+            from runtime.settings import XSettings
 
             settings = XSettings.from_env()
             if settings.stream not in ("off", "auto"):
@@ -113,7 +113,7 @@ def register(app: typer.Typer) -> None:
     @connect.command("facebook")
     def connect_facebook(loglevel: str = typer.Option("info", help="Log level.")) -> None:
         """Poll the city's Facebook Page for posts, comments and replies."""
-        from workers.logs import configure_logging
+        from runtime.logs import configure_logging
 
         configure_logging(loglevel)
         stop = _stop_on_signals()
@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             from connectors.core import SystemClock
             from connectors.facebook import FacebookConnector
-            from workers.config import FacebookSettings
+            from runtime.settings import FacebookSettings
 
             clock = SystemClock(stop)
             settings = FacebookSettings.from_env()
@@ -136,7 +136,7 @@ def register(app: typer.Typer) -> None:
         loglevel: str = typer.Option("info", help="Log level."),
     ) -> None:
         """Receive the Page's real-time feed changes (verify-token handshake, signed deliveries)."""
-        from workers.logs import configure_logging
+        from runtime.logs import configure_logging
 
         configure_logging(loglevel)
 
@@ -145,7 +145,7 @@ def register(app: typer.Typer) -> None:
             from connectors.core import ConnectorError
             from connectors.facebook import WebhookReceiver
             from connectors.secrets import Secrets
-            from workers.config import ConnectorSettings, FacebookSettings
+            from runtime.settings import ConnectorSettings, FacebookSettings
 
             settings = FacebookSettings.from_env()
             if not settings.page_id:
@@ -182,9 +182,9 @@ def register(app: typer.Typer) -> None:
         limit: int | None = typer.Option(None, help="Stop after this many lines."),
     ) -> None:
         """Replay a JSON Lines file into comments.raw and posts (the demo's source)."""
-        from connectors.base import KafkaSink
         from connectors.replay import replay_file
-        from workers.config import Settings
+        from runtime.settings import Settings
+        from runtime.sink import KafkaSink
 
         settings = Settings.from_env()
         sink = KafkaSink(settings.bootstrap_servers, settings.topic_prefix)
@@ -202,7 +202,7 @@ def register(app: typer.Typer) -> None:
         loglevel: str = typer.Option("info", help="Log level."),
     ) -> None:
         """Carry moderation.actions out on the platforms, once per action id, auditing each outcome."""
-        from workers.logs import configure_logging
+        from runtime.logs import configure_logging
 
         configure_logging(loglevel)
         stop = _stop_on_signals()
@@ -212,7 +212,7 @@ def register(app: typer.Typer) -> None:
             from connectors.actions import STATE_NAME, ActionExecutor, PlatformActions, actions_consumer
             from connectors.core import ConnectorError, SystemClock
             from connectors.runner import KafkaCheckpointStore
-            from workers.config import ConnectorSettings, FacebookSettings, Settings, XSettings
+            from runtime.settings import ConnectorSettings, FacebookSettings, Settings, XSettings
 
             unknown = sorted(set(platform) - {"x", "facebook"})
             if unknown:

@@ -13,7 +13,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from workers.topics import ALL_TOPICS, TopicSpec
+from schemas.topics import ALL_TOPICS, TopicSpec
 
 
 def ensure_topics(

@@ -29,7 +29,7 @@ from typing import Literal
 
 import yaml
 
-from workers.review import UsersFileError
+from review import UsersFileError
 
 Role = Literal["moderator", "analyst", "admin"]
 ROLES: tuple[Role, ...] = ("moderator", "analyst", "admin")

@@ -17,11 +17,11 @@ def run_service(rebuild: bool, loglevel: str) -> None:
     """Serve until stopped, with the settings of the environment."""
     from aiohttp import web
 
-    from workers.config import Settings
-    from workers.logs import configure_logging, get_logger
-    from workers.review import UsersFileError
-    from workers.review.service import ReviewService
-    from workers.review.web import build_app
+    from review import UsersFileError
+    from review.service import ReviewService
+    from review.web import build_app
+    from runtime.logs import configure_logging, get_logger
+    from runtime.settings import Settings
 
     configure_logging(loglevel)
     settings = Settings.from_env()
@@ -63,12 +63,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Start Kafka and the worker, replay the sample as if written in the last hours, and serve the
         pages with three demo users (passwords printed once); Ctrl-C stops everything it started."""
-        from connectors.base import KafkaSink
-        from workers import kafka_local
-        from workers.admin import delete_topics, ensure_topics
-        from workers.config import REPO_ROOT
-        from workers.review.auth import add_user as store_user
-        from workers.review.sample import replay_recent
+        from civicwatch import kafka_local
+        from review.auth import add_user as store_user
+        from review.sample import replay_recent
+        from runtime.admin import delete_topics, ensure_topics
+        from runtime.settings import REPO_ROOT
+        from runtime.sink import KafkaSink
 
         started_kafka = not kafka_local.is_external() and not kafka_local.status()
         bootstrap = kafka_local.up()
@@ -89,7 +89,9 @@ def register(app: typer.Typer) -> None:
             "CIVICWATCH_DATA_DIR": str(workdir / "worker"),
         }
         with (workdir / "worker.log").open("wb") as log:
-            worker = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], env=env, stdout=log, stderr=log)
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "civicwatch.cli", "worker"], env=env, stdout=log, stderr=log
+            )
         try:
             sink = KafkaSink(bootstrap, prefix)
             posts, comments = replay_recent(sink)
@@ -133,9 +135,9 @@ def register(app: typer.Typer) -> None:
         password_stdin: bool = typer.Option(False, help="Read the password from standard input (for scripts)."),
     ) -> None:
         """Create or update a user; only a scrypt hash of the password is stored."""
-        from workers.config import Settings
-        from workers.review import UsersFileError
-        from workers.review.auth import add_user as store_user
+        from review import UsersFileError
+        from review.auth import add_user as store_user
+        from runtime.settings import Settings
 
         path = users_file or Settings.from_env().review_users
         if password_stdin:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from connectors.base import Sink
 from connectors.replay import _lines, parse_line
+from runtime.settings import REPO_ROOT
+from runtime.sink import Sink
 from schemas import Comment, Post
-from workers.config import REPO_ROOT
-from workers.topics import COMMENTS_RAW, POSTS
+from schemas.topics import COMMENTS_RAW, POSTS
 
 SAMPLE = REPO_ROOT / "deploy" / "sample" / "windsor_sample.jsonl"
 

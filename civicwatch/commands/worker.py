@@ -33,8 +33,8 @@ def register(app: typer.Typer) -> None:
         if agents is not None:
             os.environ["CIVICWATCH_AGENTS"] = agents
         from pipelines.policy import PolicyError
-        from workers.config import Settings
-        from workers.logs import configure_logging, logging_config
+        from runtime.logs import configure_logging, logging_config
+        from runtime.settings import Settings
 
         try:
             settings = Settings.from_env()

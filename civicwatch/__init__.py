@@ -1,0 +1,1 @@
+"""The ``civicwatch`` command: the one package that imports every other (``python -m civicwatch``)."""

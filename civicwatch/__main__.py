@@ -1,0 +1,3 @@
+from civicwatch.cli import app
+
+app()

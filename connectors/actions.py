@@ -40,10 +40,11 @@ from connectors.core import (
     TransientError,
     utc,
 )
+from runtime.deadletters import dead_letter_of, log_dead_letter
 from runtime.sink import KafkaSink
-from schemas import AuditRecord, Checkpoint, ModerationAction, SchemaError, dead_letter, decode
+from schemas import AuditRecord, Checkpoint, ModerationAction, SchemaError, decode
+from schemas.ids import stable_id
 from schemas.topics import AUDIT_LOG, COMMENTS_DEADLETTER, CONNECTOR_STATE, MODERATION_ACTIONS
-from workers.routing import stable_id
 
 log = structlog.get_logger("civicwatch.actions")
 
@@ -126,18 +127,10 @@ class ActionExecutor:
         try:
             action = decode(message.value, ModerationAction)
         except SchemaError as exc:
-            letter = dead_letter(
-                message.value,
-                stage="actions",
-                error=exc,
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-                key=message.key,
-            )
+            letter = dead_letter_of(message, "actions", exc)
             self._commit(offsets, COMMENTS_DEADLETTER, letter, None)
             self.stats.dead_lettered += 1
-            log.warning("message_dead_lettered", stage="actions", reason=letter.reason, offset=message.offset)
+            log_dead_letter(letter)
             return
         if action.platform not in self.platforms:
             self._commit(offsets, None, None, None)

@@ -21,8 +21,9 @@ from review.ingest import Ingest
 from review.metrics import ReviewMetrics
 from review.render import PolicyText, policy_text
 from review.store import Store
+from runtime.deadletters import dead_letter_of, log_dead_letter
 from runtime.settings import Settings
-from schemas import AuditRecord, CouncilForward, Decision, SchemaError, dead_letter, encode
+from schemas import AuditRecord, CouncilForward, Decision, SchemaError, encode
 from schemas.events import Event
 from schemas.topics import AUDIT_LOG, COMMENTS_DEADLETTER, COUNCIL_FORWARD, MODERATION_DECISIONS, TopicSpec
 
@@ -127,24 +128,9 @@ class ReviewService:
         await self.publish(AUDIT_LOG, record.subject, record)
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: SchemaError) -> None:
-        letter = dead_letter(
-            record.value,
-            stage="review",
-            error=error,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-        )
+        letter = dead_letter_of(record, "review", error)
         await self.publish(COMMENTS_DEADLETTER, letter.key or letter.dead_letter_id, letter)
-        log.warning(
-            "message_dead_lettered",
-            stage="review",
-            reason=letter.reason,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        )
+        log_dead_letter(letter)
 
     async def _housekeeping(self) -> None:
         """Queue metrics, overdue alerts (log + metric, once per item) and retention, on a timer."""

@@ -40,7 +40,7 @@ from review.render import inert, private_spans, redacted_snippet, show
 from review.service import ReviewService
 from review.store import STATUSES, QueueFilter
 from schemas import CouncilForward, Decision
-from workers.routing import stable_id
+from schemas.ids import stable_id
 
 log = structlog.get_logger("civicwatch.review.web")
 

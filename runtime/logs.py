@@ -12,12 +12,12 @@ import logging
 import os
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
 
-_SECRET_KEYS = re.compile(r"(token|secret|password|passwd|api[_-]?key|authorization|cookie)", re.I)
+SECRET_NAMES = re.compile(r"(token|secret|password|passwd|api[_-]?key|authorization|cookie)", re.I)
 _SECRET_VALUES: set[str] = set()
 
 
@@ -25,6 +25,17 @@ def register_secret(value: str | None) -> None:
     """Remember a secret so that any log line containing it is scrubbed."""
     if value and len(value) >= 6:
         _SECRET_VALUES.add(value)
+
+
+def register_environment_secrets(environ: Mapping[str, str] | None = None) -> None:
+    """Scrub from every log line the values of secret-looking variables (tokens, passwords, keys).
+
+    A process may read no token itself, yet share an environment with connectors in Compose and
+    Kubernetes, and a library may log its settings or a URL one day.
+    """
+    for name, value in (os.environ if environ is None else environ).items():
+        if SECRET_NAMES.search(name):
+            register_secret(value)
 
 
 def _scrub(value: Any) -> Any:
@@ -38,7 +49,7 @@ def _scrub(value: Any) -> Any:
 def scrub_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Processor: hide values of secret-looking keys and any registered secret anywhere."""
     for key in list(event_dict):
-        if _SECRET_KEYS.search(key):
+        if SECRET_NAMES.search(key):
             event_dict[key] = "[redacted]"
         else:
             event_dict[key] = _scrub(event_dict[key])

@@ -17,12 +17,12 @@ from connectors.secrets import Secrets
 from connectors.x import XActions, XApi, make_client
 from runtime.sink import KafkaSink
 from schemas import AuditRecord, DeadLetter, ModerationAction, decode
+from schemas.ids import stable_id
 from schemas.topics import AUDIT_LOG, COMMENTS_DEADLETTER, MODERATION_ACTIONS
 from tests.conftest import consume_all
 from tests.fake_platforms import FakeGraph, FakeX
 from tests.platform_payloads import NOW, PAGE_ID, PAGE_TOKEN, X_TOO_MANY, graph_error, snowflake, x_rate_headers
 from tests.test_connectors_x import TOKENS
-from workers.routing import stable_id
 
 pytestmark = pytest.mark.integration
 

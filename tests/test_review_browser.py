@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from review.sample import replay_recent
+from connectors.replay.recent import replay_recent
 from runtime.sink import KafkaSink
 from schemas import Comment, Decision, ModerationAction, decode
+from schemas.ids import stable_id, text_digest
 from schemas.topics import COMMENTS_RAW
 from tests.conftest import ReviewProcess, WorkerProcess, consume_all
-from workers.routing import stable_id, text_digest
 
 pytestmark = pytest.mark.integration
 

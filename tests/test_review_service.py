@@ -16,9 +16,9 @@ import requests
 
 from runtime.sink import KafkaSink
 from schemas import AuditRecord, Comment, CouncilForward, Decision, ModerationAction, Post, decode
+from schemas.ids import stable_id, text_digest
 from schemas.topics import COMMENTS_RAW, MODERATION_REVIEW, POSTS
 from tests.conftest import ReviewProcess, WorkerProcess, consume_all, review_login
-from workers.routing import stable_id, text_digest
 
 pytestmark = pytest.mark.integration
 

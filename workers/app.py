@@ -8,7 +8,6 @@ instead of faust's own error handling (faust acks an event even when the agent r
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections import defaultdict
 from collections.abc import Mapping
@@ -22,8 +21,7 @@ from kafka import KafkaAdminClient
 from mode import CrashingSupervisor
 
 from runtime.admin import ensure_topics
-from runtime.logs import _SECRET_KEYS as SECRET_NAMES  # the names the log scrubber already treats as secret
-from runtime.logs import register_secret
+from runtime.logs import register_environment_secrets
 from runtime.settings import Settings
 from schemas.topics import (
     ANALYTICS_AGGREGATES,
@@ -43,17 +41,6 @@ from workers.transactions import stable_committed
 settings = Settings.from_env()
 log = structlog.get_logger("civicwatch.app")
 settings.data_dir.mkdir(parents=True, exist_ok=True)
-
-
-def register_environment_secrets() -> None:
-    """Scrub from every log line the values of secret-looking variables (tokens, passwords, keys).
-
-    The worker reads no platform token itself, but it shares an environment with connectors in
-    Compose and Kubernetes, and a library may log its settings or a URL one day.
-    """
-    for name, value in os.environ.items():
-        if SECRET_NAMES.search(name):
-            register_secret(value)
 
 
 register_environment_secrets()

@@ -8,21 +8,15 @@ produces the same review and forward ids and consumers can drop repeats.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from pipelines.pipeline import Classification
 from pipelines.types import Tag
 from schemas import Comment, CouncilForward, ReviewItem, SpanModel, TaggedComment, TagModel
 from schemas.events import Route
+from schemas.ids import stable_id, text_digest
 
-
-def text_digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-
-
-def stable_id(*parts: str) -> str:
-    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+__all__ = ["Routed", "council_persons", "route", "stable_id", "tag_model", "text_digest"]
 
 
 def tag_model(tag: Tag) -> TagModel:

@@ -64,8 +64,8 @@ def register(app: typer.Typer) -> None:
         """Start Kafka and the worker, replay the sample as if written in the last hours, and serve the
         pages with three demo users (passwords printed once); Ctrl-C stops everything it started."""
         from civicwatch import kafka_local
+        from connectors.replay.recent import replay_recent
         from review.auth import add_user as store_user
-        from review.sample import replay_recent
         from runtime.admin import delete_topics, ensure_topics
         from runtime.settings import REPO_ROOT
         from runtime.sink import KafkaSink

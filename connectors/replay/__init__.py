@@ -83,6 +83,13 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 yield i, line.rstrip(b"\r\n")
 
 
+def read_events(path: Path) -> Iterator[Post | Comment]:
+    """Every post and comment of ``path`` in file order; raises ``SchemaError`` at the first bad line."""
+    for line_no, raw in _lines(path):
+        post, comment = parse_line(raw, line_no)
+        yield from (e for e in (post, comment) if e is not None)
+
+
 def replay_file(
     path: Path,
     sink: Sink,

@@ -34,6 +34,7 @@ from faust.types import TP
 from pipelines.pipeline import Classification, PolicyPipeline
 from pipelines.types import CommentInput
 from schemas import AuditRecord, Comment, ModerationAction, decode, encode
+from schemas.ids import stable_id, text_digest
 from schemas.topics import (
     AUDIT_LOG,
     COMMENTS_DEADLETTER,
@@ -50,7 +51,7 @@ from workers.app import (
     seen_comments,
     settings,
 )
-from workers.routing import route, stable_id, text_digest
+from workers.routing import route
 from workers.transactions import Output, PartitionRevoked, PartitionTransactions
 
 log = structlog.get_logger("civicwatch.comments")

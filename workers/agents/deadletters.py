@@ -1,54 +1,19 @@
-"""Sending a failed message to ``comments.deadletter``: whole payload, origin and a reason we wrote."""
+"""Sending a failed faust event to ``comments.deadletter`` (the record is built by ``runtime.deadletters``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import structlog
-
-from schemas import DeadLetter, dead_letter, encode
+from runtime.deadletters import dead_letter_of, log_dead_letter
+from schemas import DeadLetter, encode
 from workers.app import deadletter
 
-log = structlog.get_logger("civicwatch.deadletter")
+__all__ = ["dead_letter_for", "log_dead_letter", "send_dead_letter"]
 
 
 def dead_letter_for(event: Any, stage: str, error: BaseException) -> DeadLetter:
     """The dead letter of a faust event; never raises for a bad message."""
-    message = event.message
-    value = message.value if isinstance(message.value, bytes) else None
-    key = message.key if isinstance(message.key, bytes | str) else None
-    try:
-        return dead_letter(
-            value,
-            stage=stage,
-            error=error,
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            key=key,
-        )
-    except Exception as exc:  # e.g. a key that is not text: keep the reference, say why
-        return dead_letter(
-            value,
-            stage=stage,
-            error=error,
-            reason=f"{type(error).__name__}; dead letter degraded: {type(exc).__name__}",
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-        )
-
-
-def log_dead_letter(record: DeadLetter) -> None:
-    log.warning(
-        "message_dead_lettered",
-        stage=record.stage,
-        error=record.error,
-        reason=record.reason,
-        topic=record.source_topic,
-        partition=record.source_partition,
-        offset=record.source_offset,
-    )
+    return dead_letter_of(event.message, stage, error)
 
 
 async def send_dead_letter(event: Any, stage: str, error: BaseException) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 import structlog
 
 from schemas import AuditRecord, Decision, ModerationAction, SchemaError, decode, encode
+from schemas.ids import stable_id
 from workers.agents.deadletters import send_dead_letter
 from workers.app import app, audit_log, moderation_actions, moderation_decisions
-from workers.routing import stable_id
 
 log = structlog.get_logger("civicwatch.decisions")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from connectors.replay import _lines, parse_line
+from connectors.replay import read_events
 from runtime.settings import REPO_ROOT
 from runtime.sink import Sink
 from schemas import Comment, Post
@@ -21,10 +21,7 @@ SAMPLE = REPO_ROOT / "deploy" / "sample" / "windsor_sample.jsonl"
 
 def replay_recent(sink: Sink, path: Path = SAMPLE, newest_age: timedelta = timedelta(minutes=30)) -> tuple[int, int]:
     """Send every post and comment of ``path`` with shifted times; return (posts, comments)."""
-    events: list[Post | Comment] = []
-    for line_no, raw in _lines(path):
-        post, comment = parse_line(raw, line_no)
-        events.extend(e for e in (post, comment) if e is not None)
+    events = list(read_events(path))
     newest = max(e.created_at for e in events if isinstance(e, Comment))
     shift = datetime.now(UTC) - newest_age - newest
     posts = comments = 0

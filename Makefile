@@ -22,6 +22,7 @@ demo: install
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -68,4 +69,4 @@ kafka-down: $(STAMP)
 
 clean:
 	-bash deploy/local/kafka.sh down
-	rm -rf .local .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf .local .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache

@@ -1,34 +1,78 @@
 """Every setting in one place, read from the environment (``CIVICWATCH_*``, ``KAFKA_BOOTSTRAP_SERVERS``).
 
+Each setting is one typed field with its default, stated once; pydantic-settings reads it from the
+variable named after it (``CIVICWATCH_`` + the field name in capitals, or the alias given), and an
+empty variable counts as unset. A value that does not parse stops start-up with ``SettingsError``
+naming the variable. ``variables()`` lists every name, so deploy files can be checked against it.
+
 Secrets (platform tokens) are not here: connectors read them from their own variables or a secrets
 file and never log them.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Self
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 AGENTS = ("comments", "decisions", "posts", "analytics")
 """The worker's faust agents (``workers/agents/``), in the order they are loaded."""
 
-
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+CommaSeparated = Annotated[tuple[str, ...], NoDecode]
+"""A list in one variable, ``a,b,c`` (not JSON)."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Runtime configuration; build with ``Settings.from_env()``."""
+class SettingsError(ValueError):
+    """A variable holds a value that cannot be used; the message names it."""
 
-    bootstrap_servers: str = "127.0.0.1:19092"
+
+def _comma_separated(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class _FromEnv(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CIVICWATCH_", env_ignore_empty=True, frozen=True, populate_by_name=True, extra="forbid"
+    )
+
+    @classmethod
+    def from_env(cls) -> Self:
+        """The settings of this process's environment; ``SettingsError`` names a bad variable."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            problems = []
+            for error in exc.errors():
+                name = str(error["loc"][0]) if error["loc"] else ""
+                problems.append(f"{cls.variable(name)}: {error['msg'].removeprefix('Value error, ')}")
+            raise SettingsError("; ".join(problems)) from None
+
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable a field is read from."""
+        info = cls.model_fields.get(field)
+        if info is not None and isinstance(info.validation_alias, str):
+            return info.validation_alias
+        return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+
+
+class Settings(_FromEnv):
+    """Runtime configuration of the worker, the review service and the topic admin."""
+
+    kafka_port: int = 19092
+    """Port of the local broker; used when ``KAFKA_BOOTSTRAP_SERVERS`` is unset."""
+    bootstrap_servers: str = Field(
+        default_factory=lambda data: f"127.0.0.1:{data['kafka_port']}", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
     topic_prefix: str = ""
-    policy_path: Path | None = None
+    policy_path: Path | None = Field(default=None, validation_alias="CIVICWATCH_POLICY")
     app_id: str = "civicwatch"
-    data_dir: Path = field(default_factory=lambda: REPO_ROOT / ".local" / "worker")
+    data_dir: Path = REPO_ROOT / ".local" / "worker"
     partitions: int = 4
     replication: int = 1
     batch_size: int = 256
@@ -41,11 +85,11 @@ class Settings:
     analytics_day_expires_days: float = 60.0
     review_host: str = "127.0.0.1"
     review_port: int = 8080
-    review_db: Path = field(default_factory=lambda: REPO_ROOT / ".local" / "review" / "review.sqlite3")
-    review_users: Path = field(default_factory=lambda: REPO_ROOT / ".local" / "review" / "users.yaml")
+    review_db: Path = REPO_ROOT / ".local" / "review" / "review.sqlite3"
+    review_users: Path = REPO_ROOT / ".local" / "review" / "users.yaml"
     review_alert_after_minutes: float = 240.0
     review_alert_interval: float = 30.0
-    review_private_roles: tuple[str, ...] = ("moderator", "admin")
+    review_private_roles: CommaSeparated = ("moderator", "admin")
     review_session_hours: float = 8.0
     review_history_days: float = 30.0
     review_cookie_secure: bool = False
@@ -53,9 +97,19 @@ class Settings:
     web_bind: str = "127.0.0.1"
     session_timeout: float = 30.0
     """Seconds before a silent worker's partitions go to the others (after a crash, say)."""
-    agents: tuple[str, ...] = AGENTS
+    agents: CommaSeparated = AGENTS
     """The agents this worker process runs (``civicwatch worker --agents``)."""
     analytics_batch_size: int = 1000
+
+    @field_validator("review_private_roles", mode="before")
+    @classmethod
+    def _roles(cls, value: Any) -> Any:
+        return _comma_separated(value)
+
+    @field_validator("agents", mode="before")
+    @classmethod
+    def _agents(cls, value: Any) -> tuple[str, ...]:
+        return parse_agents(value if isinstance(value, str) else ",".join(value))
 
     @property
     def faust_app_id(self) -> str:
@@ -69,45 +123,6 @@ class Settings:
         partitions, and the tables of either would no longer follow their input.
         """
         return f"{self.app_id}-analytics" if self.agents == ("analytics",) else self.app_id
-
-    @classmethod
-    def from_env(cls) -> Settings:
-        port = _env("CIVICWATCH_KAFKA_PORT", "19092")
-        policy = os.environ.get("CIVICWATCH_POLICY")
-        return cls(
-            bootstrap_servers=_env("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{port}"),
-            topic_prefix=_env("CIVICWATCH_TOPIC_PREFIX", ""),
-            policy_path=Path(policy) if policy else None,
-            app_id=_env("CIVICWATCH_APP_ID", "civicwatch"),
-            data_dir=Path(_env("CIVICWATCH_DATA_DIR", str(REPO_ROOT / ".local" / "worker"))),
-            partitions=int(_env("CIVICWATCH_PARTITIONS", "4")),
-            replication=int(_env("CIVICWATCH_REPLICATION", "1")),
-            batch_size=int(_env("CIVICWATCH_BATCH_SIZE", "256")),
-            batch_timeout=float(_env("CIVICWATCH_BATCH_TIMEOUT", "0.05")),
-            dedupe_ttl_hours=float(_env("CIVICWATCH_DEDUPE_TTL_HOURS", "72")),
-            log_level=_env("CIVICWATCH_LOG_LEVEL", "INFO"),
-            web_port=int(_env("CIVICWATCH_WEB_PORT", "6066")),
-            analytics_interval=float(_env("CIVICWATCH_ANALYTICS_INTERVAL", "10")),
-            analytics_hour_expires_days=float(_env("CIVICWATCH_ANALYTICS_HOUR_EXPIRES_DAYS", "14")),
-            analytics_day_expires_days=float(_env("CIVICWATCH_ANALYTICS_DAY_EXPIRES_DAYS", "60")),
-            review_host=_env("CIVICWATCH_REVIEW_HOST", "127.0.0.1"),
-            review_port=int(_env("CIVICWATCH_REVIEW_PORT", "8080")),
-            review_db=Path(_env("CIVICWATCH_REVIEW_DB", str(REPO_ROOT / ".local" / "review" / "review.sqlite3"))),
-            review_users=Path(_env("CIVICWATCH_REVIEW_USERS", str(REPO_ROOT / ".local" / "review" / "users.yaml"))),
-            review_alert_after_minutes=float(_env("CIVICWATCH_REVIEW_ALERT_AFTER_MINUTES", "240")),
-            review_alert_interval=float(_env("CIVICWATCH_REVIEW_ALERT_INTERVAL", "30")),
-            review_private_roles=tuple(
-                r.strip() for r in _env("CIVICWATCH_REVIEW_PRIVATE_ROLES", "moderator,admin").split(",") if r.strip()
-            ),
-            review_session_hours=float(_env("CIVICWATCH_REVIEW_SESSION_HOURS", "8")),
-            review_history_days=float(_env("CIVICWATCH_REVIEW_HISTORY_DAYS", "30")),
-            review_cookie_secure=_env("CIVICWATCH_REVIEW_COOKIE_SECURE", "0").lower() in ("1", "true", "yes"),
-            policy_text=Path(text) if (text := os.environ.get("CIVICWATCH_POLICY_TEXT")) else None,
-            web_bind=_env("CIVICWATCH_WEB_BIND", "127.0.0.1"),
-            session_timeout=float(_env("CIVICWATCH_SESSION_TIMEOUT", "30")),
-            agents=parse_agents(_env("CIVICWATCH_AGENTS", ",".join(AGENTS))),
-            analytics_batch_size=int(_env("CIVICWATCH_ANALYTICS_BATCH_SIZE", "1000")),
-        )
 
 
 def parse_agents(text: str) -> tuple[str, ...]:
@@ -128,40 +143,34 @@ def parse_agents(text: str) -> tuple[str, ...]:
     return tuple(name for name in AGENTS if name in names)
 
 
-@dataclass(frozen=True)
-class XSettings:
+class XSettings(_FromEnv):
     """The X connector (``civicwatch connect x``); tokens are read separately (``connectors.secrets``).
 
     Reads are metered on X, so the budget caps requests per 15-minute window across all scopes and
     the interval sets how often a caught-up scope is asked again.
     """
 
-    accounts: tuple[str, ...] = ()
+    model_config = SettingsConfigDict(env_prefix="CIVICWATCH_X_")
+
+    accounts: CommaSeparated = ()
     poll_interval: float = 60.0
-    max_requests_per_window: int = 30
+    max_requests_per_window: int = Field(default=30, validation_alias="CIVICWATCH_X_MAX_REQUESTS")
     page_size: int = 100
     conversation_days: float = 7.0
     stream: str = "off"
     reconcile_interval: float = 900.0
     action_interval: float = 18.0
 
+    @field_validator("accounts", mode="before")
     @classmethod
-    def from_env(cls) -> XSettings:
-        return cls(
-            accounts=tuple(a.strip().lstrip("@") for a in _env("CIVICWATCH_X_ACCOUNTS", "").split(",") if a.strip()),
-            poll_interval=float(_env("CIVICWATCH_X_POLL_INTERVAL", "60")),
-            max_requests_per_window=int(_env("CIVICWATCH_X_MAX_REQUESTS", "30")),
-            page_size=int(_env("CIVICWATCH_X_PAGE_SIZE", "100")),
-            conversation_days=float(_env("CIVICWATCH_X_CONVERSATION_DAYS", "7")),
-            stream=_env("CIVICWATCH_X_STREAM", "off"),
-            reconcile_interval=float(_env("CIVICWATCH_X_RECONCILE_INTERVAL", "900")),
-            action_interval=float(_env("CIVICWATCH_X_ACTION_INTERVAL", "18")),
-        )
+    def _accounts(cls, value: Any) -> Any:
+        return tuple(a.lstrip("@") for a in _comma_separated(value))
 
 
-@dataclass(frozen=True)
-class FacebookSettings:
+class FacebookSettings(_FromEnv):
     """The Facebook connector, webhook receiver and actions (``civicwatch connect facebook...``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CIVICWATCH_FACEBOOK_")
 
     page_id: str = ""
     api_version: str = "25.0"
@@ -174,24 +183,13 @@ class FacebookSettings:
     webhook_port: int = 8089
     action_interval: float = 1.0
 
+    @field_validator("api_version", mode="before")
     @classmethod
-    def from_env(cls) -> FacebookSettings:
-        return cls(
-            page_id=_env("CIVICWATCH_FACEBOOK_PAGE_ID", ""),
-            api_version=_env("CIVICWATCH_FACEBOOK_API_VERSION", "25.0").lstrip("v"),
-            poll_interval=float(_env("CIVICWATCH_FACEBOOK_POLL_INTERVAL", "120")),
-            lookback_days=float(_env("CIVICWATCH_FACEBOOK_LOOKBACK_DAYS", "7")),
-            page_size=int(_env("CIVICWATCH_FACEBOOK_PAGE_SIZE", "100")),
-            throttle_wait=float(_env("CIVICWATCH_FACEBOOK_THROTTLE_WAIT", "600")),
-            usage_ceiling=float(_env("CIVICWATCH_FACEBOOK_USAGE_CEILING", "90")),
-            webhook_host=_env("CIVICWATCH_FACEBOOK_WEBHOOK_HOST", "127.0.0.1"),
-            webhook_port=int(_env("CIVICWATCH_FACEBOOK_WEBHOOK_PORT", "8089")),
-            action_interval=float(_env("CIVICWATCH_FACEBOOK_ACTION_INTERVAL", "1")),
-        )
+    def _version(cls, value: Any) -> Any:
+        return value.lstrip("v") if isinstance(value, str) else value
 
 
-@dataclass(frozen=True)
-class ConnectorSettings:
+class ConnectorSettings(_FromEnv):
     """What every connector process shares: backoff on 5xx/network errors, retries, metrics."""
 
     backoff_base: float = 2.0
@@ -199,11 +197,10 @@ class ConnectorSettings:
     action_max_attempts: int = 5
     metrics_port: int = 0
 
-    @classmethod
-    def from_env(cls) -> ConnectorSettings:
-        return cls(
-            backoff_base=float(_env("CIVICWATCH_BACKOFF_BASE", "2")),
-            backoff_cap=float(_env("CIVICWATCH_BACKOFF_CAP", "300")),
-            action_max_attempts=int(_env("CIVICWATCH_ACTION_MAX_ATTEMPTS", "5")),
-            metrics_port=int(_env("CIVICWATCH_METRICS_PORT", "0")),
-        )
+
+ALL_SETTINGS: tuple[type[_FromEnv], ...] = (Settings, XSettings, FacebookSettings, ConnectorSettings)
+
+
+def variables() -> set[str]:
+    """Every environment variable a setting is read from."""
+    return {cls.variable(name) for cls in ALL_SETTINGS for name in cls.model_fields}

@@ -19,9 +19,6 @@ Phases, each on fresh prefixed topics so runs never mix:
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,6 +34,7 @@ from runtime.admin import delete_topics, ensure_topics
 from runtime.sink import KafkaSink
 from schemas import encode
 from schemas.topics import COMMENTS_RAW
+from workers.process import WorkerProcess
 
 REPO = Path(__file__).resolve().parents[1]
 LATENCY_KEY = b"x:lat"
@@ -202,8 +200,8 @@ def raw_kafka(bootstrap: str, n: int) -> RawKafka:
         delete_topics(bootstrap, prefix)
 
 
-class Worker:
-    """``civicwatch worker`` as a subprocess on the bench's topics."""
+class Worker(WorkerProcess):
+    """The worker as a subprocess on the bench's topics, with its CPU and memory watched."""
 
     def __init__(
         self,
@@ -215,35 +213,21 @@ class Worker:
         agents: str,
         settings: dict[str, str] | None = None,
     ) -> None:
-        env = {
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "CIVICWATCH_TOPIC_PREFIX": prefix,
-            "CIVICWATCH_APP_ID": app_id,
-            "CIVICWATCH_WEB_PORT": "0",
-            "CIVICWATCH_DATA_DIR": str(logdir / name),
-            "CIVICWATCH_LOG_FORMAT": "json",
-            "CIVICWATCH_LOG_LEVEL": "WARNING",
-            **(settings or {}),
-        }
-        self.log_path = logdir / f"{name}.log"
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "civicwatch.cli", "worker", "--loglevel", "warning", "--agents", agents],
-                env=env,
-                stdout=log,
-                stderr=log,
-                cwd=REPO,
-            )
+        super().__init__(
+            bootstrap,
+            prefix,
+            app_id,
+            logdir / f"{name}.log",
+            data_dir=logdir / name,
+            args=("--loglevel", "warning", "--agents", agents),
+            settings={"CIVICWATCH_LOG_LEVEL": "WARNING", **(settings or {})},
+        )
+        self.start()
+        assert self.proc is not None
         self.usage = ProcessUsage(self.proc.pid)
 
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+    def stop(self, kill: bool = False, timeout: float = 60.0) -> None:
+        super().stop(kill, timeout)
 
 
 def analytics_run(bootstrap: str, prefix: str, app_id: str, tagged: int, logdir: Path) -> AnalyticsRun:

@@ -139,7 +139,7 @@ def run_classify_cli(n: int) -> Rate:
             [
                 sys.executable,
                 "-m",
-                "civicwatch.cli",
+                "civicwatch",
                 "classify",
                 str(infile),
                 "-o",

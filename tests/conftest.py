@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +21,9 @@ from kafka import KafkaConsumer
 
 from civicwatch import kafka_local
 from runtime.admin import delete_topics, ensure_topics
+from workers.process import WorkerProcess
+
+__all__ = ["REPO", "SHARED_DEV", "ReviewProcess", "WorkerProcess", "consume_all", "review_login"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DEV = Path(os.environ.get("CIVICWATCH_SHARED", REPO.parent / "shared")) / "data" / "dev"
@@ -86,51 +88,6 @@ def consume_all(
     return messages
 
 
-class WorkerProcess:
-    """``civicwatch worker`` as a real subprocess with its own app id and topic prefix."""
-
-    def __init__(self, bootstrap: str, prefix: str, app_id: str, log_path: Path, policy: Path | None = None) -> None:
-        self.env = {
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "CIVICWATCH_TOPIC_PREFIX": prefix,
-            "CIVICWATCH_APP_ID": app_id,
-            "CIVICWATCH_WEB_PORT": "0",
-            "CIVICWATCH_DATA_DIR": str(log_path.parent / "worker-data"),
-            "CIVICWATCH_LOG_FORMAT": "json",
-        }
-        if policy is not None:
-            self.env["CIVICWATCH_POLICY"] = str(policy)
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> WorkerProcess:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "civicwatch.cli", "worker"], env=self.env, stdout=log, stderr=log, cwd=REPO
-        )
-        return self
-
-    def stop(self, kill: bool = False) -> None:
-        if self.proc is None:
-            return
-        if kill:
-            self.proc.kill()
-        else:
-            self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
 def free_port() -> int:
     import socket
 
@@ -140,8 +97,10 @@ def free_port() -> int:
 
 
 class ReviewProcess(WorkerProcess):
-    """``civicwatch review`` as a real subprocess on a free port, with its own users file and view;
+    """``python -m review`` as a real subprocess on a free port, with its own users file and view;
     stopping, liveness and the log work as for the worker."""
+
+    module = "review"
 
     def __init__(
         self, bootstrap: str, prefix: str, workdir: Path, users: dict[str, tuple[str, str]], **settings: str
@@ -163,16 +122,15 @@ class ReviewProcess(WorkerProcess):
             "CIVICWATCH_LOG_FORMAT": "json",
             **settings,
         }
+        self.args: list[str] = []
         self.log_path = workdir / "review.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> ReviewProcess:
         import requests
 
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "civicwatch.cli", "review"], env=self.env, stdout=log, stderr=log, cwd=REPO
-        )
+        super().start()
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -449,7 +449,7 @@ def test_webhook_command_runs_as_a_process(kafka_bootstrap: str, kafka_topics: s
         "CIVICWATCH_LOG_FORMAT": "json",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "civicwatch.cli", "connect", "facebook-webhook", "--port", "0"],
+        [sys.executable, "-m", "connectors", "facebook-webhook", "--port", "0"],
         env=env,
         stderr=subprocess.PIPE,
         text=True,

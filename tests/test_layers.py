@@ -8,6 +8,7 @@ graph shows.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -47,3 +48,27 @@ def test_connectors_and_the_base_load_no_nlp_and_no_worker(module: str) -> None:
 def test_the_check_sees_a_heavy_import() -> None:
     """Near miss: the routing functions do load the pipeline, and the check says so."""
     assert "spacy" in loaded_after("workers.routing")
+
+
+@pytest.mark.parametrize(
+    ("module", "commands"),
+    [
+        ("workers", ["--agents", "--policy"]),
+        ("connectors", ["x", "facebook", "facebook-webhook", "replay", "actions"]),
+        ("review", ["add-user", "--rebuild"]),
+        ("civicwatch", ["worker", "connect", "review", "topics", "demo"]),
+    ],
+)
+def test_each_process_runs_with_python_m(module: str, commands: list[str]) -> None:
+    """What is deployed apart starts apart: ``python -m workers`` needs neither the connectors nor the CLI."""
+    out = subprocess.run(
+        [sys.executable, "-m", module, "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    for command in commands:
+        assert command in out.stdout, f"python -m {module} --help lacks {command}"

@@ -8,9 +8,6 @@ what it started.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from workers.process import WorkerProcess
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "deploy" / "sample" / "windsor_sample.jsonl"
@@ -60,17 +59,8 @@ def run_demo(console: Console, bootstrap: str, prefix: str, sample: Path, timeou
 
     ensure_topics(bootstrap, prefix)
     log_path = REPO / ".local" / "demo-worker.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "CIVICWATCH_TOPIC_PREFIX": prefix,
-        "CIVICWATCH_APP_ID": prefix.rstrip("."),
-        "CIVICWATCH_WEB_PORT": "0",
-        "CIVICWATCH_LOG_FORMAT": "json",
-    }
-    with log_path.open("wb") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "civicwatch.cli", "worker"], env=env, stdout=log, stderr=log)
+    log_path.unlink(missing_ok=True)
+    worker = WorkerProcess(bootstrap, prefix, prefix.rstrip("."), log_path).start()
     console.print(f"[bold]Worker[/] started (pid {worker.pid}, log .local/demo-worker.log), topics {prefix}*")
     try:
         rows = [orjson.loads(line) for line in sample.read_bytes().splitlines() if line.strip()]
@@ -89,17 +79,13 @@ def run_demo(console: Console, bootstrap: str, prefix: str, sample: Path, timeou
             expected
         )
     finally:
-        worker.terminate()
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        worker.stop()
         console.print("Worker stopped")
         delete_topics(bootstrap, prefix)
 
 
 def collect(
-    bootstrap: str, prefix: str, n: int, timeout: float, worker: subprocess.Popen[bytes]
+    bootstrap: str, prefix: str, n: int, timeout: float, worker: WorkerProcess
 ) -> dict[str, list[dict[str, Any]]]:
     """Read the output topics until ``n`` tagged comments arrived (or the time is up)."""
     from kafka import KafkaConsumer
@@ -117,7 +103,7 @@ def collect(
     settle: float | None = None
     try:
         while time.monotonic() < deadline:
-            if worker.poll() is not None:
+            if not worker.alive():
                 raise SystemExit(f"the worker exited with code {worker.returncode}; see .local/demo-worker.log")
             for message in consumer:
                 out[message.topic[len(prefix) :]].append(orjson.loads(message.value))

@@ -1,0 +1,276 @@
+"""The connector processes: ``python -m connectors x | facebook | facebook-webhook | replay | actions``
+(``civicwatch connect ...`` in the CLI).
+
+Each runs until SIGTERM or Ctrl-C. A missing or rejected token stops start-up with exit code 2 and
+a message naming the variable. Settings: ``runtime/settings.py`` (``XSettings``, ``FacebookSettings``,
+``ConnectorSettings``); tokens: environment or ``CIVICWATCH_SECRETS_FILE`` (``connectors/secrets.py``).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+def _fail_cleanly(command: str, body: Callable[[], None]) -> None:
+    """Start-up errors become one line naming the problem (and never the token's value)."""
+    from connectors.core import ConnectorError
+
+    try:
+        body()
+    except ConnectorError as exc:
+        typer.echo(f"civicwatch connect {command}: {exc.reason}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _sink(name: str) -> Any:
+    from runtime.settings import Settings
+    from runtime.sink import KafkaSink
+
+    settings = Settings.from_env()
+    return KafkaSink(
+        settings.bootstrap_servers,
+        settings.topic_prefix,
+        transactional_id=f"{settings.topic_prefix}civicwatch-{name}",
+        client_id=f"civicwatch-{name}",
+    )
+
+
+def _run(connector: Any, stop: threading.Event) -> None:
+    from connectors import metrics
+    from connectors.core import Backoff, SystemClock
+    from connectors.runner import KafkaCheckpointStore, Runner
+    from runtime.settings import ConnectorSettings, Settings
+
+    settings = Settings.from_env()
+    common = ConnectorSettings.from_env()
+    metrics.serve(common.metrics_port)
+    sink = _sink(connector.name)
+    try:
+        runner = Runner(
+            connector,
+            sink,
+            KafkaCheckpointStore(settings.bootstrap_servers, settings.topic_prefix),
+            SystemClock(stop),
+            backoff=Backoff(common.backoff_base, common.backoff_cap),
+            stop=stop,
+        )
+        runner.start()
+        stats = runner.run()
+        typer.echo(f"stopped: {stats.comments} comments, {stats.posts} posts, {stats.dead_lettered} dead-lettered")
+    finally:
+        sink.close()
+
+
+app = typer.Typer(
+    help="Bring comments into Kafka and carry moderation actions back.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command("x")
+def connect_x(loglevel: str = typer.Option("info", help="Log level.")) -> None:
+    """Poll X for the city's posts, replies in their conversations, and mentions."""
+    from runtime.logs import configure_logging
+
+    configure_logging(loglevel)
+    stop = _stop_on_signals()
+
+    def body() -> None:
+        from connectors.core import ConnectorError, SystemClock
+        from connectors.secrets import Secrets
+        from connectors.x import XApi, XConnector, XStream, make_client
+        from runtime.settings import XSettings
+
+        settings = XSettings.from_env()
+        if settings.stream not in ("off", "auto"):
+            raise ConnectorError(f"CIVICWATCH_X_STREAM is {settings.stream!r}; use off or auto")
+        clock = SystemClock(stop)
+        secrets = Secrets()
+        api = XApi(make_client(secrets), clock)
+        stream = XStream(secrets.require("X_BEARER_TOKEN"), clock) if settings.stream == "auto" else None
+        try:
+            _run(XConnector(api, settings, clock, stream=stream), stop)
+        finally:
+            if stream is not None:
+                stream.close()
+
+    _fail_cleanly("x", body)
+
+
+@app.command("facebook")
+def connect_facebook(loglevel: str = typer.Option("info", help="Log level.")) -> None:
+    """Poll the city's Facebook Page for posts, comments and replies."""
+    from runtime.logs import configure_logging
+
+    configure_logging(loglevel)
+    stop = _stop_on_signals()
+
+    def body() -> None:
+        from connectors.core import SystemClock
+        from connectors.facebook import FacebookConnector
+        from runtime.settings import FacebookSettings
+
+        clock = SystemClock(stop)
+        settings = FacebookSettings.from_env()
+        _run(FacebookConnector(_graph(settings, clock), settings, clock), stop)
+
+    _fail_cleanly("facebook", body)
+
+
+@app.command("facebook-webhook")
+def connect_facebook_webhook(
+    host: str | None = typer.Option(None, help="Bind address (default CIVICWATCH_FACEBOOK_WEBHOOK_HOST)."),
+    port: int | None = typer.Option(None, help="Port (default CIVICWATCH_FACEBOOK_WEBHOOK_PORT)."),
+    loglevel: str = typer.Option("info", help="Log level."),
+) -> None:
+    """Receive the Page's real-time feed changes (verify-token handshake, signed deliveries)."""
+    from runtime.logs import configure_logging
+
+    configure_logging(loglevel)
+
+    def body() -> None:
+        from connectors import metrics
+        from connectors.core import ConnectorError
+        from connectors.facebook import WebhookReceiver
+        from connectors.secrets import Secrets
+        from runtime.settings import ConnectorSettings, FacebookSettings
+
+        settings = FacebookSettings.from_env()
+        if not settings.page_id:
+            raise ConnectorError("CIVICWATCH_FACEBOOK_PAGE_ID is empty: name the city's Page id")
+        secrets = Secrets()
+        app_secret = secrets.require("FACEBOOK_APP_SECRET")
+        verify_token = secrets.require("FACEBOOK_VERIFY_TOKEN")
+        metrics.serve(ConnectorSettings.from_env().metrics_port)
+        sink = _sink("facebook-webhook")
+        server = WebhookReceiver(sink, settings.page_id, app_secret, verify_token).server(
+            host or settings.webhook_host, port if port is not None else settings.webhook_port
+        )
+        stop = _stop_on_signals()
+
+        def shutdown_on_stop() -> None:
+            stop.wait()
+            server.shutdown()
+
+        threading.Thread(target=shutdown_on_stop, daemon=True).start()
+        bound_host, bound_port = server.server_address[:2]
+        typer.echo(f"listening on {bound_host!s}:{bound_port}", err=True)
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
+            sink.close()
+
+    _fail_cleanly("facebook-webhook", body)
+
+
+@app.command("replay")
+def connect_replay(
+    infile: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON Lines of posts and comments."),
+    rate: float | None = typer.Option(None, help="Comments per second (default: as fast as possible)."),
+    limit: int | None = typer.Option(None, help="Stop after this many lines."),
+) -> None:
+    """Replay a JSON Lines file into comments.raw and posts (the demo's source)."""
+    from connectors.replay import replay_file
+    from runtime.settings import Settings
+    from runtime.sink import KafkaSink
+
+    settings = Settings.from_env()
+    sink = KafkaSink(settings.bootstrap_servers, settings.topic_prefix)
+    try:
+        stats = replay_file(infile, sink, rate=rate, limit=limit, progress=True)
+    finally:
+        sink.close()
+    typer.echo(f"replayed {stats.posts} posts, {stats.comments} comments, {stats.dead_lettered} dead-lettered")
+
+
+@app.command("actions")
+def connect_actions(
+    platform: list[str] = typer.Option(
+        ["x", "facebook"], "--platform", help="Platform(s) whose actions this process carries out."
+    ),
+    loglevel: str = typer.Option("info", help="Log level."),
+) -> None:
+    """Carry moderation.actions out on the platforms, once per action id, auditing each outcome."""
+    from runtime.logs import configure_logging
+
+    configure_logging(loglevel)
+    stop = _stop_on_signals()
+
+    def body() -> None:
+        from connectors import metrics
+        from connectors.actions import STATE_NAME, ActionExecutor, PlatformActions, actions_consumer
+        from connectors.core import ConnectorError, SystemClock
+        from connectors.runner import KafkaCheckpointStore
+        from runtime.settings import ConnectorSettings, FacebookSettings, Settings, XSettings
+
+        unknown = sorted(set(platform) - {"x", "facebook"})
+        if unknown:
+            raise ConnectorError(f"no actions for platform(s) {', '.join(unknown)}; choose x and/or facebook")
+        settings = Settings.from_env()
+        common = ConnectorSettings.from_env()
+        clock = SystemClock(stop)
+        handlers: dict[str, PlatformActions] = {}
+        if "x" in platform:
+            from connectors.secrets import Secrets
+            from connectors.x import XActions, XApi, make_client
+
+            api = XApi(make_client(Secrets(), user_auth=True), clock, token_variable="X_ACCESS_TOKEN")
+            handlers["x"] = XActions(api, XSettings.from_env().action_interval)
+        if "facebook" in platform:
+            from connectors.facebook import FacebookActions
+
+            fb = FacebookSettings.from_env()
+            handlers["facebook"] = FacebookActions(_graph(fb, clock), fb.page_id, fb.action_interval)
+        metrics.serve(common.metrics_port)
+        sink = _sink("actions-" + "-".join(sorted(handlers)))
+        consumer = actions_consumer(settings.bootstrap_servers, settings.topic_prefix, sorted(handlers))
+        try:
+            executor = ActionExecutor(
+                handlers,
+                sink,
+                consumer,
+                clock,
+                max_attempts=common.action_max_attempts,
+                backoff_base=common.backoff_base,
+                backoff_cap=common.backoff_cap,
+                stop=stop,
+            )
+            executor.start(KafkaCheckpointStore(settings.bootstrap_servers, settings.topic_prefix).load(STATE_NAME))
+            stats = executor.run()
+            typer.echo(f"stopped: outcomes {dict(stats.outcomes)}, {stats.duplicates} duplicate(s) skipped")
+        finally:
+            consumer.close()
+            sink.close()
+
+    _fail_cleanly("actions", body)
+
+
+def _graph(settings: Any, clock: Any) -> Any:
+    from connectors.facebook import GraphClient, make_graph
+    from connectors.facebook.graph import TOKEN_VARIABLE
+    from connectors.secrets import Secrets
+
+    graph, session = make_graph(Secrets().require(TOKEN_VARIABLE), settings.api_version)
+    return GraphClient(
+        graph, session, clock, throttle_wait=settings.throttle_wait, usage_ceiling=settings.usage_ceiling
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from runtime.logs import configure_logging
 from runtime.sink import KafkaSink, MemorySink
 from schemas import Comment, decode
 from schemas.topics import COMMENTS_RAW, CONNECTOR_STATE
+from tests import factories
 from tests.conftest import consume_all
 from tests.platform_payloads import NOW
 
@@ -106,11 +108,7 @@ def test_backoff_grows_exponentially_with_jitter_and_caps() -> None:
 
 
 def comment(i: int) -> Comment:
-    from datetime import UTC, datetime
-
-    return Comment(
-        platform="x", comment_id=f"c{i}", post_id="p", author_id="a", text=f"t{i}", created_at=datetime.now(UTC)
-    )
+    return factories.comment(f"c{i}", f"t{i}", at=datetime.now(UTC))
 
 
 def transaction_contract(sink: MemorySink | KafkaSink, read_comments: object, read_state: object) -> None:

@@ -22,6 +22,7 @@ from runtime.sink import KafkaSink
 from schemas import Comment, Decision, ModerationAction, decode
 from schemas.ids import stable_id, text_digest
 from schemas.topics import COMMENTS_RAW
+from tests import factories
 from tests.conftest import ReviewProcess, WorkerProcess, consume_all
 
 pytestmark = pytest.mark.integration
@@ -42,15 +43,9 @@ NOW = datetime.now(UTC) - timedelta(minutes=10)
 PHONE = "519-255-6677"
 
 
-def comment(cid: str, text: str, author: str = "b1", platform: str = "facebook") -> Comment:
-    return Comment(
-        platform=platform,
-        comment_id=cid,
-        post_id="facebook-post-park",
-        author_id=author,  # type: ignore[arg-type]
-        author_handle=f"handle_{author}",
-        text=text,
-        created_at=NOW,
+def comment(cid: str, text: str, author: str = "b1") -> Comment:
+    return factories.comment(
+        cid, text, platform="facebook", post="facebook-post-park", author=author, handle=f"handle_{author}", at=NOW
     )
 
 

@@ -18,6 +18,7 @@ from runtime.sink import KafkaSink
 from schemas import AuditRecord, Comment, CouncilForward, Decision, ModerationAction, Post, decode
 from schemas.ids import stable_id, text_digest
 from schemas.topics import COMMENTS_RAW, MODERATION_REVIEW, POSTS
+from tests import factories
 from tests.conftest import ReviewProcess, WorkerProcess, consume_all, review_login
 
 pytestmark = pytest.mark.integration
@@ -31,23 +32,18 @@ NOW = datetime.now(UTC) - timedelta(minutes=20)
 PHONE = "519-974-2211"
 
 
-def comment(i: int, text: str, platform: str = "x", post: str = "p-snow", author: str = "a1") -> Comment:
-    return Comment(
-        platform=platform,  # type: ignore[arg-type]
-        comment_id=f"svc{i}",
-        post_id=post,
-        author_id=author,
-        author_handle=f"resident_{author}",
-        text=text,
-        created_at=NOW + timedelta(seconds=i),
+def comment(i: int, text: str, platform: str = "x", post: str = "p-snow") -> Comment:
+    """The i-th comment of the scenario, one second after the previous one."""
+    return factories.comment(
+        f"svc{i}", text, platform=platform, post=post, handle="resident_a1", at=NOW + timedelta(seconds=i)
     )
 
 
 COMMENTS = [
-    comment(1, "This fucking snow removal is a joke", author="a1"),
+    comment(1, "This fucking snow removal is a joke"),
     comment(2, f"My neighbour's cell is {PHONE}, call him about the fence", platform="facebook", post="p-park"),
-    comment(3, "Thanks to the crews for clearing Wyandotte this morning", author="a1"),
-    comment(4, "The plows are shit, fix the roads you idiots", author="a1"),
+    comment(3, "Thanks to the crews for clearing Wyandotte this morning"),
+    comment(4, "The plows are shit, fix the roads you idiots"),
 ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import stat
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,8 @@ from review.charts import horizontal_bars, stacked_columns
 from review.render import PolicyText, inert, redacted_snippet, show
 from review.report import combine, to_csv, top
 from review.store import QueueFilter, Store
-from schemas import Aggregate, AuditRecord, Comment, Decision, ReviewItem, SpanModel, TaggedComment, TagModel
+from schemas import Aggregate, AuditRecord, Decision, ReviewItem, SpanModel, TaggedComment, TagModel
+from tests import factories
 from workers.analytics.counts import add, dimension_keys, observe, to_aggregate
 from workers.analytics.perception import classify, score
 from workers.analytics.topics import topics_of
@@ -25,16 +27,7 @@ from workers.analytics.topics import topics_of
 AT = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 
 
-def comment(cid: str, text: str, author: str = "a1", platform: str = "x", post: str = "p1") -> Comment:
-    return Comment(
-        platform=platform,
-        comment_id=cid,
-        post_id=post,
-        author_id=author,  # type: ignore[arg-type]
-        author_handle="someone",
-        text=text,
-        created_at=AT,
-    )
+comment = partial(factories.comment, handle="someone", at=AT)
 
 
 def tag(clause: str, category: str, spans: list[tuple[int, int, str]]) -> TagModel:

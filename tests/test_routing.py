@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from pipelines.pipeline import Classification
-from pipelines.types import Evidence, Tag
-from schemas import Comment
+from tests.factories import classification as result
+from tests.factories import comment, tag
 from workers.routing import council_persons, route
 
-NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 POLICY = "windsor@test"
-
-
-def comment(text: str = "Text", comment_id: str = "c1") -> Comment:
-    return Comment(platform="x", comment_id=comment_id, post_id="p1", author_id="a1", text=text, created_at=NOW)
-
-
-def tag(clause: str, category: str, score: float = 0.9, **extra: str) -> Tag:
-    return Tag(clause, category, score, (Evidence(0, 4, category),), category, "1", extra=dict(extra))
-
-
-def result(*tags: Tag, flags: tuple[str, ...] = (), action: str | None = None) -> Classification:
-    return Classification("en", tags, flags, action)
 
 
 def test_clean_comment_goes_only_to_tagged() -> None:
@@ -33,7 +17,7 @@ def test_clean_comment_goes_only_to_tagged() -> None:
 
 
 def test_flagged_comment_goes_to_review_with_its_removal_clauses() -> None:
-    c = comment("Some profane text")
+    c = comment(text="Some profane text")
     r = result(
         tag("5.7.2", "profane"), tag("5.7.9", "private_info"), flags=("private_info", "profane"), action="auto_hide"
     )
@@ -48,7 +32,7 @@ def test_flagged_comment_goes_to_review_with_its_removal_clauses() -> None:
 def test_council_reference_is_forwarded_not_reviewed() -> None:
     """Clause 5.5 is a route, not a violation: the comment is acknowledged and forwarded."""
     r = result(tag("5.5", "council", person="Mayor"), flags=("council",), action="forward")
-    routed = route(comment("Mayor, when will you answer?"), r, POLICY)
+    routed = route(comment(text="Mayor, when will you answer?"), r, POLICY)
     assert routed.review is None
     assert routed.council is not None and routed.council.persons == ["Mayor"]
     assert routed.tagged.routes == ["tagged", "council"]
@@ -64,8 +48,8 @@ def test_flagged_and_council_reaches_both() -> None:
 
 def test_ids_are_stable_for_redelivery_and_change_with_an_edit() -> None:
     r = result(tag("5.7.2", "profane"), tag("5.5", "council", person="Mayor"), flags=("council", "profane"))
-    first, again = route(comment("a"), r, POLICY), route(comment("a"), r, POLICY)
-    edited, other = route(comment("b"), r, POLICY), route(comment("a", "c2"), r, POLICY)
+    first, again = route(comment(text="a"), r, POLICY), route(comment(text="a"), r, POLICY)
+    edited, other = route(comment(text="b"), r, POLICY), route(comment("c2", "a"), r, POLICY)
     assert first.review and again.review and edited.review and other.review
     assert first.council and again.council
     assert first.review.review_id == again.review.review_id

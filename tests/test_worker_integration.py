@@ -11,6 +11,7 @@ import pytest
 from runtime.sink import KafkaSink
 from schemas import Comment, DeadLetter, Decision, TaggedComment, decode, encode
 from schemas.topics import COMMENTS_RAW, MODERATION_DECISIONS
+from tests import factories
 from tests.conftest import WorkerProcess, consume_all
 
 pytestmark = pytest.mark.integration
@@ -19,7 +20,7 @@ NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 
 def make(i: int, text: str) -> Comment:
-    return Comment(platform="x", comment_id=f"c{i}", post_id="p1", author_id=f"a{i % 7}", text=text, created_at=NOW)
+    return factories.comment(f"c{i}", text, author=f"a{i % 7}", at=NOW)
 
 
 def corpus() -> tuple[list[Comment], set[str], set[str], set[str]]:

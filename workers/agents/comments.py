@@ -1,4 +1,5 @@
-"""Ingest, classify and route comments in one agent.
+"""Ingest, classify and route comments in one agent: the faust shell (stream, transactions, resync)
+around the pure step in ``workers.comment_step`` (decode, dedupe, route).
 
 One hop instead of three: decoding, dedupe and routing are cheap next to classification, and an
 internal topic between them would add a produce/consume round trip to every comment's latency for
@@ -23,7 +24,6 @@ import asyncio
 import time
 import weakref
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -31,19 +31,7 @@ from aiokafka import TopicPartition
 from faust.streams import _current_event
 from faust.types import TP
 
-from pipelines.pipeline import Classification, PolicyPipeline
-from pipelines.types import CommentInput
-from schemas import AuditRecord, Comment, ModerationAction, decode, encode
-from schemas.ids import stable_id, text_digest
-from schemas.topics import (
-    AUDIT_LOG,
-    COMMENTS_DEADLETTER,
-    COMMENTS_TAGGED,
-    COUNCIL_FORWARD,
-    MODERATION_ACTIONS,
-    MODERATION_REVIEW,
-)
-from workers.agents.deadletters import dead_letter_for, log_dead_letter
+from pipelines.pipeline import PolicyPipeline
 from workers.app import (
     app,
     comments_raw,
@@ -51,17 +39,12 @@ from workers.app import (
     seen_comments,
     settings,
 )
-from workers.routing import route
+from workers.comment_step import Batch, CommentStep, OutputTopics, Pending, classify_safely, partition_of
 from workers.transactions import Output, PartitionRevoked, PartitionTransactions
 
-log = structlog.get_logger("civicwatch.comments")
+__all__ = ["Batch", "comments", "finish_batch", "gaps", "pipeline", "prepare_batch", "resync", "stale"]
 
-TAGGED = COMMENTS_TAGGED.full_name(settings.topic_prefix)
-REVIEW = MODERATION_REVIEW.full_name(settings.topic_prefix)
-COUNCIL = COUNCIL_FORWARD.full_name(settings.topic_prefix)
-ACTIONS = MODERATION_ACTIONS.full_name(settings.topic_prefix)
-AUDIT = AUDIT_LOG.full_name(settings.topic_prefix)
-DEADLETTER = COMMENTS_DEADLETTER.full_name(settings.topic_prefix)
+log = structlog.get_logger("civicwatch.comments")
 
 _pipeline: PolicyPipeline | None = None
 _transactions: PartitionTransactions | None = None
@@ -132,59 +115,6 @@ def _enter(event: Any) -> None:
     _current_event.set(weakref.ref(event))
 
 
-def outputs_of(comment: Comment, result: Classification, post_text: str | None) -> list[Output]:
-    """Every record one classified comment produces, keyed by the comment so replays are idempotent."""
-    routed = route(comment, result, policy_label(), post_text)
-    key = comment.key.encode()
-    out = [Output(TAGGED, key, encode(routed.tagged))]
-    if routed.review is not None:
-        out.append(Output(REVIEW, key, encode(routed.review)))
-        if result.action == "auto_hide":
-            out.extend(auto_hide(comment, routed.review.review_id, routed.review.clauses))
-    if routed.council is not None:
-        out.append(Output(COUNCIL, key, encode(routed.council)))
-    return out
-
-
-def auto_hide(comment: Comment, review_id: str, clauses: list[str]) -> list[Output]:
-    """Policy ``auto_hide`` rules (5.7.9 by default): hide at once, then let a moderator review."""
-    decision_id = "auto-" + review_id
-    action = ModerationAction(
-        action_id=stable_id("action", decision_id),
-        decision_id=decision_id,
-        platform=comment.platform,
-        comment_id=comment.comment_id,
-        post_id=comment.post_id,
-        action="hide",
-        clauses=clauses,
-    )
-    audit = AuditRecord(
-        audit_id=stable_id("audit", "auto_hide", review_id),
-        actor="civicwatch",
-        verb="auto_hide",
-        subject=comment.key,
-        reason=f"policy rule auto_hide for clause(s) {', '.join(clauses)}",
-        details={"review_id": review_id, "action_id": action.action_id},
-    )
-    key = comment.key.encode()
-    return [Output(ACTIONS, key, encode(action)), Output(AUDIT, key, encode(audit))]
-
-
-def classify_safely(batch: list[tuple[Any, Comment, str | None]]) -> list[Classification | BaseException]:
-    """Classify a batch; if it fails, classify one by one so one poison comment cannot sink the rest."""
-    inputs = [CommentInput(c.text, context=ctx, language=c.language) for _, c, ctx in batch]
-    try:
-        return list(pipeline().classify_batch(inputs))
-    except Exception:
-        results: list[Classification | BaseException] = []
-        for item in inputs:
-            try:
-                results.append(pipeline().classify(item))
-            except Exception as exc:  # a detector bug: dead-letter this comment, keep the worker up
-                results.append(exc)
-        return results
-
-
 @app.agent(comments_raw)
 async def comments(stream: Any) -> None:
     """Batch whatever is waiting, up to ``batch_size``: big batches under load, no wait when idle.
@@ -215,38 +145,17 @@ async def comments(stream: Any) -> None:
             await finishing
 
 
-@dataclass
-class Batch:
-    """One batch between classification and commit."""
-
-    events: list[Any]
-    started: float
-    comments: int = 0
-    duplicates: int = 0
-    dead: int = 0
-    flagged: int = 0
-    outputs: dict[TopicPartition, list[Output]] = field(default_factory=lambda: defaultdict(list))
-    starts: dict[TopicPartition, int] = field(default_factory=dict)
-    ends: dict[TopicPartition, int] = field(default_factory=dict)
-    marks: dict[TopicPartition, list[tuple[Any, str, str]]] = field(default_factory=lambda: defaultdict(list))
-    taken: list[Any] = field(default_factory=list)
-    seeks: dict[TopicPartition, int] = field(default_factory=dict)
-    """Per partition, how many resync seeks had happened when this batch took its events."""
-    """The events this batch handles: ``events`` less those of abandoned partitions and those read
-    before a resync's seek."""
-
-
-_pending_marks: dict[str, str] = {}
-"""Comment key -> digest of batches classified but not yet committed: the dedupe table's future."""
+step = CommentStep(OutputTopics.with_prefix(settings.topic_prefix), policy_label)
+"""Decode, dedupe and route (``workers.comment_step``); its ``pending_marks`` outlive a batch."""
 
 
 async def prepare_batch(events: list[Any]) -> Batch:
     """Decode, dedupe, classify and route one batch. Nothing here may raise for a bad message."""
     prepared = Batch(events, time.perf_counter())
-    batch: list[tuple[Any, Comment, str | None]] = []
+    batch: list[Pending] = []
     in_batch: set[tuple[str, str]] = set()
     for event in events:
-        tp = TopicPartition(event.message.topic, event.message.partition)
+        tp = partition_of(event)
         if tp in _abandoned or await stale(tp, event.message.offset):
             continue
         prepared.taken.append(event)
@@ -254,42 +163,11 @@ async def prepare_batch(events: list[Any]) -> Batch:
         prepared.starts.setdefault(tp, event.message.offset)
         prepared.ends[tp] = event.message.offset + 1
         _enter(event)
-        try:
-            comment = decode(event.value, Comment)
-        except Exception as exc:  # SchemaError, or anything a hostile payload provokes
-            prepared.outputs[tp].append(dead_letter_output(event, "ingest", exc))
-            prepared.dead += 1
-            continue
-        digest = text_digest(comment.text) + ("|deleted" if comment.deleted else "")
-        known = _pending_marks.get(comment.key) or seen_comments.get(comment.key)
-        if known == digest or (comment.key, digest) in in_batch:
-            prepared.duplicates += 1
-            log.info("duplicate_comment_skipped", comment_key=comment.key)
-            continue
-        in_batch.add((comment.key, digest))
-        if comment.deleted:
-            prepared.marks[tp].append((event, comment.key, digest))
-            log.info("deleted_comment_recorded", comment_key=comment.key)
-            continue
-        batch.append((event, comment, post_texts.get(f"{comment.platform}:{comment.post_id}")))
-    results = await asyncio.to_thread(classify_safely, batch) if batch else []
-    for (event, comment, ctx), result in zip(batch, results, strict=True):
-        tp = TopicPartition(event.message.topic, event.message.partition)
-        if isinstance(result, BaseException):
-            prepared.outputs[tp].append(dead_letter_output(event, "classify", result))
-            prepared.dead += 1
-            continue
-        try:
-            prepared.outputs[tp].extend(outputs_of(comment, result, ctx))
-        except Exception as exc:
-            prepared.outputs[tp].append(dead_letter_output(event, "route", exc))
-            prepared.dead += 1
-            continue
-        prepared.marks[tp].append((event, comment.key, text_digest(comment.text)))
-        prepared.flagged += result.flagged
-    prepared.comments = len(batch)
-    for marks in prepared.marks.values():
-        _pending_marks.update((key, digest) for _, key, digest in marks)
+        pending = step.admit(prepared, event, seen_comments.get, post_texts.get, in_batch)
+        if pending is not None:
+            batch.append(pending)
+    results = await asyncio.to_thread(classify_safely, pipeline(), batch) if batch else []
+    step.route(prepared, batch, results)
     return prepared
 
 
@@ -319,10 +197,7 @@ async def finish_batch(prepared: Batch, stream: Any) -> None:
                 _enter(event)
                 seen_comments[key] = digest
     finally:
-        for marks in prepared.marks.values():
-            for _, key, digest in marks:
-                if _pending_marks.get(key) == digest:
-                    del _pending_marks[key]
+        step.release(prepared)
         for event in prepared.events:
             await stream.ack(event)
     log.info(
@@ -415,13 +290,6 @@ async def stale(tp: TopicPartition, offset: int) -> bool:
     if time.monotonic() - pending[1] >= RESEEK_S:
         await resync(tp, pending[0], offset)
     return True
-
-
-def dead_letter_output(event: Any, stage: str, error: BaseException) -> Output:
-    record = dead_letter_for(event, stage, error)
-    log_dead_letter(record)
-    key = event.message.key if isinstance(event.message.key, bytes) else None
-    return Output(DEADLETTER, key, encode(record))
 
 
 async def commit_partitions(

@@ -234,7 +234,7 @@ def _problem(response: Any) -> str:
 
 
 @dataclass
-class Scope:
+class XScope:
     kind: Kind
     target: str
     account_id: str
@@ -266,7 +266,7 @@ class Scope:
         )
 
     @classmethod
-    def from_checkpoint(cls, cp: Checkpoint) -> Scope:
+    def from_checkpoint(cls, cp: Checkpoint) -> XScope:
         d = cp.details
         return cls(
             kind=d["kind"],
@@ -366,7 +366,7 @@ class XConnector:
     name: str = NAME
     accounts: dict[str, str] = field(default_factory=dict)
     """user id -> username of the city's accounts."""
-    scopes: dict[str, Scope] = field(default_factory=dict)
+    scopes: dict[str, XScope] = field(default_factory=dict)
     requests_made: deque[float] = field(default_factory=deque)
     stream: XStream | None = None
     streaming: bool = False
@@ -383,12 +383,12 @@ class XConnector:
             if cp.scope == STREAM_SCOPE:
                 self.streamed = set(cp.details.get("ids") or [])
                 continue
-            scope = Scope.from_checkpoint(cp)
+            scope = XScope.from_checkpoint(cp)
             if scope.account_id in self.accounts and not scope.closed:
                 self.scopes[scope.key] = scope
         for uid, username in self.accounts.items():
             for kind in ("timeline", "mentions"):
-                fresh = Scope(kind=kind, target=uid, account_id=uid, account=username)
+                fresh = XScope(kind=kind, target=uid, account_id=uid, account=username)
                 self.scopes.setdefault(fresh.key, fresh)
         for scope in self.scopes.values():
             scope.due = now
@@ -480,7 +480,7 @@ class XConnector:
         batch.checkpoints.append(self._stream_checkpoint(now))
         return batch
 
-    def _fetch(self, scope: Scope, now: float) -> dict[str, Any]:
+    def _fetch(self, scope: XScope, now: float) -> dict[str, Any]:
         client = self.api.client
         params: dict[str, Any] = {
             "max_results": self.settings.page_size,
@@ -505,7 +505,7 @@ class XConnector:
         params["max_results"] = max(10, params["max_results"])
         return self.api.call("search_recent", client.search_recent_tweets, f"conversation_id:{scope.target}", **params)
 
-    def _apply(self, scope: Scope, body: dict[str, Any], now: float) -> Batch:
+    def _apply(self, scope: XScope, body: dict[str, Any], now: float) -> Batch:
         data = body.get("data") or []
         meta = body.get("meta") or {}
         if body.get("errors"):
@@ -523,7 +523,7 @@ class XConnector:
                 if scope.kind == "timeline":
                     post = tweet_to_post(tweet, scope.account)
                     batch.posts.append(post)
-                    conv = Scope("conversation", post.post_id, scope.account_id, scope.account, since_id=post.post_id)
+                    conv = XScope("conversation", post.post_id, scope.account_id, scope.account, since_id=post.post_id)
                     if (
                         conv.key not in self.scopes
                         and now - snowflake_time(conv.target) <= self.settings.conversation_days * 86400
@@ -562,7 +562,7 @@ class XConnector:
                 log.warning("x_stream_rules_not_synced", reason=exc.reason)
         return batch
 
-    def _advance(self, scope: Scope, meta: Mapping[str, Any], ids: list[str], now: float) -> None:
+    def _advance(self, scope: XScope, meta: Mapping[str, Any], ids: list[str], now: float) -> None:
         newest = meta.get("newest_id") or (max(ids, key=int) if ids else None)
         oldest = meta.get("oldest_id") or (min(ids, key=int) if ids else None)
         if scope.sweep_newest is None and newest is not None:

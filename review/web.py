@@ -102,7 +102,7 @@ def templates() -> jinja2.Environment:
     return env
 
 
-class User:
+class SignedIn:
     """The signed-in user of a request (from the session row)."""
 
     def __init__(self, name: str, role: str, csrf: str, token_hash: str) -> None:
@@ -118,11 +118,11 @@ class User:
         return self.role in service.settings.review_private_roles
 
 
-USER = web.RequestKey("user", User)
+USER = web.RequestKey("user", SignedIn)
 
 
 def render(request: web.Request, name: str, status: int = 200, **context: Any) -> web.Response:
-    user: User | None = request.get(USER)
+    user: SignedIn | None = request.get(USER)
     body = (
         request.app[TEMPLATES]
         .get_template(name)
@@ -166,7 +166,7 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
         if row is not None:
             current = service.users.get(row["username"])
             if current is not None and current.role == row["role"]:
-                request[USER] = User(row["username"], row["role"], row["csrf"], row["token_hash"])
+                request[USER] = SignedIn(row["username"], row["role"], row["csrf"], row["token_hash"])
             else:  # removed from the users file, or given another role: sign in again
                 with service.store.transaction():
                     service.store.delete_session(row["token_hash"])
@@ -182,7 +182,7 @@ def need(permission: Permission | None = None, csrf: bool = False) -> Callable[[
 
     def wrap(handler: Handler) -> Handler:
         async def checked(request: web.Request) -> web.StreamResponse:
-            user: User | None = request.get(USER)
+            user: SignedIn | None = request.get(USER)
             if user is None:
                 if request.path.startswith("/api/") or request.path.startswith("/export/"):
                     raise web.HTTPUnauthorized(text="sign in first")
@@ -288,7 +288,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 @need(csrf=True)
 async def logout(request: web.Request) -> web.StreamResponse:
-    user: User = request[USER]
+    user: SignedIn = request[USER]
     service = request.app[SERVICE]
     with service.store.transaction():
         service.store.delete_session(user.token_hash)
@@ -366,7 +366,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
 
 async def _item_context(request: web.Request, review_id: str) -> dict[str, Any]:
     service = request.app[SERVICE]
-    user: User = request[USER]
+    user: SignedIn = request[USER]
     row = service.store.item(review_id)
     if row is None:
         raise web.HTTPNotFound(text="no such review item")
@@ -422,7 +422,7 @@ async def item_page(request: web.Request) -> web.StreamResponse:
 @need("queue.decide", csrf=True)
 async def decide(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
-    user: User = request[USER]
+    user: SignedIn = request[USER]
     review_id = request.match_info["review_id"]
     row = service.store.item(review_id)
     if row is None:

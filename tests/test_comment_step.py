@@ -14,7 +14,7 @@ from pipelines.types import CommentInput
 from schemas import AuditRecord, DeadLetter, ModerationAction, ReviewItem, TaggedComment, decode, encode
 from schemas.ids import text_digest
 from tests.factories import classification, comment, tag
-from workers.comment_step import Batch, CommentStep, OutputTopics, classify_safely
+from workers.comment_step import CommentBatch, CommentStep, OutputTopics, classify_safely
 
 TOPICS = OutputTopics.with_prefix("t.")
 TP0 = TopicPartition("t.comments.raw", 0)
@@ -25,8 +25,10 @@ def event(value: bytes, offset: int = 0, key: bytes = b"x:c1") -> Any:
     return SimpleNamespace(value=value, message=message)
 
 
-def admit_all(step: CommentStep, values: list[bytes], seen: dict[str, str] | None = None) -> tuple[Batch, list[Any]]:
-    prepared = Batch([], time.perf_counter())
+def admit_all(
+    step: CommentStep, values: list[bytes], seen: dict[str, str] | None = None
+) -> tuple[CommentBatch, list[Any]]:
+    prepared = CommentBatch([], time.perf_counter())
     in_batch: set[tuple[str, str]] = set()
     admitted = []
     for offset, value in enumerate(values):

@@ -21,9 +21,9 @@ def event(offset: int, partition: int = 0) -> Any:
     return SimpleNamespace(message=SimpleNamespace(topic="comments.raw", partition=partition, offset=offset))
 
 
-def batch(*offsets: int) -> agent.Batch:
+def batch(*offsets: int) -> agent.CommentBatch:
     """A prepared batch as ``prepare_batch`` fills it, for events that were all taken."""
-    prepared = agent.Batch([event(o) for o in offsets], time.perf_counter())
+    prepared = agent.CommentBatch([event(o) for o in offsets], time.perf_counter())
     prepared.taken = list(prepared.events)
     prepared.starts[TP0] = offsets[0]
     prepared.ends[TP0] = offsets[-1] + 1

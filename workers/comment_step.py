@@ -67,7 +67,7 @@ class OutputTopics:
 
 
 @dataclass
-class Batch:
+class CommentBatch:
     """One batch between classification and commit."""
 
     events: list[Any]
@@ -105,7 +105,7 @@ class CommentStep:
         self.pending_marks: dict[str, str] = {}
 
     def admit(
-        self, prepared: Batch, event: Any, seen: Lookup, post_text: Lookup, in_batch: set[tuple[str, str]]
+        self, prepared: CommentBatch, event: Any, seen: Lookup, post_text: Lookup, in_batch: set[tuple[str, str]]
     ) -> Pending | None:
         """One taken event: the comment to classify, or ``None`` when it was dead-lettered, is a
         duplicate or is a deletion (recorded for the dedupe table, not classified). Never raises
@@ -131,7 +131,7 @@ class CommentStep:
         return event, comment, post_text(f"{comment.platform}:{comment.post_id}")
 
     def route(
-        self, prepared: Batch, batch: Sequence[Pending], results: Sequence[Classification | BaseException]
+        self, prepared: CommentBatch, batch: Sequence[Pending], results: Sequence[Classification | BaseException]
     ) -> None:
         """Turn each classified comment into its outputs (or a dead letter) and hold its mark."""
         for (event, comment, ctx), result in zip(batch, results, strict=True):
@@ -152,7 +152,7 @@ class CommentStep:
         for marks in prepared.marks.values():
             self.pending_marks.update((key, digest) for _, key, digest in marks)
 
-    def release(self, prepared: Batch) -> None:
+    def release(self, prepared: CommentBatch) -> None:
         """After the commit (or its failure): the table, not ``pending_marks``, now says what was seen."""
         for marks in prepared.marks.values():
             for _, key, digest in marks:

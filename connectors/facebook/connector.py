@@ -41,7 +41,7 @@ COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},permalink_url
 
 
 @dataclass
-class Scope:
+class PageScope:
     kind: str
     target: str
     watermark: float | None = None
@@ -75,7 +75,7 @@ class Scope:
         )
 
     @classmethod
-    def from_checkpoint(cls, cp: Checkpoint) -> Scope:
+    def from_checkpoint(cls, cp: Checkpoint) -> PageScope:
         d = cp.details
         return cls(
             kind=str(d.get("kind")),
@@ -95,7 +95,7 @@ class FacebookConnector:
     settings: FacebookSettings
     clock: Clock
     name: str = NAME
-    scopes: dict[str, Scope] = field(default_factory=dict)
+    scopes: dict[str, PageScope] = field(default_factory=dict)
     checked: bool = False
 
     def start(self, state: Mapping[str, Checkpoint]) -> None:
@@ -108,10 +108,10 @@ class FacebookConnector:
         now = self.clock.time()
         self.scopes = {}
         for cp in state.values():
-            scope = Scope.from_checkpoint(cp)
+            scope = PageScope.from_checkpoint(cp)
             if not scope.closed:
                 self.scopes[scope.key] = scope
-        posts = Scope("posts", self.settings.page_id)
+        posts = PageScope("posts", self.settings.page_id)
         self.scopes.setdefault(posts.key, posts)
         for scope in self.scopes.values():
             scope.due = now
@@ -138,13 +138,13 @@ class FacebookConnector:
             scope.due = now + self.settings.poll_interval
             return Batch()
 
-    def _get(self, scope: Scope, edge: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _get(self, scope: PageScope, edge: str, args: dict[str, Any]) -> dict[str, Any]:
         if scope.next_page is not None:
             path, next_args = scope.next_page
             return self.graph.request(path, next_args)
         return self.graph.request(f"{self.graph.version}/{scope.target}/{edge}", args)
 
-    def _page_done(self, scope: Scope, body: dict[str, Any], now: float) -> bool:
+    def _page_done(self, scope: PageScope, body: dict[str, Any], now: float) -> bool:
         next_url = (body.get("paging") or {}).get("next")
         if isinstance(next_url, str) and next_url:
             scope.next_page = next_request(next_url)
@@ -154,7 +154,7 @@ class FacebookConnector:
         scope.due = now + self.settings.poll_interval
         return True
 
-    def _poll_posts(self, scope: Scope, now: float, horizon: float) -> Batch:
+    def _poll_posts(self, scope: PageScope, now: float, horizon: float) -> Batch:
         since = scope.watermark if scope.watermark is not None else horizon
         body = self._get(scope, "posts", {"fields": POST_FIELDS, "since": int(since), "limit": self.settings.page_size})
         data = body.get("data") or []
@@ -173,7 +173,7 @@ class FacebookConnector:
                 scope.sweep_newest, scope.sweep_boundary = created, set()
             if created == scope.sweep_newest:
                 scope.sweep_boundary.add(post.post_id)
-            comments = Scope("comments", post.post_id, post_created=created, due=now)
+            comments = PageScope("comments", post.post_id, post_created=created, due=now)
             if created >= horizon and comments.key not in self.scopes:
                 # Resume point one second before the post: its first comment cannot be older.
                 comments.watermark = created - 1
@@ -188,7 +188,7 @@ class FacebookConnector:
         batch.checkpoints.insert(0, scope.to_checkpoint(now))
         return batch
 
-    def _poll_comments(self, scope: Scope, now: float) -> Batch:
+    def _poll_comments(self, scope: PageScope, now: float) -> Batch:
         args = {
             "fields": COMMENT_FIELDS,
             "filter": "stream",
@@ -217,7 +217,7 @@ class FacebookConnector:
         batch.checkpoints.insert(0, scope.to_checkpoint(now))
         return batch
 
-    def _dead(self, batch: Batch, obj: Any, scope: Scope, exc: InvalidEvent) -> None:
+    def _dead(self, batch: Batch, obj: Any, scope: PageScope, exc: InvalidEvent) -> None:
         batch.dead_letters.append(
             dead_letter(orjson.dumps(obj), stage="connector.facebook", error=exc, key=f"facebook:{scope.key}")
         )

@@ -39,10 +39,10 @@ from workers.app import (
     seen_comments,
     settings,
 )
-from workers.comment_step import Batch, CommentStep, OutputTopics, Pending, classify_safely, partition_of
+from workers.comment_step import CommentBatch, CommentStep, OutputTopics, Pending, classify_safely, partition_of
 from workers.transactions import Output, PartitionRevoked, PartitionTransactions
 
-__all__ = ["Batch", "comments", "finish_batch", "gaps", "pipeline", "prepare_batch", "resync", "stale"]
+__all__ = ["CommentBatch", "comments", "finish_batch", "gaps", "pipeline", "prepare_batch", "resync", "stale"]
 
 log = structlog.get_logger("civicwatch.comments")
 
@@ -149,9 +149,9 @@ step = CommentStep(OutputTopics.with_prefix(settings.topic_prefix), policy_label
 """Decode, dedupe and route (``workers.comment_step``); its ``pending_marks`` outlive a batch."""
 
 
-async def prepare_batch(events: list[Any]) -> Batch:
+async def prepare_batch(events: list[Any]) -> CommentBatch:
     """Decode, dedupe, classify and route one batch. Nothing here may raise for a bad message."""
-    prepared = Batch(events, time.perf_counter())
+    prepared = CommentBatch(events, time.perf_counter())
     batch: list[Pending] = []
     in_batch: set[tuple[str, str]] = set()
     for event in events:
@@ -171,7 +171,7 @@ async def prepare_batch(events: list[Any]) -> Batch:
     return prepared
 
 
-async def finish_batch(prepared: Batch, stream: Any) -> None:
+async def finish_batch(prepared: CommentBatch, stream: Any) -> None:
     """Commit each partition's outputs with its offset, then mark the comments as seen and ack.
 
     A comment is marked as seen only after that commit, so a batch interrupted half-way is
@@ -227,7 +227,7 @@ RESEEK_S = 10.0
 """A resync whose offset has not come back after this long seeks again."""
 
 
-def gaps(prepared: Batch) -> dict[TopicPartition, int]:
+def gaps(prepared: CommentBatch) -> dict[TopicPartition, int]:
     """Partitions whose events in this batch do not continue exactly from the committed offset.
 
     Maps each to the offset it must be read from again. faust drops messages it fetched while its

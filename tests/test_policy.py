@@ -221,3 +221,19 @@ def test_an_unknown_kind_is_refused_naming_the_line(tmp_path: Path) -> None:
 def test_a_kind_action_must_be_an_action(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="kind_actions"):
         load_policy(write(tmp_path, KINDS.replace("identifier: auto_hide", "identifier: shout")))
+
+
+def test_the_bundled_policy_hides_identifiers_and_details_of_others_and_reviews_the_rest() -> None:
+    rule = load_policy(DEFAULT_POLICY).rule_for("private_info")
+    assert rule is not None
+    actions = {
+        kind: rule.action_for(kind) for kind in ("identifier", "personal", "own", "unattributed", "private_fact")
+    }
+    assert actions == {
+        "identifier": "auto_hide",
+        "personal": "auto_hide",
+        "own": "review",
+        "unattributed": "review",
+        "private_fact": "review",
+    }
+    assert rule.action_for(None) == "review"

@@ -59,7 +59,7 @@ class PolicyPipeline:
         self.batch_size = batch_size
         self.nlp = build_nlp(self.policy)
         self._thresholds = {r.category: r.threshold for r in self.policy.enabled_rules}
-        self._actions = {r.category: r.action for r in self.policy.enabled_rules}
+        self._rules = {r.category: r for r in self.policy.enabled_rules}
 
     def classify(self, item: CommentInput | str) -> Classification:
         return self.classify_batch([item])[0]
@@ -95,15 +95,30 @@ class PolicyPipeline:
             yield self.decide(comment.language or "und", tags, truncated[i])
 
     def decide(self, language: str, tags: list[Tag], truncated: bool = False) -> Classification:
-        """Keep each category's strongest tag; flag those meeting the policy threshold."""
+        """Keep each category's strongest tag; flag those meeting the policy threshold.
+
+        The action is the strongest among the tags over their threshold, each taking its rule's action
+        for the tag's kind (``ClauseRule.action_for``), so one clause can hide some findings at once and
+        send others to a moderator."""
         best: dict[str, Tag] = {}
         for tag in tags:
             if tag.category not in best or tag.score > best[tag.category].score:
                 best[tag.category] = tag
         ordered = tuple(sorted(tags, key=lambda t: (t.clause, t.category, -t.score)))
         flags = tuple(sorted(c for c, t in best.items() if t.score >= self._thresholds.get(c, 1.01)))
-        action = max((self._actions[c] for c in flags), key=ACTION_RANK.__getitem__, default=None)
+        actions = (
+            self._rules[t.category].action_for(tag_kind(t))
+            for t in tags
+            if t.category in flags and t.score >= self._thresholds[t.category]
+        )
+        action = max(actions, key=ACTION_RANK.__getitem__, default=None)
         return Classification(language, ordered, flags, action, truncated)
+
+
+def tag_kind(tag: Tag) -> str | None:
+    """The kind a detector gave a tag (``tag.extra["kind"]``), which the policy may map to its own action."""
+    kind = tag.extra.get("kind")
+    return kind if isinstance(kind, str) else None
 
 
 def build_nlp(policy: Policy) -> Language:

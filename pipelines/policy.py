@@ -8,7 +8,7 @@ system that silently ignores a clause is worse than one that refuses to start.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -33,9 +33,17 @@ class ClauseRule(BaseModel):
     detector: str
     threshold: float = Field(ge=0.0, le=1.0)
     action: Action
+    kind_actions: dict[Annotated[str, Field(pattern=r"^[a-z_]+$")], Action] = Field(default_factory=dict)
+    """The action for a tag of a given kind, where it differs from ``action``: a detector names the kind
+    of each tag (5.7.9: an identifier private on its own is hidden at once, an unattributed contact is
+    reviewed), and a city decides here what each kind does."""
     enabled: bool = True
     title: str = ""
     settings: dict[str, Any] = Field(default_factory=dict)
+
+    def action_for(self, kind: str | None) -> Action:
+        """The action for one tag: its kind's entry in ``kind_actions``, else the rule's ``action``."""
+        return self.kind_actions.get(kind, self.action) if kind else self.action
 
 
 class Policy(BaseModel):
@@ -122,4 +130,13 @@ def load_policy(path: str | Path | None = None) -> Policy:
             line = lines.get(("rules", i, "detector"), 1)
             known = ", ".join(sorted(DETECTORS))
             raise PolicyError(f"{p}:{line}: rules.{i}.detector: unknown detector {rule.detector!r} (known: {known})")
+        kinds: tuple[str, ...] = getattr(DETECTORS[rule.detector], "kinds", ())
+        for kind in rule.kind_actions:
+            if kind not in kinds:  # a misspelt kind would silently keep the rule's default action
+                line = lines.get(("rules", i, "kind_actions", kind), lines.get(("rules", i, "kind_actions"), 1))
+                known = ", ".join(kinds) or "none"
+                raise PolicyError(
+                    f"{p}:{line}: rules.{i}.kind_actions.{kind}: detector {rule.detector!r} names no such kind"
+                    f" (its kinds: {known})"
+                )
     return policy

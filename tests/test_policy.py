@@ -157,3 +157,83 @@ def test_pipeline_exposes_findings_through_spacy_doc() -> None:
     assert doc.cats["private_info"] >= 0.5
     phone = [s for s in doc.spans["private_info"] if s.label_ == "PHONE"]
     assert [s.text for s in phone] == ["519-974-2213"]
+
+
+@register
+class _KindDetector(ClauseDetector):
+    """Test double: 'secret' is an identifier (0.9), 'phone' unattributed (0.7), 'faint' an identifier under the
+    threshold (0.3); each word its own tag, as a detector that names kinds emits them."""
+
+    name = "test_kinds"
+    version = "0"
+    clause = "5.7.9"
+    category = "private_info"
+    kinds = ("identifier", "unattributed")
+
+    def detect(self, comment: Comment) -> list[Tag]:
+        words = {"secret": ("identifier", 0.9), "phone": ("unattributed", 0.7), "faint": ("identifier", 0.3)}
+        tags = []
+        for word, (kind, score) in words.items():
+            i = comment.text.find(word)
+            if i >= 0:
+                tags.append(self.tag(score, [Evidence(i, i + len(word), word.upper())], kind=kind))
+        return tags
+
+
+KINDS = """\
+name: test
+version: "1"
+rules:
+  - clause: "5.7.9"
+    category: private_info
+    detector: test_kinds
+    threshold: 0.5
+    action: review
+    kind_actions:
+      identifier: auto_hide
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged", "action"),
+    [
+        ("a secret", True, "auto_hide"),  # the kind's own action
+        ("a phone", True, "review"),  # a kind not listed takes the rule's action
+        ("a phone and a secret", True, "auto_hide"),  # the strongest action of the tags over the threshold
+        ("a phone, faint", True, "review"),  # an identifier under the threshold decides nothing
+        ("faint", False, None),
+    ],
+)
+def test_each_tag_takes_the_action_of_its_kind(tmp_path: Path, text: str, flagged: bool, action: str | None) -> None:
+    result = PolicyPipeline(write(tmp_path, KINDS)).classify(text)
+    assert result.flagged is flagged
+    assert result.action == action
+
+
+def test_an_unknown_kind_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, KINDS.replace("identifier: auto_hide", "identifer: auto_hide"))
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert f"{path}:10:" in str(info.value)
+    assert "no such kind" in str(info.value) and "identifier, unattributed" in str(info.value)
+
+
+def test_a_kind_action_must_be_an_action(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="kind_actions"):
+        load_policy(write(tmp_path, KINDS.replace("identifier: auto_hide", "identifier: shout")))
+
+
+def test_the_bundled_policy_hides_identifiers_and_details_of_others_and_reviews_the_rest() -> None:
+    rule = load_policy(DEFAULT_POLICY).rule_for("private_info")
+    assert rule is not None
+    actions = {
+        kind: rule.action_for(kind) for kind in ("identifier", "personal", "own", "unattributed", "private_fact")
+    }
+    assert actions == {
+        "identifier": "auto_hide",
+        "personal": "auto_hide",
+        "own": "review",
+        "unattributed": "review",
+        "private_fact": "review",
+    }
+    assert rule.action_for(None) == "review"

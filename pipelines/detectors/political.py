@@ -4,7 +4,10 @@ Partisan content: campaigning, party promotion, partisan slogans. Mentioning a p
 not enough (residents discuss provincial funding); asking the city about a by-law is not political.
 A party, politician or election term together with a call to vote, support or oppose is; so is a
 known slogan, and so is municipal campaigning ("vote Smith for Ward 3", "I'm running for council").
-Calls to vote the current council out are criticism of the city and stay clean. The shipped model, trained on partisan versus neutral posts, covers the rest.
+Calls to vote the current council out are criticism of the city and stay clean. The shipped model,
+trained on partisan versus neutral posts, covers the rest, but only for a comment that speaks of
+politics at all (a word of ``political_topics.txt``, shown as its evidence): on residents' requests
+about potholes and taxes the model alone is no judge of partisanship.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from typing import ClassVar
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
 from pipelines.gate import compile_gated
-from pipelines.lexicons import read_labeled
-from pipelines.normalize import NormalizedText
+from pipelines.lexicons import read_labeled, read_list
+from pipelines.normalize import Lexicon, NormalizedText
 from pipelines.types import Evidence
 
 _CAMPAIGN = compile_gated(
@@ -39,8 +42,13 @@ class PoliticalDetector(LearnedDetector):
     version = "1"
     clause = "5.7.7"
     category = "political"
-    rule_scores: ClassVar[dict[str, float]] = {"party": 0.3, "campaign": 0.85, "slogan": 0.85}
+    rule_scores: ClassVar[dict[str, float]] = {"party": 0.3, "campaign": 0.85, "slogan": 0.85, "topic": 0.0}
     model_weight = 0.85
+
+    def __init__(self, settings: dict[str, object] | None = None) -> None:
+        super().__init__(settings)
+        words = read_list("political_topics.txt")
+        self.topics = Lexicon({**dict.fromkeys(words, "topic"), **{w + "s": "topic" for w in words if " " not in w}})
 
     def terms(self) -> dict[str, str]:
         return dict(read_labeled("political.txt"))
@@ -48,6 +56,8 @@ class PoliticalDetector(LearnedDetector):
     def rules(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
         hits = self.lexicon.find(norm)
         spans = [Evidence(s, e, label) for s, e, label, _ in hits]
+        # a topic word is no evidence of partisanship: it shows what the model read as political
+        spans += [Evidence(s, e, "topic") for s, e, _, _ in self.topics.find(norm)]
         for m in _CAMPAIGN.finditer(norm.text):
             s, e = norm.to_original(m.start(), m.end())
             spans.append(Evidence(s, e, "campaign"))
@@ -56,6 +66,11 @@ class PoliticalDetector(LearnedDetector):
                 s, e = norm.to_original(m.start(), m.end())
                 spans.append(Evidence(s, e, "campaign"))
         return spans
+
+    def adjust(self, comment: Comment, norm: NormalizedText, score: float, spans: list[Evidence]) -> float:
+        if not spans and score > 0.45:
+            return 0.45  # nothing political named: the model alone does not make a request partisan
+        return score
 
     def detail(self, spans: list[Evidence]) -> str:
         return "partisan: " + (", ".join(sorted({s.label for s in spans})) or "model")

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from functools import lru_cache
 from typing import ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
 from pipelines.detectors._targets import alternation, compile_pattern, insult_terms, is_person_phrase, tokens
 from pipelines.lexicons import read_labeled, read_list, read_terms
-from pipelines.normalize import Lexicon, NormalizedText
+from pipelines.normalize import Lexicon, NormalizedText, fold_accents
 from pipelines.types import Evidence
 
 GROUNDS = (
@@ -156,28 +157,52 @@ _IDENTITY = _rx(
 
 _COLOUR_OR_AGE = frozenset("white black brown old".split())
 """Identity words that are everyday adjectives ("black asphalt", "old dixie hwy"): they name a group
-only before a word for people ("black people", "old folks")."""
-_PROPER_NAME_NEXT = re.compile(r"^[ \t]+[A-Z][\w'’-]*")
-_PROPER_NAME_PREV = re.compile(r"[A-Z][\w'’-]*[ \t]+$")
+only before a word for people or a word of abuse ("black people", "old folks", "black fuck")."""
+_FUNCTION_WORDS = frozenset("is are was were and or but to of in on at as if so be".split())
+"""After a colour, a word like these leaves it a predicate of someone ("he is white and ..."), not an
+adjective of a thing."""
+_RACE_CONTEXT = frozenset(
+    "race races racist racists racism country countries nation nations genocide supremacy supremacist "
+    "supremacists power privilege lives culture community communities neighbourhood neighborhood".split()
+)
+_PLACE_AFTER = re.compile(
+    r"^(?:[ \t]+[A-Z][\w'’-]*){0,2}[ \t]+(?:Creek|Church|Street|St|Road|Rd|Avenue|Ave|Drive|Dr|Boulevard|Blvd|Way|"
+    r"Lane|Ln|Court|Ct|Place|Pl|Park|River|Lake|Hill|Trail|School|Hospital|Center|Centre|Village|Heights|Ridge)\b"
+)
+_PLACE_BEFORE = re.compile(r"(?:\d+|[A-Z][\w'’-]*)[ \t]+$")
+_BUILDINGS = frozenset("church temple mosque synagogue".split())
 
 
 def _names_identity(original: str, norm: NormalizedText) -> bool:
     """Whether a comment names a protected group at all, the condition for the model to flag it alone:
-    an identity word that is not part of a proper name ("Indian Creek Drive", "NW Baptist Church") and,
-    for a colour or an age, stands before a word for people."""
+    an identity word that is not part of a place's name ("South Indian Creek Drive", "910 Church", "NW
+    Baptist Church") and, for a colour or an age, stands before a word for people or of abuse."""
+    abuse = _abuse_words()
     for m in _IDENTITY.finditer(norm.text):
         s, e = norm.to_original(m.start(), m.end())
         word = original[s:e]
-        if word[:1].isupper() and (
-            _PROPER_NAME_NEXT.match(original[e : e + 30]) or _PROPER_NAME_PREV.search(original[max(0, s - 30) : s])
-        ):
-            continue
+        if word[:1].isupper() and word[1:].islower():
+            if _PLACE_AFTER.match(original[e : e + 40]):
+                continue
+            if word.lower() in _BUILDINGS and _PLACE_BEFORE.search(original[max(0, s - 30) : s]):
+                continue
         if m.group().strip() in _COLOUR_OR_AGE:
-            following = tokens(norm.text[m.end() : m.end() + 30])[:1]
-            if not following or not is_person_phrase(following):
+            following = tokens(norm.text[m.end() : m.end() + 40])[:3]
+            if (
+                following
+                and following[0] not in _FUNCTION_WORDS
+                and not any(is_person_phrase([w]) or w in abuse or w in _RACE_CONTEXT for w in following)
+            ):
                 continue
         return True
     return False
+
+
+@lru_cache(maxsize=1)
+def _abuse_words() -> frozenset[str]:
+    words = set(insult_terms().terms)
+    words |= {t for t, label in read_terms("profanity.txt").terms.items() if label != "mild"}
+    return frozenset(fold_accents(w.lower()) for w in words)
 
 
 _TITLE_BEFORE = re.compile(r"(?:\b(?:senator|sen|mr|mrs|ms|dr|rep|mayor|councillor|minister)\.?|@)\s*$", re.IGNORECASE)

@@ -7,7 +7,7 @@ known slogan, and so is municipal campaigning ("vote Smith for Ward 3", "I'm run
 Calls to vote the current council out are criticism of the city and stay clean. The shipped model,
 trained on partisan versus neutral posts, covers the rest, but only for a comment that speaks of
 politics at all (a word of ``political_topics.txt``, shown as its evidence): on residents' requests
-about potholes and taxes the model alone is no judge of partisanship.
+about potholes and taxes an unsure model is no judge of partisanship (``MODEL_ALONE``).
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ _CALL = compile_gated(
     r"throw (them|the \w+) out|kick (them|the \w+) out|defeat|oust|impeach|appuyez|soutenez|militez|"
     r"chassons|dehors les)\b"
 )
+
+
+MODEL_ALONE = 0.6
+"""The score the model needs to flag a comment that names nothing political (no party, slogan,
+campaign call or word of political_topics.txt): residents' complaints about services reach 0.5
+("still no action on this issue"), partisan posts that name no party rarely stay under 0.6."""
 
 
 @register
@@ -68,8 +74,8 @@ class PoliticalDetector(LearnedDetector):
         return spans
 
     def adjust(self, comment: Comment, norm: NormalizedText, score: float, spans: list[Evidence]) -> float:
-        if not spans and score > 0.45:
-            return 0.45  # nothing political named: the model alone does not make a request partisan
+        if not spans and 0.45 < score < MODEL_ALONE:
+            return 0.45  # nothing political named: an unsure model does not make a request partisan
         return score
 
     def detail(self, spans: list[Evidence]) -> str:

@@ -45,6 +45,25 @@ SEVERITY_SCORE = {
 someone; a policy that wants mild language reviewed sets its threshold to 0.3."""
 SEVERITY_RANK = {"mild": 0, "insult_adj": 1, "insult": 2, "moderate": 3, "severe": 4, "slur": 4}
 EMOJI = {"🖕": "severe", "🤬": "mild"}
+_PRONOUN_BEFORE = re.compile(
+    r"(?:\b(?:you|you're|youre|ur|u|ya|yo|your|you are|you r|he's|hes|she's|shes|they're|theyre|he is|she is|"
+    r"they are|you guys are|you people are|t'es|tu es|t'es rien qu'un|vous êtes|espèce d[e']|gang de|bande d[e']|"
+    r"maudit|mayor|councillor|maire|conseiller)|@\w+)\W+(?:\w+\W+)?$"
+)
+_NOUN_AIM_BEFORE = re.compile(
+    r"\b(?:is an?|are|was an?|were|such an?|what an?|bunch of|total|complete|absolute|utter|big|fat|little|"
+    r"lying|corrupt|pathetic|stupid|sont des|c'est un|c'est une|un gros|une grosse|des|les|ces|gang de|bande de)"
+    r"\W+(?:\w+\W+)?$"
+)
+_PERSON_AFTER = re.compile(
+    r"^\W+(?:people|person|man|woman|men|women|guy|guys|idiot|idiots|mayor|councillors?|council|politicians?|"
+    r"bitch|kid|clown|liberals?|tories|conservatives?|voters|residents|drivers|gens|monde|maire|conseillers?)\b"
+)
+_THING_AFTER = re.compile(
+    r"^\W+(?:decision|idea|plan|policy|bylaw|by-law|road|budget|article|column|comment|piece|editorial|post|"
+    r"argument|law|move|question|thing|statement|remark|rule|system|program|design|project|situation|mistake|"
+    r"choice|excuse|spending|tax|traffic|light|construction|process|décision|idée|projet|règlement)\b"
+)
 _NAME_DICK = re.compile(r"Dick\s+[A-Z]")
 _UNAIMED = frozenset({"mild", "insult", "insult_adj"})
 _KINDS = insult_terms().terms
@@ -138,11 +157,22 @@ class ProfanityDetector(ClauseDetector):
     @staticmethod
     def _aim(text: str, norm: NormalizedText, start: int, end: int, label: str, term: str) -> str:
         """An insult is abusive when aimed at a person ("you idiot", "the mayor is a clown",
-        "stupid people"), not at a decision, an article or a road ("what a stupid plan"), and a word
-        that also names a thing ("trash", "garbage") only when a person is said to be one. The
-        test is 5.7.7's (``attack.aimed``), so the two clauses agree on who was called a name."""
-        kind = _KINDS.get(term) or ("adj" if label == "insult_adj" else "noun")
-        ns, ne = bisect_left(norm.offsets, start), bisect_left(norm.offsets, end)
-        if aimed(text, norm, ns, ne, kind):
+        "stupid people"), not at a decision, an article or a road ("what a stupid plan"). A word
+        that also names a thing or an animal ("trash", "garbage", "rats") is aimed only when a
+        person is said to be one, by 5.7.7's test (``attack.aimed``): "Trash in front of 6 Elm St"
+        and "a bunch of garbage bags" call nobody anything."""
+        kind = _KINDS.get(term)
+        if kind in ("thing", "animal"):
+            ns, ne = bisect_left(norm.offsets, start), bisect_left(norm.offsets, end)
+            if aimed(text, norm, ns, ne, kind):
+                return label + "_aimed" if label == "insult" else "insult_adj_aimed"
+            return label
+        before = text[max(0, start - 40) : start].lower()
+        after = text[end : end + 25].lower()
+        if _THING_AFTER.match(after):
+            return label
+        if _PRONOUN_BEFORE.search(before) or _PERSON_AFTER.match(after):
             return label + "_aimed" if label == "insult" else "insult_adj_aimed"
+        if label == "insult" and (_NOUN_AIM_BEFORE.search(before) or not before.strip(" ,.!-")):
+            return "insult_aimed"  # "he is an idiot", "what a clown", or the insult opens the comment
         return label

@@ -67,7 +67,9 @@ _SELLING = compile_folded(
     r"invest|investment|bitcoin|crypto|income|earn|profit|promo|promotion|website|dm|whatsapp|telegram|instagram|"
     r"insta|youtube|tiktok|urgent|guaranteed|congratulations|entry|contest|giveaway|club|offre|acheter|achetez|"
     r"vendre|vente|prix|gratuit|gratuite|commande|commandez|boutique|magasin|abonnez|chaine|gagner|gagnez|argent|"
-    r"cadeau|livraison|textez|appelez|concours)\b|[$£€]|https?://|www\."
+    r"cadeau|livraison|textez|appelez|concours|customer|unsubscribe|subscription|tones|auction|bid|adult|sex|girls|"
+    r"pobox|premium|ring|msg|stop to|send stop)\b|[$£€]|\b\d+p(?:/min)?\b|https?://|www\.|"
+    r"\b(?:send|txt|text|reply|call|ring)\b[^.!?\n]{0,40}\b\d{5,}"
 )
 """The model alone flags 5.7.6 only when the comment speaks of buying, selling, winning or following at
 all: on residents' requests full of meter, parcel and ticket numbers it is no judge of spam."""

@@ -169,31 +169,34 @@ _PLACE_AFTER = re.compile(
     r"^(?:[ \t]+[A-Z][\w'’-]*){0,2}[ \t]+(?:Creek|Church|Street|St|Road|Rd|Avenue|Ave|Drive|Dr|Boulevard|Blvd|Way|"
     r"Lane|Ln|Court|Ct|Place|Pl|Park|River|Lake|Hill|Trail|School|Hospital|Center|Centre|Village|Heights|Ridge)\b"
 )
-_PLACE_BEFORE = re.compile(r"(?:\d+|[A-Z][\w'’-]*)[ \t]+$")
-_BUILDINGS = frozenset("church temple mosque synagogue".split())
+_NOT_A_GROUP = frozenset(
+    "church churches temple temples mosque mosques synagogue synagogues wheelchair wheelchairs crutches".split()
+)
+"""Identity words that name a place or a thing, not people: they count only beside a word of abuse
+("that fat slob in the wheelchair"), not in a report ("homeless camp behind the church", "sidewalk
+impassable for wheelchairs")."""
 
 
 def _names_identity(original: str, norm: NormalizedText) -> bool:
     """Whether a comment names a protected group at all, the condition for the model to flag it alone:
-    an identity word that is not part of a place's name ("South Indian Creek Drive", "910 Church", "NW
-    Baptist Church") and, for a colour or an age, stands before a word for people or of abuse."""
+    an identity word that is not part of a place's name ("South Indian Creek Drive") nor a place or a
+    thing ("church", "wheelchairs") with no abuse beside it and, for a colour or an age, stands before a word for people, of
+    race or of abuse ("black people", "white racist", not "black asphalt and you")."""
     abuse = _abuse_words()
     for m in _IDENTITY.finditer(norm.text):
         s, e = norm.to_original(m.start(), m.end())
         word = original[s:e]
-        if word[:1].isupper() and word[1:].islower():
-            if _PLACE_AFTER.match(original[e : e + 40]):
-                continue
-            if word.lower() in _BUILDINGS and _PLACE_BEFORE.search(original[max(0, s - 30) : s]):
-                continue
-        if m.group().strip() in _COLOUR_OR_AGE:
+        found = m.group().strip()
+        if word[:1].isupper() and word[1:].islower() and _PLACE_AFTER.match(original[e : e + 40]):
+            continue
+        if found in _NOT_A_GROUP and not any(w in abuse for w in tokens(norm.text)):
+            continue
+        if found in _COLOUR_OR_AGE:
             following = tokens(norm.text[m.end() : m.end() + 40])[:3]
-            if (
-                following
-                and following[0] not in _FUNCTION_WORDS
-                and not any(is_person_phrase([w]) or w in abuse or w in _RACE_CONTEXT for w in following)
-            ):
-                continue
+            if following and following[0] not in _FUNCTION_WORDS:
+                chain = following[: next((i for i, w in enumerate(following) if w in _FUNCTION_WORDS), 3)]
+                if not any(is_person_phrase([w]) or w in abuse or w in _RACE_CONTEXT for w in chain):
+                    continue
         return True
     return False
 

@@ -3,7 +3,8 @@
 Partisan content: campaigning, party promotion, partisan slogans. Mentioning a party or a premier is
 not enough (residents discuss provincial funding); asking the city about a by-law is not political.
 A party, politician or election term together with a call to vote, support or oppose is; so is a
-known slogan, and so is municipal campaigning ("vote Smith for Ward 3", "I'm running for council").
+known slogan, an ideological call ("smash capitalism", "close the borders"), and municipal
+campaigning ("vote Smith for Ward 3", "I'm running for council").
 Calls to vote the current council out are criticism of the city and stay clean. The shipped model,
 trained on partisan versus neutral posts, covers the rest, but only for a comment that speaks of
 politics at all (a word of ``political_topics.txt``, shown as its evidence): on residents' requests
@@ -23,7 +24,7 @@ from pipelines.types import Evidence
 
 _CAMPAIGN = compile_gated(
     r"\b((vote|votez|votons|elect|re-?elect|élisez|réélisez)\s+(for\s+|pour\s+)?[a-z][\w'-]+(\s+[a-z][\w'-]+)?\s+"
-    r"(for|as|in|pour|comme)\s+(mayor|council|councillor|ward \d+|maire|conseill\w+|quartier \d+|mpp|mp|député)|"
+    r"(for|as|in|pour|comme|dans le|au)\s+(mayor|council|councillor|ward \d+|maire|conseill\w+|quartier \d+|mpp|mp|député)|"
     r"[a-z][\w'-]+ for (mayor|council|ward \d+)( \d{4})?!|"
     r"(my|our) campaign|join (my|our) campaign|campaign office|donate to (my|our|the) campaign|"
     r"(i'm|i am) running for|je me présente|ma campagne|notre campagne)\b"
@@ -35,6 +36,16 @@ _CALL = compile_gated(
     r"chassons|dehors les)\b"
 )
 
+_IDEOLOGY = compile_gated(
+    r"\b((smash|abolish|overthrow|destroy|dismantle|defund|down with|fight|resist|crush|end|stop|ban|outlaw|legali[sz]e|"
+    r"abolir|renverser|détruire|à bas|combattre|interdire|légaliser)\s+(the\s+|all\s+|le\s+|la\s+|les\s+|l')?"
+    r"(capitalism|socialism|communism|globalism|the state|patriarchy|establishment|elites?|liberals|"
+    r"conservatives|leftists|the left|the right|woke|wokeness|invasion|immigration|abortions?|borders?|regime|war(?! on)|"
+    r"capitalisme|socialisme|communisme|patriarcat|système|élites?|gauchistes|immigration|avortement|frontières|régime|"
+    r"guerre)\b)"
+)
+"""An ideological call: an order to overthrow, abolish or ban an ideology, a class or a cause ("smash
+capitalism", "abolish the state", "ban abortion", "stop the invasion"), never a road or a service."""
 
 MODEL_ALONE = 0.6
 """The score the model needs to flag a comment that names nothing political (no party, slogan,
@@ -48,7 +59,13 @@ class PoliticalDetector(LearnedDetector):
     version = "1"
     clause = "5.7.7"
     category = "political"
-    rule_scores: ClassVar[dict[str, float]] = {"party": 0.3, "campaign": 0.85, "slogan": 0.85, "topic": 0.0}
+    rule_scores: ClassVar[dict[str, float]] = {
+        "party": 0.3,
+        "campaign": 0.85,
+        "slogan": 0.85,
+        "ideology": 0.8,
+        "topic": 0.0,
+    }
     model_weight = 0.85
 
     def __init__(self, settings: dict[str, object] | None = None) -> None:
@@ -64,9 +81,10 @@ class PoliticalDetector(LearnedDetector):
         spans = [Evidence(s, e, label) for s, e, label, _ in hits]
         # a topic word is no evidence of partisanship: it shows what the model read as political
         spans += [Evidence(s, e, "topic") for s, e, _, _ in self.topics.find(norm)]
-        for m in _CAMPAIGN.finditer(norm.text):
-            s, e = norm.to_original(m.start(), m.end())
-            spans.append(Evidence(s, e, "campaign"))
+        for rx, label in ((_CAMPAIGN, "campaign"), (_IDEOLOGY, "ideology")):
+            for m in rx.finditer(norm.text):
+                s, e = norm.to_original(m.start(), m.end())
+                spans.append(Evidence(s, e, label))
         if any(s.label == "party" for s in spans):
             for m in _CALL.finditer(norm.text):
                 s, e = norm.to_original(m.start(), m.end())

@@ -195,3 +195,25 @@ def pipeline() -> PolicyPipeline:
 def test_residents_requests_are_not_flagged(pipeline: PolicyPipeline, text: str) -> None:
     flags = pipeline.classify(text).flags
     assert not set(flags) - {"private_info", "council", "offtopic"}, flags
+
+
+@pytest.mark.parametrize(
+    ("text", "forwarded"),
+    [
+        ("Mayor Reed, please keep your promise about the roads", False),  # a title before another person
+        ("Reported to Councilman Alex Wan's office", False),
+        ("Maybe the East Point mayor should look at this", False),  # another city's office
+        ("I also told the Chamblee Council about it", False),
+        ("the mayor of Atlanta promised a fix", False),
+        ("Tents again in Mayor's Park", False),  # a place named after the office
+        ("Mayor Dilkins please fix Wyandotte", True),  # a misspelt office holder is still ours
+        ("Councillor Gignak never calls back", True),
+        ("The Deputy Mayor spoke at the opening", True),
+        ("Windsor City Council voted for this", True),
+        ("Will the mayor answer our petition?", True),
+        ("Ask the Mayor When the pool opens", True),
+        ("Le maire Dilkens devrait répondre", True),
+    ],
+)
+def test_council_forwards_only_this_citys_office(pipeline: PolicyPipeline, text: str, forwarded: bool) -> None:
+    assert ("council" in pipeline.classify(text).flags) is forwarded

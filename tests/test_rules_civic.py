@@ -217,3 +217,18 @@ def test_residents_requests_are_not_flagged(pipeline: PolicyPipeline, text: str)
 )
 def test_council_forwards_only_this_citys_office(pipeline: PolicyPipeline, text: str, forwarded: bool) -> None:
     assert ("council" in pipeline.classify(text).flags) is forwarded
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Your edits are garbage and so are you.", "dehumanising"),
+        ("you sound like an uneducated hick", "aimed_insult"),
+        ("Your mom should have swallowed you.", "direct"),
+        ("The roads are garbage and so is the plowing", None),
+        ("The hicks down the road keep dumping", None),
+    ],
+)
+def test_attack_by_ellipsis_and_likeness(text: str, label: str | None) -> None:
+    found = {lab for lab, _ in rule_evidence("attack", text, "en")}
+    assert (label in found) if label else not found, found

@@ -36,7 +36,8 @@ _rx = compile_pattern
 _PEOPLE = people_words()
 _COPULA = (
     r"(?:\s+(?:is|are|r|was|were|be|being|been|am|has been|have been|had been|sont|est|es|etes|etait|etaient|"
-    r"sounds like|looks like|acts like|seems like|remains|became|become|turned into|must be|has to be|will always be|"
+    r"sounds like|looks like|acts like|seems like|sound like|look like|act like|seem like|remains|became|become|"
+    r"turned into|must be|has to be|will always be|"
     r"has always been|have always been)|'(?:re|m)|'s(?=\s+(?:a|an|the|such|just|one|nothing|so|really|truly|fucking|un|"
     r"une)\b))"
 )
@@ -122,6 +123,8 @@ _LIKE_AFTER = _rx(
     r"(?:approved|designed|wrote|voted|thinks?|runs?|said|did|made|decided|came up|keeps?|park|parks|drive|drives)\b)"
 )
 """A name followed by who it means: "idiots like you", "the clown who approved this"."""
+_SO_ARE_YOU = _rx(r"^\W*(?:and|,)?\s*(?:so|as)\s+(?:are|is|r)\s+(?:you|u|ya|y'all|he|she|they)\b")
+"""The thing said of someone by ellipsis: "your edits are garbage and so are you"."""
 _END_AFTER = _rx(r"^\s*(?:[.!?]|$)")
 _PREDICATE_AFTER = _rx(
     r"^\s*(?:[.!?,;:)]|$|(?:and|or|but|for|to|if|as|like|because|when|lol|af|enough|beyond|too|it|that)\b|"
@@ -136,7 +139,7 @@ _OPENING = _rx(rf"^\W*(?:(?:hey|oh|ok|okay|listen|look|well|yo|wow|lol|dear)\W+)
 _DIRECT_KEYS = (
     "shut|stfu|hell|fuck|f off|screw|piss|eat shit|kiss my|suck my|go die|drop dead|get a|grow a|cares|asked|sick|"
     "you suck|joke|embarrassment|disgrace|no brain|no brains|no life|no friends|iq|i.q.|learn|basement|rock|"
-    "likes you|hates you|wants you|needs you|ashamed|ferme|gueule|yeule|chier|marde|foutre|diable|decrisse|crisse|casse|demande|cerveau|"
+    "likes you|hates you|wants you|needs you|ashamed|swallowed|ferme|gueule|yeule|chier|marde|foutre|diable|decrisse|crisse|casse|demande|cerveau|"
     "tete|cervelle|nique|ta mere|get lost"
 ).split("|")
 """Words the abuse addressed to someone needs ("shut up", "get a life"): most comments have none."""
@@ -150,6 +153,7 @@ _DIRECT = _rx(
     r"(?:you|u|go|pls|please|maybe) learn (?:how )?to read|(?:go )?back to (?:your|the|ur) "
     r"(?:mom's |mothers |moms )?(?:basement|cave|hole)|crawl back under (?:your|a|the) rock|nobody likes you|"
     r"everyone hates you|(?:nobody|no one|noone) (?:wants|needs) you|you should be ashamed of yourself|"
+    r"(?:your|ur|yo) (?:mom|mother|momma|mama) should(?:'ve| have) swallowed (?:you|u)|"
     r"ferme[- ]la|ferme ta (?:gueule|yeule|boite|trappe)|ta gueule|ta yeule|va chier|va donc chier|"
     r"mange (?:de la |d'la |un char de )?marde|va te faire foutre|va au diable|decrisse|crisse ton camp|casse[- ]toi|"
     r"personne (?:ne )?t'a (?:rien )?demande|t'as pas de (?:cerveau|tete|cervelle)|nique ta mere|ta mere la)\b|"
@@ -219,7 +223,9 @@ def aimed(original: str, norm: NormalizedText, ns: int, ne: int, kind: str) -> b
         if _NOT_HUMAN_AFTER.match(after):
             return False
         if kind != "dehumanise":
-            return bool(_YOU.search(before) or _YOU_ARE.search(before)) or _subject_before(before, _DEHUMANISE_TAIL)
+            return bool(_YOU.search(before) or _YOU_ARE.search(before) or _SO_ARE_YOU.match(after)) or _subject_before(
+                before, _DEHUMANISE_TAIL
+            )
         return bool(_BUNCH_OF.search(before)) or _subject_before(before, _DEHUMANISE_TAIL)
     if any(rx.search(before) for rx in _AIMED_NOUN) or _LIKE_AFTER.match(after):
         return True

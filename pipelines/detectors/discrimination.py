@@ -166,8 +166,8 @@ _RACE_CONTEXT = frozenset(
     "supremacists power privilege lives culture community communities neighbourhood neighborhood".split()
 )
 _PLACE_AFTER = re.compile(
-    r"^(?:[ \t]+[A-Z][\w'’-]*){0,2}[ \t]+(?:Creek|Church|Street|St|Road|Rd|Avenue|Ave|Drive|Dr|Boulevard|Blvd|Way|"
-    r"Lane|Ln|Court|Ct|Place|Pl|Park|River|Lake|Hill|Trail|School|Hospital|Center|Centre|Village|Heights|Ridge)\b"
+    r"^(?:[ \t]+[A-Z][\w'’-]*){0,2}[ \t]+(?i:creek|church|street|st|road|rd|avenue|ave|drive|dr|boulevard|blvd|way|"
+    r"lane|ln|court|ct|place|pl|park|river|lake|hill|trail|school|hospital|center|centre|village|heights|ridge)\b"
 )
 _NOT_A_GROUP = frozenset(
     "church churches temple temples mosque mosques synagogue synagogues wheelchair wheelchairs crutches".split()

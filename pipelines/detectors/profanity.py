@@ -99,6 +99,7 @@ class ProfanityDetector(ClauseDetector):
         norm: NormalizedText = comment.view("norm", normalize)
         hits = self.lexicon.find(norm)
         spans: list[Evidence] = []
+        names: set[str] = set()
         excused = 0
         if hits:
             allowed = [(s, e) for s, e, _, _ in self.allow.find(norm)]
@@ -112,6 +113,8 @@ class ProfanityDetector(ClauseDetector):
                     continue
                 if label in ("insult", "insult_adj"):
                     label = self._aim(comment.text, norm, start, end, label, term)
+                    if label in ("insult", "insult_adj") and _KINDS.get(term) not in ("thing", "animal"):
+                        names.add(term)
                 spans.append(Evidence(start, end, label))
         for emoji, label in EMOJI.items():
             i = comment.text.find(emoji)
@@ -125,10 +128,11 @@ class ProfanityDetector(ClauseDetector):
                 lexical += (1 - lexical) * 0.25 * ranked[1]  # a second hit adds a little, never a sum
         learned = model_score(comment, "profane")
         mild_only = bool(spans) and all(s.label == "mild" for s in spans)
-        unaimed_only = bool(spans) and all(s.label in _UNAIMED for s in spans)
+        unaimed_only = bool(spans) and all(s.label in _UNAIMED for s in spans) and len(names) < 2
         if unaimed_only:
             # a word of abuse nobody is called ("trash on the curb", "so many idiots on this road")
-            # stays under the threshold however often it occurs; only a confident model lifts it
+            # stays under the threshold however often it occurs; only a confident model lifts it.
+            # Two different words of abuse ("useful idiots to shill for ...") add up as before.
             lexical = min(lexical, 0.45)
         if learned is None:
             score = lexical

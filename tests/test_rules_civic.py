@@ -232,3 +232,20 @@ def test_council_forwards_only_this_citys_office(pipeline: PolicyPipeline, text:
 def test_attack_by_ellipsis_and_likeness(text: str, label: str | None) -> None:
     found = {lab for lab, _ in rule_evidence("attack", text, "en")}
     assert (label in found) if label else not found, found
+
+
+def test_rulehits_counts_entries_and_flag_evidence(pipeline: PolicyPipeline) -> None:
+    from pipelines.rulehits import audit, negatives, report
+
+    rows = [
+        {"text": "Trash on the curb again", "labels": {"profane": 0}},
+        {"text": "you idiot", "labels": {"profane": 0}},
+        {"text": "a positive row", "labels": {"profane": 1}},
+    ]
+    kept = list(negatives(rows))
+    assert len(kept) == 2
+    hits = audit(kept, pipeline)
+    assert hits.raw["profane:lexicon:trash"] == 1 and hits.raw["profane:lexicon:idiot"] == 1
+    assert hits.evidence["profane:insult_aimed:idiot"] == 1
+    assert not any(key.startswith("profane:") and "trash" in key for key in hits.evidence)
+    assert "rows: 2" in report(hits)

@@ -167,7 +167,7 @@ def target_pattern() -> str:
 
 _NAME_END = re.compile(r"(?<![\w'’-])([A-Z][a-zà-ÿ'’-]+)\s*,?\s*$")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]|\s-)\s*$")
-_NOT_NAMES = frozenset(
+NOT_NAMES = _NOT_NAMES = frozenset(
     "this that these those it its the a an he she they we i you what who why how when where which there here "
     "everyone everybody nobody someone somebody anyone honestly seriously yes no well oh and but so or if then "
     "also just maybe probably lol lmao omg wow sorry thanks thank please city council windsor canada ontario "

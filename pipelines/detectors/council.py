@@ -5,7 +5,9 @@ The policy file names the office holders (``settings.mayor`` and ``settings.coun
 with the surname ("Councillor Gignac", "le maire Dilkens"), a handle (``@name``), or an alias the
 city lists because it is unambiguous on its own (a distinctive surname). Generic references ("the
 mayor", "council", "mon conseiller", "la mairesse") also count, routed to the office. Other
-councils ("student council", "Council Bluffs", "conseil scolaire") and "counsel" do not.
+councils ("student council", "Council Bluffs", "conseil scolaire"), another city's office ("the East
+Point mayor", "the mayor of Atlanta"), a title before someone who holds no office here ("Mayor Reed")
+and "counsel" do not.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from typing import Any
 
 from pipelines.base import ClauseDetector, Comment, register
+from pipelines.detectors._targets import NOT_NAMES
 from pipelines.gate import compile_gated
 from pipelines.normalize import Lexicon, NormalizedText, normalize
 from pipelines.types import Evidence, Tag
@@ -58,6 +61,35 @@ _OTHER_COUNCIL = compile_gated(
     r"(council|councils|conseil)?|council bluffs|council of (europe|canadians|ministers|the federation)\b"
 )
 
+_TITLES = frozenset(
+    "mayor councillor councilor councilman councilwoman council member maire mairesse conseiller conseillère".split(" ")
+) | {"council member", "city councillor", "ward councillor"}
+_NAME_AFTER = re.compile(r"[ \t]+([A-Z][a-zà-ÿ'’-]+)(?:[ \t]+([A-Z][a-zà-ÿ'’-]+))?")
+_PLACE_NOUN_AFTER = re.compile(
+    r"['’]s[ \t]+(?:Park|Street|St|Road|Rd|Avenue|Ave|Drive|Lane|Square|Trail|Creek|Hill|Court)\b"
+)
+_OF_PLACE = re.compile(r"[ \t]+of[ \t]+([A-Z][a-zà-ÿ'’-]+)")
+_PLACE_BEFORE = re.compile(r"(?:\b[Tt]he[ \t]+|[a-z,][ \t]+)(?:[A-Z][a-zà-ÿ'’-]+[ \t]+)?([A-Z][a-zà-ÿ'’-]+)[ \t]+$")
+_HOME = frozenset({"windsor", "windsor's"})
+_NOT_PLACES = frozenset(
+    "city deputy acting former regional our my your their dear hi hello hey ward new old the this that town".split()
+)
+"""Capitalised words before "mayor" or "council" that do not name another place ("the Deputy Mayor",
+"our City Council")."""
+
+
+def _close(a: str, b: str) -> bool:
+    """Within two edits (a misspelt surname is still the office holder's: "Dilkins", "Gignak")."""
+    if abs(len(a) - len(b)) > 2:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1] <= (1 if min(len(a), len(b)) <= 4 else 2)
+
 
 @register
 class CouncilDetector(ClauseDetector):
@@ -93,9 +125,34 @@ class CouncilDetector(ClauseDetector):
                 people[str(alias)] = label
             for handle in entry.get("handles") or []:
                 handles[str(handle).lower().lstrip("@")] = label
+        self.names = frozenset(
+            w.lower() for e in entries for w in str(e.get("name", "")).split() if len(w) > 2
+        ) | frozenset(str(a).lower() for e in entries for a in e.get("aliases") or [])
         self.generic = Lexicon(GENERIC)
         self.people = Lexicon(people)
         self.handles = handles
+
+    def _elsewhere(self, text: str, start: int, end: int) -> bool:
+        """Whether a title or an office names someone or somewhere else: a title before a name that is
+        not an office holder's, however misspelt ("Mayor Reed", "Councilman Alex Wan", not "Mayor
+        Dilkins"), another place's office ("the East Point mayor", "Chamblee Council", "the mayor of
+        Atlanta") or a place named after the office ("Mayor's Park")."""
+        after = _NAME_AFTER.match(text, end)
+        if after and text[start:end].lower() in _TITLES:
+            names = [w for w in after.groups() if w and w.lower() not in NOT_NAMES]
+            if names:
+                return not any(self._known(w) for w in names)
+        if _PLACE_NOUN_AFTER.match(text, end):
+            return True
+        of = _OF_PLACE.match(text, end)
+        if of and of.group(1).lower() not in _HOME:
+            return True
+        before = _PLACE_BEFORE.search(text, max(0, start - 40), start)
+        return bool(before and before.group(1).lower() not in _HOME and before.group(1).lower() not in _NOT_PLACES)
+
+    def _known(self, word: str) -> bool:
+        word = word.lower()
+        return any(_close(word, name) for name in self.names)
 
     def detect(self, comment: Comment) -> list[Tag]:
         norm: NormalizedText = comment.view("norm", normalize)
@@ -113,6 +170,8 @@ class CouncilDetector(ClauseDetector):
         other = [norm.to_original(m.start(), m.end()) for m in _OTHER_COUNCIL.finditer(norm.text)]
         for s, e, label, _ in self.generic.find(norm):
             if any(a <= s and e <= b for a, b in other) or any(s < x.end and x.start < e for x in spans):
+                continue
+            if self._elsewhere(comment.text, s, e):
                 continue
             spans.append(Evidence(s, e, "office"))
             persons.append(label)

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from functools import lru_cache
 from typing import ClassVar
 
 from pipelines.base import Comment, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.detectors._targets import alternation, compile_pattern, insult_terms, tokens
+from pipelines.detectors._targets import alternation, compile_pattern, insult_terms, is_person_phrase, tokens
 from pipelines.lexicons import read_labeled, read_list, read_terms
-from pipelines.normalize import Lexicon, NormalizedText
+from pipelines.normalize import Lexicon, NormalizedText, fold_accents
 from pipelines.types import Evidence
 
 GROUNDS = (
@@ -74,8 +75,9 @@ _EXCLUDE = _rx(
     r"(?:in )?the (?:home|kitchen)|(?:are|is) not equal to|should be slaves|belongs? in (?:the kitchen|cages|camps|"
     r"zoos|chains)|need(?:s)? (?:a |to be )?"
     r"(?:ban|banned|deported)|(?:is|are) (?:ruining|destroying|taking over|invading|replacing|stealing|infesting|"
-    r"outbreeding)\b(?!\s+(?:(?:small|local|family|the)\s+)?(?:businesses|business|shops|stores|restaurants|market|"
-    r"industry|field|league|tech)\b)|"
+    r"outbreeding)\b(?!\s+(?:(?:small|local|family|the|this|that|our|my|a|an)\s+)?(?:businesses|business|shops|stores|"
+    r"restaurants|market|industry|field|league|tech|sidewalks?|streets?|park|parks|corner|lot|alley|area|bridge|block|"
+    r"bench(?:es)?|bus stop|lawn|yard|porch|steps|entrance|doorway|underpass|median|trail|path|playground|library)\b)|"
     r"take over (?:our|this) (?:country|city|town|neighbourhood|culture)|no \w+ (?:allowed|wanted|welcome)|(?:aren't|are not|not) welcome|"
     r"don't deserve|shouldn't (?:vote|drive|work|"
     r"have kids|be hired|exist|have rights)|should not (?:vote|drive|work|have kids|be hired|exist|have rights)|"
@@ -108,6 +110,16 @@ _GAP_WORDS = frozenset(
     "gens la ci".split()
 )
 """Words that may stand between a group word and its verb ("disabled kids are", "black people are")."""
+
+
+def _subject_gap(gap: str) -> bool:
+    """Whether what stands between a group word and its verb keeps the group the subject ("muslims
+    are", "immigrants in this country are"), not another clause ("so many elderly and pedestrians
+    and it is dangerous")."""
+    words = tokens(gap)
+    return len(words) <= 3 and all(w in _GAP_WORDS for w in words)
+
+
 _GROUP_ADJECTIVES = {
     **dict.fromkeys("black white brown asian arab african mexican indian chinese korean japanese".split(), "race"),
     **dict.fromkeys("muslim jewish jew christian catholic hindu sikh islamic".split(), "religion"),
@@ -141,6 +153,59 @@ _IDENTITY = _rx(
     + r"s?\b"
 )
 """Any word about a protected ground: the model may flag a comment on its own only when one is there."""
+
+
+_COLOUR_OR_AGE = frozenset("white black brown old".split())
+"""Identity words that are everyday adjectives ("black asphalt", "old dixie hwy"): they name a group
+only before a word for people or a word of abuse ("black people", "old folks", "black fuck")."""
+_FUNCTION_WORDS = frozenset("is are was were and or but to of in on at as if so be".split())
+"""After a colour, a word like these leaves it a predicate of someone ("he is white and ..."), not an
+adjective of a thing."""
+_RACE_CONTEXT = frozenset(
+    "race races racist racists racism country countries nation nations genocide supremacy supremacist "
+    "supremacists power privilege lives culture community communities neighbourhood neighborhood".split()
+)
+_PLACE_AFTER = re.compile(
+    r"^(?:[ \t]+[A-Z][\w'’-]*){0,2}[ \t]+(?i:creek|church|street|st|road|rd|avenue|ave|drive|dr|boulevard|blvd|way|"
+    r"lane|ln|court|ct|place|pl|park|river|lake|hill|trail|school|hospital|center|centre|village|heights|ridge)\b"
+)
+_NOT_A_GROUP = frozenset(
+    "church churches temple temples mosque mosques synagogue synagogues wheelchair wheelchairs crutches".split()
+)
+"""Identity words that name a place or a thing, not people: they count only beside a word of abuse
+("that fat slob in the wheelchair"), not in a report ("homeless camp behind the church", "sidewalk
+impassable for wheelchairs")."""
+
+
+def _names_identity(original: str, norm: NormalizedText) -> bool:
+    """Whether a comment names a protected group at all, the condition for the model to flag it alone:
+    an identity word that is not part of a place's name ("South Indian Creek Drive") nor a place or a
+    thing ("church", "wheelchairs") with no abuse beside it and, for a colour or an age, stands before a word for people, of
+    race or of abuse ("black people", "white racist", not "black asphalt and you")."""
+    abuse = _abuse_words()
+    for m in _IDENTITY.finditer(norm.text):
+        s, e = norm.to_original(m.start(), m.end())
+        word = original[s:e]
+        found = m.group().strip()
+        if word[:1].isupper() and word[1:].islower() and _PLACE_AFTER.match(original[e : e + 40]):
+            continue
+        if found in _NOT_A_GROUP and not any(w in abuse for w in tokens(norm.text)):
+            continue
+        if found in _COLOUR_OR_AGE:
+            following = tokens(norm.text[m.end() : m.end() + 40])[:3]
+            if following and following[0] not in _FUNCTION_WORDS:
+                chain = following[: next((i for i, w in enumerate(following) if w in _FUNCTION_WORDS), 3)]
+                if not any(is_person_phrase([w]) or w in abuse or w in _RACE_CONTEXT for w in chain):
+                    continue
+        return True
+    return False
+
+
+@lru_cache(maxsize=1)
+def _abuse_words() -> frozenset[str]:
+    words = set(insult_terms().terms)
+    words |= {t for t, label in read_terms("profanity.txt").terms.items() if label != "mild"}
+    return frozenset(fold_accents(w.lower()) for w in words)
 
 
 _TITLE_BEFORE = re.compile(r"(?:\b(?:senator|sen|mr|mrs|ms|dr|rep|mayor|councillor|minister)\.?|@)\s*$", re.IGNORECASE)
@@ -215,7 +280,7 @@ class DiscriminationDetector(LearnedDetector):
             if label.startswith("adjective_"):  # "black animals", "muslim pig"
                 nge = _norm_index(norm, ge)
                 for ns, ne, kind in insults:
-                    if kind != "adj" and 0 < ns - nge <= 2:
+                    if kind not in ("adj", "thing") and 0 < ns - nge <= 2:
                         s, e = norm.to_original(ns, ne)
                         spans += [Evidence(gs, ge, label.removeprefix("adjective_")), Evidence(s, e, "pattern")]
         if not groups:
@@ -227,7 +292,7 @@ class DiscriminationDetector(LearnedDetector):
             casual = term in self.context_only
             reach = 25 if casual else 60
             # "<group> are animals": the group is the subject, just before the verb
-            near = [p for p in said if 0 <= p[0] - nge <= 30]
+            near = [p for p in said if 0 <= p[0] - nge <= 30 and _subject_gap(text[nge : p[0]])]
             near += [p for p in exclusions if abs(p[0] - nge) < reach or abs(ngs - p[1]) < reach]
             if not casual:  # a casual slur beside an insult is how it is used casually ("bitch ass ...")
                 near += self._against(text, ngs, nge, ground, insults)
@@ -255,7 +320,7 @@ class DiscriminationDetector(LearnedDetector):
                 if len(gap) <= 2 and all(w in _GAP_WORDS for w in gap):
                     found.append((ns, ne))
                     continue
-            if label != "adj" and (0 <= ns - ge <= 2 or 0 <= gs - ne <= 2):
+            if label not in ("adj", "thing") and (0 <= ns - ge <= 2 or 0 <= gs - ne <= 2):
                 found.append((ns, ne))
         window = text[max(0, gs - 40) : gs]
         adjective = _LAST_WORD.search(window)
@@ -267,7 +332,7 @@ class DiscriminationDetector(LearnedDetector):
         return found
 
     def adjust(self, comment: Comment, norm: NormalizedText, score: float, spans: list[Evidence]) -> float:
-        if not spans and score > 0.45 and not _IDENTITY.search(norm.text):
+        if not spans and score > 0.45 and not _names_identity(comment.text, norm):
             return 0.45  # discrimination is about a group: the model alone needs one named
         return score
 

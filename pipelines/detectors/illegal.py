@@ -18,16 +18,23 @@ from pipelines.types import Evidence
 
 _DRUGS_WEAPONS = (
     r"(weed|coke|cocaine|crack|meth|crystal|heroin|fentanyl|fent|oxy|oxys|oxycodone|xanax|xans|percs|percocet|molly|"
-    r"mdma|ecstasy|lsd|acid tabs|shrooms|ketamine|pills|dope|cannabis|edibles|pot|hash|gummies|opioids|"
+    r"mdma|ecstasy|lsd|acid tabs|shrooms|ketamine|pills|dope|cannabis|edibles|pot(?!\s*-?\s*holes?\b)|hash|gummies|opioids|"
     r"guns?|glock|pistols?|handguns?|ammo|rifles?|switchblades?|brass knuckles|"
     r"fake ids?|counterfeit \w+|stolen \w+|cloned cards|cc dumps|fullz|"
     r"herbe|cocaïne|héroïne|pilules|fusils?|armes?|munitions|faux papiers)"
 )
+_AMBIGUOUS = (
+    r"(?:(?:pot|crack|coke|acid tabs|crystal|dope|hash|pills|gummies|edibles|weed|cannabis|molly|fent|oxy|"
+    r"guns?|pistols?|rifles?|ammo|handguns?|stolen \w+|herbe|armes?|fusils?|pilules|munitions)(?!\s*-?\s*holes?\b))"
+)
+"""Words that are also everyday or legal things ("pot holes", "started to crack", "have stolen items", a
+hunting rifle): an offer only with a selling verb, not with "have" or "got"."""
 _OFFER = compile_gated(
-    rf"\b((selling|sell|sells|buying|buy|got|have|plug for|plug|hmu for|hmu|dm for|dm me for|text me for|"
+    rf"\b((selling|sell|sells|buying|buy|plug for|plug|hmu for|hmu|dm for|dm me for|text me for|"
     rf"hit me up for|delivery of|delivering|connect for|vendre|vends|vend|achète|j'ai du|j'ai de la|livraison de)"
-    rf"\s+(\w+['\s]+){{0,2}}{_DRUGS_WEAPONS}\b|{_DRUGS_WEAPONS}\s+(for sale|available|à vendre|dispo|disponible|"
-    rf"delivered|delivery|livré|livraison)\b)"
+    rf"\s+(\w+['\s]+){{0,2}}{_DRUGS_WEAPONS}\b|"
+    rf"(got|have)\s+(\w+['\s]+){{0,2}}(?!{_AMBIGUOUS}\b){_DRUGS_WEAPONS}\b|"
+    rf"{_DRUGS_WEAPONS}\s+(for sale|available|à vendre|dispo|disponible|delivered|delivery|livré|livraison)\b)"
 )
 _ENCOURAGE = compile_gated(
     r"\b((let's|lets|we should|you should|go|everyone should|y'all should|just|someone should|on devrait|allez|"

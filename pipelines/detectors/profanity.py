@@ -20,9 +20,12 @@ Settings: ``extra_terms`` (mapping term -> label, or list of terms labelled ``se
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import Any
 
 from pipelines.base import ClauseDetector, Comment, register
+from pipelines.detectors._targets import insult_terms
+from pipelines.detectors.attack import aimed
 from pipelines.lexicons import read_list, read_terms
 from pipelines.normalize import Lexicon, NormalizedText, normalize
 from pipelines.textmodel import model_score, prime
@@ -62,6 +65,9 @@ _THING_AFTER = re.compile(
     r"choice|excuse|spending|tax|traffic|light|construction|process|décision|idée|projet|règlement)\b"
 )
 _NAME_DICK = re.compile(r"Dick\s+[A-Z]")
+_UNAIMED = frozenset({"mild", "insult", "insult_adj"})
+_KINDS = insult_terms().terms
+"""How insults.txt reads a word (noun, adj, dehumanise or thing), for the words both lists hold."""
 
 
 @register
@@ -93,6 +99,7 @@ class ProfanityDetector(ClauseDetector):
         norm: NormalizedText = comment.view("norm", normalize)
         hits = self.lexicon.find(norm)
         spans: list[Evidence] = []
+        names: set[str] = set()
         excused = 0
         if hits:
             allowed = [(s, e) for s, e, _, _ in self.allow.find(norm)]
@@ -105,7 +112,9 @@ class ProfanityDetector(ClauseDetector):
                     excused += 1
                     continue
                 if label in ("insult", "insult_adj"):
-                    label = self._aim(comment.text, start, end, label)
+                    label = self._aim(comment.text, norm, start, end, label, term)
+                    if label in ("insult", "insult_adj") and _KINDS.get(term) not in ("thing", "animal"):
+                        names.add(term)
                 spans.append(Evidence(start, end, label))
         for emoji, label in EMOJI.items():
             i = comment.text.find(emoji)
@@ -119,12 +128,20 @@ class ProfanityDetector(ClauseDetector):
                 lexical += (1 - lexical) * 0.25 * ranked[1]  # a second hit adds a little, never a sum
         learned = model_score(comment, "profane")
         mild_only = bool(spans) and all(s.label == "mild" for s in spans)
+        unaimed_only = bool(spans) and all(s.label in _UNAIMED for s in spans) and len(names) < 2
+        if unaimed_only:
+            # a word of abuse nobody is called ("trash on the curb", "so many idiots on this road")
+            # stays under the threshold however often it occurs; only a confident model lifts it.
+            # Two different words of abuse ("useful idiots to shill for ...") add up as before.
+            lexical = min(lexical, 0.45)
         if learned is None:
             score = lexical
         elif spans:
             score = max(lexical, 0.5 * lexical + 0.5 * learned)
             if mild_only:
                 score = min(score, 0.45)  # mild language stays mild, so a policy's severity choice holds
+            elif unaimed_only:
+                score = max(min(score, 0.45), learned**2)
         else:
             score = learned**2  # no lexicon hit: only a confident model flags (sub-word artefacts)
             if excused:
@@ -142,9 +159,18 @@ class ProfanityDetector(ClauseDetector):
         return next((lab for lab in order if lab in labels), "model")
 
     @staticmethod
-    def _aim(text: str, start: int, end: int, label: str) -> str:
+    def _aim(text: str, norm: NormalizedText, start: int, end: int, label: str, term: str) -> str:
         """An insult is abusive when aimed at a person ("you idiot", "the mayor is a clown",
-        "stupid people"), not at a decision, an article or a road ("what a stupid plan")."""
+        "stupid people"), not at a decision, an article or a road ("what a stupid plan"). A word
+        that also names a thing or an animal ("trash", "garbage", "rats") is aimed only when a
+        person is said to be one, by 5.7.7's test (``attack.aimed``): "Trash in front of 6 Elm St"
+        and "a bunch of garbage bags" call nobody anything."""
+        kind = _KINDS.get(term)
+        if kind in ("thing", "animal"):
+            ns, ne = bisect_left(norm.offsets, start), bisect_left(norm.offsets, end)
+            if aimed(text, norm, ns, ne, kind):
+                return label + "_aimed" if label == "insult" else "insult_adj_aimed"
+            return label
         before = text[max(0, start - 40) : start].lower()
         after = text[end : end + 25].lower()
         if _THING_AFTER.match(after):

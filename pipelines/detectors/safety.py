@@ -70,6 +70,9 @@ _VIOLENT_KEYS = "|".join(
         "arranger le|peau|arrach|crisser|sacrer|gazer|gazez|gazons|gazes|mort aux|a mort|es mort|etes mort|morts",
         "mourir|mourra|meurt|meurent|meure|meurs|regretter|merit|balle|bombe|mettre le feu|foutre le feu|faire sauter",
         "suicid|jette-toi|jette toi|javel|pourriss|fasse|peter la|faire mal|sais ou|sait ou|jours sont|arrieres",
+        "finir|finis|fin a|fin de|mortuaire|cimetiere|morgue|tirer|ennuy|mieux sans|regrett",
+        # English, second part: "you'll end up in body bags", "you should just end it", "grab your guns"
+        "end up|wind up|end it|ended it|end your|coffin|morgue|guns|rifles|weapons|pitchforks",
     )
 )
 """Where every violence pattern turns: a comment with none of these (at the start of a word) skips them all."""
@@ -217,6 +220,28 @@ _THREAT = [
     r"\btu\s+vas\s+(?:mourir|crever|y passer|te faire (?:tuer|buter|casser|defoncer|planter))|"
     r"\b(?:je|on)\s+sai[st]\s+ou\s+(?:tu|vous|il|elle)\s+(?:habites?|restes?|demeures?|travailles?|habitez|restez)",
 ]
+_DEATH_PLACE = (
+    r"(?:in\s+(?:a\s+|the\s+|your\s+|their\s+)?(?:body\s*bags?|coffins?|caskets?|(?:the\s+)?morgue|the\s+ground|a\s+ditch|"
+    r"the\s+cemetery|a\s+grave|graves)|six\s+feet\s+under|dead)"
+)
+"""Where a threat says someone will end up: "in body bags", "six feet under", "dead"."""
+_THREAT += [
+    # you'll end up in body bags; they will all wind up six feet under
+    r"\b(?:you|u|ya|y'all|yall|you all|you people|they|he|she|all of you|every one of you)(?:'ll|\s+will|\s+are going to|"
+    r"\s+are gonna|\s+r gonna|\s+gonna|\s+is going to|\s+is gonna)\s+(?:all\s+|both\s+)?(?:end\s+up|wind\s+up|"
+    rf"leave|go\s+home|come\s+out)\s+{_DEATH_PLACE}(?!\s+(?:if|when|unless|the\s+way|driving|riding|crossing|walking|"
+    r"speeding)\b)",
+    r"\bthere(?:'ll|\s+will)\s+be\s+(?:more\s+)?body\s*bags\b",
+    # grab your guns and ...: a call to arms
+    r"\b(?:grab|get|load|bring|pick up|take up)\s+(?:your|our|the|my|their)\s+(?:guns|rifles|weapons|pitchforks)\s+"
+    r"(?:and|to)\b",
+    # French: vous allez finir dans des sacs mortuaires; quelqu'un devrait lui tirer dessus
+    r"\b(?:tu\s+vas|vous\s+allez|ils\s+vont|elles\s+vont|il\s+va|elle\s+va)\s+(?:tous\s+|toutes\s+)?(?:finir|terminer)\s+"
+    r"(?:dans\s+(?:un|des)\s+sacs?\s+mortuaires?|dans\s+(?:un|des)\s+cercueils?|six\s+pieds\s+sous\s+terre|"
+    r"au\s+cimetiere|a\s+la\s+morgue)",
+    r"\b(?:quelqu'un\s+devrait|il\s+faut|faut|faudrait|il\s+faudrait|on\s+devrait|je\s+vais|j'vais|m'as|on\s+va)\s+"
+    r"(?:te|lui|leur|vous|les)\s+tirer\s+(?:dessus|une\s+balle|dans\s+la\s+(?:tete|face|gueule))",
+]
 _INCITEMENT = [
     # kill them all; gas the ...; someone should shoot him; put a bullet in his head; death to ...
     rf"(?:{_ORDER_START}|\bi dare you to\s+)(?:{_SHOULD}\s+)?(?:just\s+|go\s+|fucking\s+)?{_PERSON_VERB}\s+"
@@ -326,6 +351,15 @@ _SELF_HARM = [
     r"\s+in a (?:fire|hole|ditch))*(?=\s*(?:[.!?,]|$|already|bitch|loser|you|u\b|in a|fucking|motherfucker))|"
     r"(?:^|[.!?,;:]\s*)(?:die|drop dead)(?:\s+fucking|\s+already|\s+in a (?:fire|hole|ditch))*(?=\s*(?:!|$|already|"
     r"bitch|loser|you|u\b|fucking|motherfucker))|\bget dead\b",
+    # you should just end it; nobody would miss you; tu devrais en finir; personne ne te regretterait
+    r"\b(?:you|u|ya)\s+(?:should|oughta|ought to|need to|might as well|can)\s+(?:just\s+|go\s+|really\s+){0,2}"
+    r"(?:end\s+it(?:\s+all)?|end\s+(?:your|ur)\s+(?:own\s+)?life|take\s+(?:your|ur)\s+(?:own\s+)?life|off\s+yourself)\b|"
+    r"\bif\s+(?:you|u)\s+(?:ended|end)\s+it\b(?:\s+all)?",
+    r"\b(?:tu\s+devrais|vous\s+devriez|va\s+donc|tu\s+peux)\s+(?:juste\s+|donc\s+)?(?:en\s+finir(?!\s+avec)|mettre\s+fin\s+a\s+"
+    r"(?:tes|vos)\s+jours)|\bsi\s+(?:tu|vous)\s+en\s+finis(?:sez)?\b|\bmets\s+fin\s+a\s+tes\s+jours\b|"
+    r"\bpersonne\s+(?:ne\s+)?(?:va\s+|vas\s+)?(?:te|vous)\s+regretter(?:ait|a)?\b|"
+    r"\bpersonne\s+(?:ne\s+)?(?:va\s+)?s'ennuyer\s+de\s+(?:toi|vous)\b|"
+    r"\b(?:le\s+monde|la\s+planete|tout\s+le\s+monde)\s+(?:serait|sera|irait)\s+mieux\s+sans\s+(?:toi|vous)\b",
     r"\b(?:tue|tuez)[- ](?:toi|vous)\b|\bsuicidez?[- ](?:toi|vous)\b|\bva\s+te\s+(?:tuer|pendre|suicider|jeter\s+(?:en bas|"
     r"d'un|sous))|\bpends[- ]toi\b|\bjette[- ]toi\s+(?:en bas|d'un pont|sous)",
 ]

@@ -586,7 +586,9 @@ def train_offtopic(out_dir: Path = MODEL_DIR, log: Any = print) -> dict[str, Any
         metrics["articles_without_long_post_calibration"] = articles["without_calibration"]
     card = {
         "what": "5.7.1 head: P(off topic) = sigmoid(weights . features + bias), every weight <= 0 (each feature "
-        f"is evidence of relatedness); bias set for a prior of {OFFTOPIC_PRIOR:.0%} off-topic comments",
+        f"is evidence of relatedness); bias set for a prior of {OFFTOPIC_PRIOR:.0%} off-topic comments. Under "
+        "article-length posts: long_weights . long_features + bias + long_offset, fitted on the "
+        f"{PAIR_SOURCE} pairs alone (their stand-in posts are article-length), then long_post's calibration",
         "command": "civicwatch train offtopic",
         "features": list(FEATURES),
         "long_features": list(LONG_FEATURES),

@@ -310,6 +310,13 @@ SITE_DEV_SHARE = 0.25
 PAIRS_SHARE = 0.5
 RELATED_L2 = 1e-4
 OFFTOPIC_FOLDS = 5
+BACKGROUND_MIN_COUNT = 3
+"""Content words seen fewer times in the background texts share one floor count (``BACKGROUND_FLOOR``)."""
+BACKGROUND_FLOOR = 0.5
+ARTICLE_SOURCE = "gnm_offtopic"
+"""Comments under real Globe and Mail articles, each once under its own article and once under a
+dissimilar one. Calibration and measurement only (its README): it sets the two numbers of the
+long-post calibration, never the head's weights, and is reported leave-one-article-out."""
 
 
 def offtopic_pairs(part: str = "train", seed: int = SEED) -> list[tuple[str, str, int, str]]:
@@ -485,15 +492,33 @@ def train_offtopic(out_dir: Path = MODEL_DIR, log: Any = print) -> dict[str, Any
     site-model scores come from a model fitted without the comment's own post (grouped 5-fold), and
     Globe and Mail training-fold pairs (``offtopic_pairs``), which teach how much post relatedness
     says on real comments; each half class-balanced, then the intercept moved to ``OFFTOPIC_PRIOR``.
+    Article-length posts get their own weights over ``LONG_FEATURES`` from the Globe and Mail pairs
+    alone (their stand-in posts are article-length) and a Platt calibration from comments under real
+    articles (``long_post_calibration``), reported leave-one-article-out.
     """
-    from pipelines.detectors.offtopic import FEATURES, HAND_SET, OFFTOPIC_HEAD, OffTopicHead, Relatedness
+    from dataclasses import replace
+
+    from pipelines.detectors.offtopic import (
+        FEATURES,
+        HAND_SET,
+        LONG_FEATURES,
+        LONG_POST_FULL,
+        LONG_POST_START,
+        OFFTOPIC_HEAD,
+        OffTopicHead,
+        Relatedness,
+    )
 
     started = time.time()
     embedder = load_static()
     if embedder is None:
         raise ModelError("5.7.1 needs the embedding table: run `civicwatch build-embeddings` first")
     center, directions = common_component(embedder)
-    base = OffTopicHead(HAND_SET.weights, HAND_SET.bias, {}, center, directions)
+    counts, total = background_counts(Relatedness(HAND_SET, embedder))
+    background = {w: c / total for w, c in counts.items()}
+    base = replace(
+        HAND_SET, center=center, directions=directions, background=background, background_floor=BACKGROUND_FLOOR / total
+    )
     site_data = SiteData()
     rows = site_data.rows
     posts = sorted({r["post"] for r in rows})
@@ -503,17 +528,21 @@ def train_offtopic(out_dir: Path = MODEL_DIR, log: Any = print) -> dict[str, Any
         relatedness = Relatedness(head, embedder)
         return np.array([relatedness.pair(text, post) for text, post, _, _ in pairs])
 
+    def long_features(head: OffTopicHead, pairs: list[tuple[str, str, int, str]]) -> np.ndarray:
+        relatedness = Relatedness(replace(head, long_weights=head.weights), embedder)  # passages embedded
+        return np.array([relatedness.pair(text, post, long=True) for text, post, _, _ in pairs])
+
     city = city_pairs(rows)
     X_city = np.zeros((len(city), len(FEATURES)))
     folds = np.array([fold_of[p[3]] for p in city])
     for k in range(OFFTOPIC_FOLDS):
         held_posts = frozenset(p for p in posts if fold_of[p] == k)
         site = site_data.fit(Relatedness(base, embedder), exclude=held_posts)
-        head_k = OffTopicHead(base.weights, base.bias, {}, center, directions, site)
+        head_k = replace(base, site=site)
         X_city[folds == k] = features(head_k, [p for p, f in zip(city, folds, strict=True) if f == k])
     y_city = np.array([p[2] for p in city])
     site = site_data.fit(Relatedness(base, embedder))
-    fitted_site = OffTopicHead(base.weights, base.bias, {}, center, directions, site)
+    fitted_site = replace(base, site=site)
     news = offtopic_pairs("train")
     X_news, y_news = features(fitted_site, news), np.array([p[2] for p in news])
     X = np.vstack([X_city, X_news])
@@ -521,6 +550,10 @@ def train_offtopic(out_dir: Path = MODEL_DIR, log: Any = print) -> dict[str, Any
     w = np.r_[(1 - PAIRS_SHARE) * _balanced(y_city), PAIRS_SHARE * _balanced(y_news)]
     weights, balanced_bias = constrained_logistic(X, y, w)
     bias = balanced_bias + math.log(OFFTOPIC_PRIOR / (1 - OFFTOPIC_PRIOR))
+    # Article-length posts: their own features and weights, from the stand-in articles alone.
+    X_long = long_features(fitted_site, news)
+    long_weights, long_bias = constrained_logistic(X_long, y_news, _balanced(y_news))
+    news_offset = long_bias - balanced_bias
 
     cv = np.zeros(len(city))
     for k in range(OFFTOPIC_FOLDS):
@@ -528,9 +561,18 @@ def train_offtopic(out_dir: Path = MODEL_DIR, log: Any = print) -> dict[str, Any
         wk = np.r_[(1 - PAIRS_SHARE) * _balanced(y_city[inside]), PAIRS_SHARE * _balanced(y_news)]
         wts, b = constrained_logistic(np.vstack([X_city[inside], X_news]), np.r_[y_city[inside], y_news], wk)
         cv[~inside] = 1 / (1 + np.exp(-(X_city[~inside] @ wts + b)))
-    head = OffTopicHead(tuple(float(v) for v in weights), bias, {}, center, directions, site)
+    head = replace(
+        base,
+        weights=tuple(float(v) for v in weights),
+        long_weights=tuple(float(v) for v in long_weights),
+        long_offset=news_offset,
+        bias=bias,
+        site=site,
+        prior_logit=bias - balanced_bias,
+    )
     news_held = offtopic_pairs("heldout")
-    scores = 1 / (1 + np.exp(-(features(head, news_held) @ weights + bias)))
+    relatedness = Relatedness(head, embedder)
+    scores = np.array([relatedness.pair_score(text, post) for text, post, _, _ in news_held])
     y_held = np.array([p[2] for p in news_held])
     own = np.array([p[3] == "own" for p in news_held])
     metrics = {
@@ -538,14 +580,25 @@ def train_offtopic(out_dir: Path = MODEL_DIR, log: Any = print) -> dict[str, Any
         "news_holdout_pairs": binary_metrics(y_held, scores, 0.5),
         "news_holdout_own_article_only": binary_metrics(y_held[own], scores[own], 0.5),
     }
+    articles = long_post_calibration(head, embedder)
+    if articles is not None:
+        metrics["articles_leave_one_article_out"] = articles["leave_one_article_out"]
+        metrics["articles_without_long_post_calibration"] = articles["without_calibration"]
     card = {
         "what": "5.7.1 head: P(off topic) = sigmoid(weights . features + bias), every weight <= 0 (each feature "
-        f"is evidence of relatedness); bias set for a prior of {OFFTOPIC_PRIOR:.0%} off-topic comments",
+        f"is evidence of relatedness); bias set for a prior of {OFFTOPIC_PRIOR:.0%} off-topic comments. Under "
+        "article-length posts: long_weights . long_features + bias + long_offset, fitted on the "
+        f"{PAIR_SOURCE} pairs alone (their stand-in posts are article-length), then long_post's calibration",
         "command": "civicwatch train offtopic",
         "features": list(FEATURES),
+        "long_features": list(LONG_FEATURES),
         "weights": [round(float(v), 6) for v in weights],
         "bias": round(bias, 6),
         "bias_balanced": round(balanced_bias, 6),
+        "long_weights": [round(float(v), 6) for v in long_weights],
+        "long_offset": round(news_offset, 6),
+        "long_start": LONG_POST_START,
+        "long_full": LONG_POST_FULL,
         "prior": OFFTOPIC_PRIOR,
         "fitted": True,
         "center": [round(float(v), 6) for v in center],
@@ -559,6 +612,24 @@ def train_offtopic(out_dir: Path = MODEL_DIR, log: Any = print) -> dict[str, Any
             "words": dict(sorted(site.words.items())),
             "C": SITE_C,
             "dev_share": SITE_DEV_SHARE,
+        },
+        "background": {
+            "what": "content-word counts of the training folds of the common-component sources, for the "
+            f"overlap a post's length gives by chance; words seen under {BACKGROUND_MIN_COUNT} times count "
+            f"{BACKGROUND_FLOOR}",
+            "total": total,
+            "floor": BACKGROUND_FLOOR,
+            "counts": dict(sorted(counts.items())),
+        },
+        "long_post": None
+        if articles is None
+        else {
+            "what": f"under posts of {LONG_POST_START}+ content words (fully from {LONG_POST_FULL}) the article "
+            "weights' balanced logit z becomes slope * z + intercept: a Platt fit on comments under real news "
+            f"articles (own article vs a dissimilar one, {ARTICLE_SOURCE}, calibration only), reported "
+            "leave-one-article-out",
+            **articles["calibration"],
+            "data": {"sha256": sha256(ARTICLE_SOURCE), "path": card_path(ARTICLE_SOURCE)},
         },
         "pairs": f"offtopic_train comments under their own post and {CROSS_POSTS} other training posts (site "
         f"scores from a model fitted without the post's fold), plus {PAIR_SOURCE} training-fold pairs (each "
@@ -576,6 +647,103 @@ def train_offtopic(out_dir: Path = MODEL_DIR, log: Any = print) -> dict[str, Any
     (out_dir / OFFTOPIC_HEAD).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
     _clear_head_cache()
     return card
+
+
+def background_counts(relatedness: Any) -> tuple[dict[str, int], int]:
+    """Content-word counts over the training folds of the common-component sources, and their total.
+
+    Tweets, chat, news comments and politicians' posts: ordinary text, so a word's share of it is
+    the chance that a post of n words contains the word without being about what the comment is.
+    """
+    counts: dict[str, int] = {}
+    for name in COMMON_SOURCES:
+        for r in read_rows(name):
+            if is_holdout(str(r["id"])):
+                continue
+            for w in relatedness.words(r["text"]):
+                counts[w] = counts.get(w, 0) + 1
+    total = sum(counts.values())
+    return {w: c for w, c in counts.items() if c >= BACKGROUND_MIN_COUNT}, total
+
+
+def _platt_1d(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    clf = LogisticRegression(C=1e4, max_iter=1000)
+    clf.fit(z[:, None], y, sample_weight=_balanced(y) * len(y))
+    return float(clf.coef_[0][0]), float(clf.intercept_[0])
+
+
+def article_rows(head: Any, embedder: StaticEmbedder | None) -> dict[str, np.ndarray] | None:
+    """The detector's view of every ``ARTICLE_SOURCE`` row: both feature sets, the post's long-post share,
+    whether it is judged at all (short replies are not), label and article; None without the file."""
+    from pipelines.detectors.offtopic import Relatedness, too_short_to_judge
+    from pipelines.normalize import normalize
+
+    if not data_path(ARTICLE_SOURCE).exists():
+        return None
+    relatedness = Relatedness(head, embedder)
+    short, long, share, judged, y, article = [], [], [], [], [], []
+    for r in read_rows(ARTICLE_SOURCE):
+        words = relatedness.words(r["text"])
+        judged.append(not too_short_to_judge(normalize(r["text"]).text, words))
+        short.append(relatedness.pair(r["text"], r["context"]))
+        long.append(relatedness.pair(r["text"], r["context"], long=True))
+        share.append(head.long_share(relatedness.post_length(r["context"])))
+        y.append(int(r["labels"]["offtopic"]))
+        article.append(str(r["orig"]["article_id"]))
+    return {
+        "short": np.array(short),
+        "long": np.array(long),
+        "share": np.array(share),
+        "judged": np.array(judged),
+        "y": np.array(y),
+        "article": np.array(article),
+    }
+
+
+def article_scores(head: Any, rows: dict[str, np.ndarray], calibration: Any = None) -> np.ndarray:
+    """P(off topic) as the detector gives it, under a given long-post calibration (None: the head's own)."""
+    scores = [
+        head.score(xs, xl, float(a), calibration) if judged else 0.0
+        for xs, xl, a, judged in zip(rows["short"], rows["long"], rows["share"], rows["judged"], strict=True)
+    ]
+    return np.array(scores)
+
+
+def long_post_loao(head: Any, rows: dict[str, np.ndarray]) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Scores of every row under a calibration fitted without the row's own article's comments, and
+    the per-article numbers: the only honest reading of a calibration fitted on this file."""
+    from pipelines.detectors.offtopic import LongPostCalibration
+
+    z = np.array([head.long_logit(x) for x in rows["long"]])
+    out = np.zeros(len(rows["y"]))
+    per_article = []
+    for article in sorted(set(rows["article"].tolist())):
+        held = rows["article"] == article
+        slope, intercept = _platt_1d(z[~held], rows["y"][~held])
+        part = {k: v[held] for k, v in rows.items()}
+        out[held] = article_scores(head, part, LongPostCalibration(slope, intercept))
+        per_article.append(
+            {"article": article, "slope": round(slope, 4), "intercept": round(intercept, 4)}
+            | binary_metrics(rows["y"][held], out[held], 0.5)
+        )
+    return out, per_article
+
+
+def long_post_calibration(head: Any, embedder: StaticEmbedder | None) -> dict[str, Any] | None:
+    """Platt slope and intercept of the article weights' logit under real news articles, from
+    ``ARTICLE_SOURCE``, with the leave-one-article-out numbers and those without any calibration."""
+    from pipelines.detectors.offtopic import LongPostCalibration
+
+    rows = article_rows(head, embedder)
+    if rows is None:
+        return None
+    loao, per_article = long_post_loao(head, rows)
+    slope, intercept = _platt_1d(np.array([head.long_logit(x) for x in rows["long"]]), rows["y"])
+    return {
+        "calibration": {"slope": round(slope, 6), "intercept": round(intercept, 6)},
+        "leave_one_article_out": binary_metrics(rows["y"], loao, 0.5) | {"articles": per_article},
+        "without_calibration": binary_metrics(rows["y"], article_scores(head, rows, LongPostCalibration()), 0.5),
+    }
 
 
 def _clear_head_cache() -> None:

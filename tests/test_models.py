@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import struct
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -293,6 +294,110 @@ def test_offtopic_detector_in_the_pipeline() -> None:
     assert "offtopic" in off.flags and "offtopic" not in on.flags
     tag = next(t for t in off.tags if t.category == "offtopic")
     assert tag.clause == "5.7.1" and "meaning" in tag.detail
+
+
+ARTICLE = """Lead pipes: the slow, expensive job cities keep putting off
+
+Across Ontario, thousands of older homes still draw their drinking water through lead service lines, the short \
+pipes that connect a house to the water main under the street. Most were laid before 1955, and many cities do not \
+even know exactly where they are.
+
+The health case is settled. Lead is a neurotoxin with no safe level of exposure, and young children and pregnant \
+women are the most at risk. Utilities add orthophosphate to the water to coat the inside of old pipes, which keeps \
+most readings under the federal guideline, but a coating is a delay, not a cure.
+
+Replacement is the cure, and it is costly. Digging up one line runs from five to fifteen thousand dollars, and the \
+part on private property has traditionally been the homeowner's bill. Families who cannot pay simply leave the old \
+pipe in place, so the city's half gets replaced and the lead on the other half stays.
+
+Some municipalities have changed that. They replace the whole line at once, charge the private portion to the \
+property tax roll over ten or twenty years, and offer grants to low-income households. Others send crews street by \
+street, combining the work with road reconstruction so the pavement is only torn up once.
+
+None of this is quick. Even the most aggressive programs expect to take a decade or more, and they depend on \
+provincial and federal infrastructure money that arrives in unpredictable amounts. Residents who want to know \
+whether their own house is affected can usually ask the water utility for a free test kit, and filters certified \
+for lead are an inexpensive stopgap while they wait.
+"""
+CITY_POST = "Free lead test kits for drinking water are available at every library branch this month."
+ON_ARTICLE = (
+    "Our house was built in 1948 and the city replaced its half of the service line last summer, but we could not "
+    "afford the private part. Spreading that cost over the tax roll would have made all the difference."
+)
+OFF_ARTICLE = (
+    "Another column about Ottawa spending and not one word about the Senate appointments. The prime minister "
+    "promised an independent upper chamber and instead we get the same insiders, the same donors and the same "
+    "excuses. Voters will remember this at the next election."
+)
+OFF_SPORT = (
+    "The Leafs need a real goalie before the playoffs. Their defence has been a mess since November, the coach keeps "
+    "changing the forwards around, and management refuses to admit the rebuild failed. Trade the third round pick, "
+    "sign a veteran and stop pretending this roster can win a series."
+)
+ON_FILTER = (
+    "We got the free test kit from the utility and our reading was high, so we bought a certified filter for the "
+    "kitchen tap until the crews reach our street. Took one phone call."
+)
+
+
+def test_offtopic_article_posts_are_read_in_passages() -> None:
+    from pipelines.detectors.offtopic import PASSAGE_WORDS, passages
+
+    parts = passages(ARTICLE)
+    assert parts[0].startswith("Lead pipes") and len(parts) == 6  # the title, then one passage per paragraph
+    long_paragraph = " ".join(["The crews replaced another line on the street today."] * 20)
+    assert len(passages(long_paragraph)) == 3 and all(
+        len(p.split()) <= PASSAGE_WORDS + 10 for p in passages(long_paragraph)
+    )
+    assert passages(CITY_POST) == [CITY_POST]
+
+
+def test_offtopic_overlap_under_an_article_counts_only_what_exceeds_chance() -> None:
+    from pipelines.detectors.offtopic import FEATURES, LONG_FEATURES, Relatedness, load_head
+
+    head = load_head()
+    assert head.long_weights is not None and all(w <= 0 for w in head.long_weights)
+    rel = Relatedness(head, load_static())
+    assert head.long_share(rel.post_length(CITY_POST)) == 0.0 and head.long_share(rel.post_length(ARTICLE)) == 1.0
+    overlap, beyond = FEATURES.index("overlap"), LONG_FEATURES.index("overlap_evidence")
+    for unrelated in (OFF_ARTICLE, OFF_SPORT):
+        # a long article shares common words with any comment; beyond chance nothing is left
+        assert rel.pair(unrelated, ARTICLE)[overlap] > 0.0 and rel.pair(unrelated, ARTICLE, long=True)[beyond] < 0.05
+    for related in (ON_ARTICLE, ON_FILTER):
+        assert rel.pair(related, ARTICLE, long=True)[beyond] > 0.3
+
+
+def test_offtopic_under_an_article_and_under_a_city_post() -> None:
+    from pipelines.detectors.offtopic import Relatedness, load_head
+    from pipelines.types import CommentInput
+
+    pipeline = PolicyPipeline()
+    on, off, city = pipeline.classify_batch(
+        [
+            CommentInput(ON_ARTICLE, context=ARTICLE),
+            CommentInput(OFF_ARTICLE, context=ARTICLE),
+            CommentInput(ON_ARTICLE, context=CITY_POST),
+        ]
+    )
+    assert "offtopic" in off.flags and "offtopic" not in on.flags and "offtopic" not in city.flags
+    head = load_head()
+    rel = Relatedness(head, load_static())
+    related = [rel.pair_score(t, ARTICLE) for t in (ON_ARTICLE, ON_FILTER)]
+    unrelated = [rel.pair_score(t, ARTICLE) for t in (OFF_ARTICLE, OFF_SPORT)]
+    assert max(related) < 0.05 and min(unrelated) > 0.2
+    # a city post is scored by the city-post weights alone, as before the article weights existed
+    features = rel.pair(ON_ARTICLE, CITY_POST)
+    assert rel.pair_score(ON_ARTICLE, CITY_POST) == pytest.approx(replace(head, long_weights=None).score(features))
+
+
+def test_offtopic_article_weights_must_not_reward_unrelated(tmp_path: Path) -> None:
+    from pipelines.detectors.offtopic import FEATURES, OFFTOPIC_HEAD, _load_head
+
+    card = {"features": list(FEATURES), "weights": [-1.0] * 5, "bias": 0.0, "long_weights": [-1.0, 0.2, 0, 0, 0]}
+    (tmp_path / OFFTOPIC_HEAD).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="article weights"):
+        _load_head(str(tmp_path))
+    _load_head.cache_clear()
 
 
 # --- evaluation math ---------------------------------------------------------------------------------

@@ -220,17 +220,17 @@ def load_model(directory: str = str(MODEL_DIR)) -> LinearModel | None:
     )
 
 
-_ACTIVE: list[LinearModel] = []
+_ACTIVE: list[tuple[LinearModel, Any]] = []
 
 
 @contextmanager
-def using_model(model: LinearModel) -> Iterator[LinearModel]:
-    """Detectors score with ``model`` instead of the shipped one inside this block.
+def using_model(model: LinearModel, cascade: Any = None) -> Iterator[LinearModel]:
+    """Detectors score with ``model`` (and, when given, the cascade ``(heads, encoder)``) inside this block.
 
     How leave-one-source-out runs the full detector pipeline with each fold's model without writing
     files or touching the cached shipped model. Comments carry their scores, so reuse none across it.
     """
-    _ACTIVE.append(model)
+    _ACTIVE.append((model, cascade))
     try:
         yield model
     finally:
@@ -239,22 +239,52 @@ def using_model(model: LinearModel) -> Iterator[LinearModel]:
 
 def active_model() -> LinearModel | None:
     """The model detectors score with: the innermost ``using_model``, else the shipped one."""
-    return _ACTIVE[-1] if _ACTIVE else load_model()
+    return _ACTIVE[-1][0] if _ACTIVE else load_model()
+
+
+def active_cascade() -> Any:
+    """``(heads, encoder)`` of the innermost ``using_model``, else the shipped ones (None: cascade off)."""
+    if _ACTIVE:
+        return _ACTIVE[-1][1]
+    from pipelines.heads import shipped
+
+    return shipped()
 
 
 def prime(comments: Sequence[Any]) -> None:
-    """Score every comment of a batch that has not been scored yet, in one product."""
+    """Score every comment of a batch that has not been scored yet, in one product.
+
+    With the cascade on, the comments the linear model is unsure about are scored again by the
+    encoder's heads (``pipelines.heads``); ``_views["encoder"]`` records which ones.
+    """
     model = active_model()
     if model is None:
         return
     todo = [c for c in comments if "model" not in c._views]
     if not todo:
         return
-    probs, vectors = model.predict_texts([c.text for c in todo])
+    texts = [c.text for c in todo]
+    probs, vectors = model.predict_texts(texts)
+    cascade = active_cascade()
+    seen = np.zeros(len(todo), dtype=bool)
+    if cascade is not None:
+        heads, encoder = cascade
+        probs, seen = heads.apply(model.categories, probs, texts, encoder)
     for i, (comment, row) in enumerate(zip(todo, probs, strict=True)):
         comment._views["model"] = dict(zip(model.categories, row.tolist(), strict=True))
+        comment._views["encoder"] = bool(seen[i])
         if vectors is not None:
             comment._views["embedding"] = vectors[i]
+
+
+def encoder_spans(text: str, category: str) -> list[tuple[int, int]]:
+    """Spans the encoder head credits for ``category`` (empty when the cascade is off)."""
+    cascade = active_cascade()
+    if cascade is None:
+        return []
+    heads, encoder = cascade
+    spans: list[tuple[int, int]] = heads.token_spans(encoder, text, category)
+    return spans
 
 
 def comment_embedding(comment: Any) -> np.ndarray | None:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from pipelines.base import ClauseDetector, Comment
 from pipelines.normalize import Lexicon, NormalizedText, normalize
-from pipelines.textmodel import model_score, model_spans, prime
+from pipelines.textmodel import encoder_spans, model_score, model_spans, prime
 from pipelines.types import Evidence, Tag
 
 FRENCH_MODEL_DISCOUNT = 0.6
@@ -73,5 +73,9 @@ class LearnedDetector(ClauseDetector):
 
 
 def model_evidence(comment: Comment, category: str) -> list[Evidence]:
-    """The words of the original text that carried the model's score (``textmodel.model_spans``)."""
-    return [Evidence(s, e, "model") for s, e in model_spans(comment.text, category)]
+    """The words of the original text that carried the model's score: the linear model's (``model_spans``,
+    never empty) and, when the encoder re-scored the comment, the words its head credits."""
+    spans = model_spans(comment.text, category)
+    if comment._views.get("encoder"):
+        spans += [s for s in encoder_spans(comment.text, category) if not any(s[0] < e and b < s[1] for b, e in spans)]
+    return [Evidence(s, e, "model") for s, e in sorted(spans)]

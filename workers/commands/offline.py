@@ -88,6 +88,10 @@ def register(app: typer.Typer) -> None:
             if heads:
                 model = train_all(heads)
                 typer.echo(f"wrote pipelines/models/civicwatch-linear for {', '.join(model.categories)}")
+                from pipelines.train_heads import train_cascade
+
+                if set(heads) == set(RECIPES) and train_cascade(model) is not None:
+                    typer.echo("wrote pipelines/models/civicwatch-heads (encoder heads and cascade)")
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
         if "offtopic" in wanted:
@@ -118,9 +122,11 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(REPO / "docs" / "QUALITY.md", help="Markdown report to write."),
         baseline: Path = typer.Option(REPO / "docs" / "quality_baseline.json", help="Baseline F1s to write."),
         sample: int = typer.Option(3000, help="Rows per file at most (seeded sample), to bound anchors' time."),
+        loso_sample: int = typer.Option(2000, help="Rows per leave-one-source-out cell at most (seeded sample)."),
     ) -> None:
-        """Regenerate docs/QUALITY.md: every dev file, every category, beside the anchors."""
+        """Regenerate docs/QUALITY.md: leave-one-source-out first, then every dev file's held-out fold, beside
+        the anchors."""
         from pipelines.quality import write_quality
 
-        write_quality(out, baseline, sample)
+        write_quality(out, baseline, sample, loso_sample)
         typer.echo(f"wrote {out} and {baseline}")

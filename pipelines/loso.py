@@ -170,7 +170,9 @@ class CachedEncoder:
         return self.encoder.token_states(text)
 
 
-def run_loso(sample: int = LOSO_SAMPLE, log: Any = print, model_dir: Path = MODEL_DIR) -> dict[str, Any]:
+def run_loso(
+    sample: int = LOSO_SAMPLE, log: Any = print, model_dir: Path = MODEL_DIR, heads_out: Path | None = None
+) -> dict[str, Any]:
     """Every cell's fold F1 (linear model, and the cascade when the encoder is there), the anchors' and the
     before model's on the same rows, and the false alarms."""
     started = time.time()
@@ -190,6 +192,10 @@ def run_loso(sample: int = LOSO_SAMPLE, log: Any = print, model_dir: Path = MODE
 
         cached = CachedEncoder(encoder)
         heads, fold_heads = train_heads(cached, full, folds, corpus, log)
+        if heads_out is not None:  # the heads ``civicwatch train`` ships, from the same folds
+            from pipelines.train_heads import save_heads
+
+            save_heads(heads, encoder, heads_out)
         cascade = {name: (h, cached) for name, h in fold_heads.items()}
         shipped_cascade = (heads, cached)
     results: list[dict[str, Any]] = []

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipelines.anchors import ANCHORS
+from pipelines.anchors import ANCHORS, cached_flags
 from pipelines.evaluate import Counts, FileReport, best_scores, evaluate_rows, read_jsonl, roc_auc, select_rows
 from pipelines.loso import BEFORE_COMMIT, LOSO_SAMPLE, run_loso
 from pipelines.pipeline import PolicyPipeline
@@ -74,12 +74,12 @@ def _cell(c: Counts | str) -> str:
 
 
 def anchor_counts(factory: Any, rows: list[dict[str, Any]], category: str) -> Counts | str:
-    predictor = factory()
-    if predictor is None:
+    labelled = [r for r in rows if category in r.get("labels", {})]
+    flags = cached_flags(getattr(factory, "__name__", "anchor"), factory, [r["text"] for r in labelled])
+    if flags is None:
         return "not installed"
     counts = Counts()
-    labelled = [r for r in rows if category in r.get("labels", {})]
-    for row, (flag, _spans) in zip(labelled, predictor([r["text"] for r in labelled]), strict=True):
+    for row, flag in zip(labelled, flags, strict=True):
         counts.add(row["labels"][category], flag, float(flag))
     return counts
 

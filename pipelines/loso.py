@@ -13,6 +13,7 @@ subsource) and the project's ordinary city comments, scored with the model fitte
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import subprocess
@@ -57,13 +58,27 @@ def cell_rows(source: str, category: str, sample: int = LOSO_SAMPLE) -> list[dic
 
 
 def fold_model(full: LinearModel, corpus: Corpus, source: str, log: Any = print) -> LinearModel:
-    """``full`` with every head that learns from ``source`` refitted without it."""
-    weights, bias, platt = full.weights.copy(), full.bias.copy(), full.platt.copy()
-    for k, category in enumerate(full.categories):
-        if source not in {name for name, _ in RECIPES[category]["sources"]}:
-            continue
-        coef, b, calibration, _ = train_category(category, corpus, log, exclude=frozenset({source}))
-        weights[:, k], bias[k], platt[k] = coef, b, calibration
+    """``full`` with every head that learns from ``source`` refitted without it (cached under ``.local/folds``
+    by the full model's weights and the source's sha256: the fits are most of leave-one-source-out's time)."""
+    digest = hashlib.sha1(np.ascontiguousarray(full.weights).tobytes()).hexdigest()[:16]
+    path = REPO / ".local" / "folds" / f"{digest}-{source}-{sha256(source)[:16]}.npz"
+    if path.exists():
+        with np.load(path, allow_pickle=False) as data:
+            weights, bias, platt = full.weights.copy(), data["bias"], data["platt"]
+            for k in data["refit"].tolist():
+                weights[:, k] = data[f"w{k}"]
+    else:
+        weights, bias, platt = full.weights.copy(), full.bias.copy(), full.platt.copy()
+        refit = []
+        for k, category in enumerate(full.categories):
+            if source not in {name for name, _ in RECIPES[category]["sources"]}:
+                continue
+            coef, b, calibration, _ = train_category(category, corpus, log, exclude=frozenset({source}))
+            weights[:, k], bias[k], platt[k] = coef, b, calibration
+            refit.append(k)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        columns = {f"w{k}": weights[:, k] for k in refit}
+        np.savez(path, bias=bias, platt=platt, refit=np.array(refit, dtype=int), **columns)
     return replace(full, weights=weights, bias=bias, platt=platt, card={**full.card, "without": source})
 
 

@@ -83,3 +83,22 @@ def test_cascade_in_the_pipeline_flags_with_encoder_evidence() -> None:
     assert "profane" in flagged.flags and "profane" not in plain.flags
     tag = next(t for t in flagged.tags if t.category == "profane")
     assert {"Vile, rotten!"[s.start : s.end] for s in tag.spans} >= {"Vile", "rotten"}
+
+
+def test_heads_learn_from_the_first_rows_leave_one_source_out_scores() -> None:
+    import random
+
+    from pipelines.train_heads import sample_index
+
+    rows = [{"id": i} for i in range(5000)]
+    scored = random.Random(7).sample(rows, 2000)  # what loso.cell_rows draws
+    assert [r["id"] for r in scored[:1000]] == sample_index(5000, 1000)
+    assert sample_index(300, 1000) == list(range(300))
+
+
+def test_every_labelled_source_is_a_leave_one_source_out_cell() -> None:
+    from pipelines.loso import cells
+    from pipelines.train import RECIPES
+
+    assert set(cells()) == {(c, s) for c, r in RECIPES.items() for s, _ in r["sources"]}
+    assert ("safety", "germeval_vio") not in cells()  # tried, did not help English LOSO: left out

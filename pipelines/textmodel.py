@@ -19,7 +19,8 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import pairwise
@@ -219,19 +220,71 @@ def load_model(directory: str = str(MODEL_DIR)) -> LinearModel | None:
     )
 
 
+_ACTIVE: list[tuple[LinearModel, Any]] = []
+
+
+@contextmanager
+def using_model(model: LinearModel, cascade: Any = None) -> Iterator[LinearModel]:
+    """Detectors score with ``model`` (and, when given, the cascade ``(heads, encoder)``) inside this block.
+
+    How leave-one-source-out runs the full detector pipeline with each fold's model without writing
+    files or touching the cached shipped model. Comments carry their scores, so reuse none across it.
+    """
+    _ACTIVE.append((model, cascade))
+    try:
+        yield model
+    finally:
+        _ACTIVE.pop()
+
+
+def active_model() -> LinearModel | None:
+    """The model detectors score with: the innermost ``using_model``, else the shipped one."""
+    return _ACTIVE[-1][0] if _ACTIVE else load_model()
+
+
+def active_cascade() -> Any:
+    """``(heads, encoder)`` of the innermost ``using_model``, else the shipped ones (None: cascade off)."""
+    if _ACTIVE:
+        return _ACTIVE[-1][1]
+    from pipelines.heads import shipped
+
+    return shipped()
+
+
 def prime(comments: Sequence[Any]) -> None:
-    """Score every comment of a batch that has not been scored yet, in one product."""
-    model = load_model()
+    """Score every comment of a batch that has not been scored yet, in one product.
+
+    With the cascade on, the comments the linear model is unsure about are scored again by the
+    encoder's heads (``pipelines.heads``); ``_views["encoder"]`` records which ones.
+    """
+    model = active_model()
     if model is None:
         return
     todo = [c for c in comments if "model" not in c._views]
     if not todo:
         return
-    probs, vectors = model.predict_texts([c.text for c in todo])
+    texts = [c.text for c in todo]
+    probs, vectors = model.predict_texts(texts)
+    cascade = active_cascade()
+    seen = np.zeros(len(todo), dtype=bool)
+    if cascade is not None:
+        heads, encoder = cascade
+        probs, seen = heads.apply(model.categories, probs, texts, encoder)
     for i, (comment, row) in enumerate(zip(todo, probs, strict=True)):
         comment._views["model"] = dict(zip(model.categories, row.tolist(), strict=True))
+        comment._views["encoder"] = bool(seen[i])
         if vectors is not None:
             comment._views["embedding"] = vectors[i]
+
+
+def encoder_spans(text: str, category: str) -> list[tuple[int, int]]:
+    """Spans the encoder head credits for ``category`` (empty when the cascade is off)."""
+    cascade = active_cascade()
+    if cascade is None:
+        return []
+    heads, encoder = cascade
+    spans: list[tuple[int, int]] = heads.token_spans(encoder, text, category)
+    return spans
 
 
 def comment_embedding(comment: Any) -> np.ndarray | None:
@@ -260,8 +313,8 @@ _TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
 
 
 def top_features(text_norm: str, category: str, limit: int = 3) -> list[str]:
-    """The words of a text that push hardest towards ``category`` (used as evidence)."""
-    model = load_model()
+    """The words of a text that push hardest towards ``category`` (n-gram weights only)."""
+    model = active_model()
     if model is None or category not in model.categories:
         return []
     k = model.categories.index(category)
@@ -273,3 +326,63 @@ def top_features(text_norm: str, category: str, limit: int = 3) -> list[str]:
         scored.append((float(model.weights[col, k]), token))
     scored.sort(reverse=True)
     return [t for w, t in scored[:limit] if w > 0.5]
+
+
+def model_spans(text: str, category: str, limit: int = 3, model: LinearModel | None = None) -> list[tuple[int, int]]:
+    """Character spans of the original ``text`` that carried the model's ``category`` margin.
+
+    The margin is linear in its inputs, so it splits exactly over the words: each n-gram j adds
+    ``w_j * x_j`` (its weight times its normalised count), and each word adds its WordPiece rows'
+    share of the sentence embedding times the embedding weights (the embedding is the normalised sum
+    of those rows). The spans are the words and word pairs that add the most, positive ones first;
+    when nothing adds (the bias carried the score) the single strongest word is still named, so a
+    flag that comes from the model always points at words.
+    """
+    model = model or active_model()
+    if model is None or category not in model.categories:
+        return []
+    k = model.categories.index(category)
+    matches = [m for m in _FEATURE_TOKEN.finditer(text) if m.start() < MAX_CHARS * 2]
+    if not matches:
+        stripped = text.strip()
+        return [(text.index(stripped), text.index(stripped) + len(stripped))] if stripped else []
+    words = [model_text(m.group()) for m in matches]
+    row = _featurizer().transform([model_text(text)])
+    x: dict[int, float] = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
+    hasher = _featurizer()
+    seen: set[int] = set()
+
+    def ngram(feature: str) -> float:
+        col = hasher.column(feature)
+        if col in seen:  # a repeated n-gram's contribution goes to its first occurrence
+            return 0.0
+        seen.add(col)
+        return float(model.weights[col, k]) * x.get(col, 0.0)
+
+    candidates: list[tuple[float, int, int]] = []
+    word_part = [ngram(w) for w in words]
+    if model.embedder is not None:
+        emb = model.embedder
+        ids = [emb.tokenizer.ids(w) for w in words]
+        total = np.linalg.norm(emb.table[[i for group in ids for i in group]].sum(0)) if any(ids) else 0.0
+        if total > 0:
+            direction = model.weights[N_WORD:, k] * (EMBED_SCALE / total)
+            word_part = [
+                p + (float(emb.table[list(g)].sum(0) @ direction) if g else 0.0)
+                for p, g in zip(word_part, ids, strict=True)
+            ]
+    for m, part in zip(matches, word_part, strict=True):
+        candidates.append((part, m.start(), m.end()))
+    for (a, b), (wa, wb) in zip(pairwise(matches), pairwise(words), strict=True):
+        candidates.append((ngram(f"{wa} {wb}"), a.start(), b.end()))
+    candidates.sort(key=lambda c: -c[0])
+    chosen: list[tuple[int, int]] = []
+    for value, start, end in candidates:
+        if chosen and value <= 0:
+            break
+        if any(start < e and s < end for s, e in chosen):
+            continue
+        chosen.append((start, end))
+        if len(chosen) == limit:
+            break
+    return sorted(chosen)

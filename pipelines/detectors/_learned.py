@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from pipelines.base import ClauseDetector, Comment
 from pipelines.normalize import Lexicon, NormalizedText, normalize
-from pipelines.textmodel import model_score, prime, top_features
+from pipelines.textmodel import encoder_spans, model_score, model_spans, prime
 from pipelines.types import Evidence, Tag
 
 FRENCH_MODEL_DISCOUNT = 0.6
@@ -67,32 +67,15 @@ class LearnedDetector(ClauseDetector):
         score = self.adjust(comment, norm, score, spans)
         if score < 0.05:
             return []
-        if not spans and learned is not None and score >= 0.5:
-            spans = self._model_evidence(comment, norm)
+        if learned is not None and score >= 0.5 and (not spans or model_part >= max(0.5, rule)):
+            spans = [*spans, *model_evidence(comment, self.category)]
         return [self.tag(score, spans[:20], detail=self.detail(spans) or "model")]
 
-    def _model_evidence(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
-        spans = []
-        for word in top_features(norm.text, self.category):
-            found = whole_word(norm.text, word)
-            if found is not None:
-                s, e = norm.to_original(*found)
-                spans.append(Evidence(s, e, "model"))
-        return spans
 
-
-def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"  # what ``\w`` matches in a str pattern
-
-
-def whole_word(text: str, word: str) -> tuple[int, int] | None:
-    r"""The first ``word`` in ``text`` with no word character on either side: what
-    ``re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text)`` finds, without compiling a pattern per
-    word (the regex module's cache holds 512, and the model's evidence words are many more)."""
-    n, size = len(text), len(word)
-    i = text.find(word)
-    while i >= 0:
-        if (i == 0 or not _is_word_char(text[i - 1])) and (i + size >= n or not _is_word_char(text[i + size])):
-            return i, i + size
-        i = text.find(word, i + 1)
-    return None
+def model_evidence(comment: Comment, category: str) -> list[Evidence]:
+    """The words of the original text that carried the model's score: the linear model's (``model_spans``,
+    never empty) and, when the encoder re-scored the comment, the words its head credits."""
+    spans = model_spans(comment.text, category)
+    if comment._views.get("encoder"):
+        spans += [s for s in encoder_spans(comment.text, category) if not any(s[0] < e and b < s[1] for b, e in spans)]
+    return [Evidence(s, e, "model") for s, e in sorted(spans)]

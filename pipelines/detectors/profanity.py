@@ -24,6 +24,7 @@ from bisect import bisect_left
 from typing import Any
 
 from pipelines.base import ClauseDetector, Comment, register
+from pipelines.detectors._learned import model_evidence
 from pipelines.detectors._targets import insult_terms
 from pipelines.detectors.attack import aimed
 from pipelines.lexicons import read_list, read_terms
@@ -148,7 +149,9 @@ class ProfanityDetector(ClauseDetector):
                 score = min(score, 0.4)  # the words the model reacts to were excused (Dick Street)
         if score < 0.05:
             return []
-        detail = ", ".join(sorted({s.label for s in spans})) or "abusive phrasing (model)"
+        if not spans and learned is not None and score >= 0.5:
+            spans = model_evidence(comment, "profane")
+        detail = ", ".join(sorted({s.label for s in spans} - {"model"})) or "abusive phrasing (model)"
         return [self.tag(score, spans[:20], detail=detail, severity=self._severity(spans))]
 
     @staticmethod

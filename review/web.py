@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jinja2
 import structlog
@@ -214,7 +214,18 @@ def need(permission: Permission | None = None, csrf: bool = False) -> Callable[[
 
 
 def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+    """``target`` if a browser would resolve it to a page of this site, else ``/``.
+
+    Browsers drop tab and newline anywhere in a URL and read a backslash as ``/``, so ``/<tab>/evil.example``
+    is ``//evil.example`` to them: a target with any control character, space or backslash is
+    refused outright rather than cleaned, then it must be a path with no scheme and no host.
+    """
+    if not target.startswith("/") or any(ch <= " " or ch in "\\\x7f" for ch in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return "/"
+    return target
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:

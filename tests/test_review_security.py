@@ -1,0 +1,135 @@
+"""The review service's defences at the HTTP level, without a broker: each test reproduces one
+finding of the security review (issue 13) against the real aiohttp application, with the audit log
+recorded in memory instead of published."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from review.auth import add_user
+from review.service import ReviewService
+from review.web import build_app
+from runtime.settings import Settings
+from schemas.events import Event
+from schemas.topics import TopicSpec
+
+USERS = {
+    "mod": ("moderator", "moderator-password"),
+    "ana": ("analyst", "analyst-password"),
+    "adm": ("admin", "admin-password-1"),
+}
+
+
+class Stack:
+    """The app under test: a client, the service, and what it sent to ``audit.log``."""
+
+    def __init__(self, client: TestClient[Any, Any], service: ReviewService, published: list[Event]) -> None:
+        self.client = client
+        self.service = service
+        self.published = published
+
+    async def login_form(self) -> str:
+        page = await (await self.client.get("/login")).text()
+        token = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert token
+        return token.group(1)
+
+    async def login(self, name: str, password: str | None = None, **data: str) -> Any:
+        token = await self.login_form()
+        form = {"csrf": token, "username": name, "password": password or USERS[name][1], **data}
+        return await self.client.post("/login", data=form, allow_redirects=False)
+
+    def audits(self, verb: str) -> list[Any]:
+        return [e for e in self.published if getattr(e, "verb", None) == verb]
+
+
+@pytest.fixture(scope="module")
+def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``USERS`` hashed once per module (each hash costs what a log-in costs)."""
+    path = tmp_path_factory.mktemp("users") / "users.yaml"
+    for name, (role, password) in USERS.items():
+        add_user(path, name, role, password)
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path, users_file: Path) -> Path:
+    """A folder for one service: its view and a copy of the users file."""
+    shutil.copy(users_file, tmp_path / "users.yaml")
+    (tmp_path / "users.yaml").chmod(0o600)
+    return tmp_path
+
+
+def run(
+    home: Path,
+    scenario: Callable[[Stack], Awaitable[None]],
+    publish_fails: bool = False,
+    **settings: Any,
+) -> None:
+    """Run ``scenario`` against a fresh service in ``home`` (see the fixture)."""
+    tmp_path = home
+    users = home / "users.yaml"
+    config = Settings(
+        bootstrap_servers="127.0.0.1:1",
+        review_db=tmp_path / "view.sqlite3",
+        review_users=users,
+        **settings,
+    )
+    published: list[Event] = []
+
+    async def go() -> None:
+        from review import PublishError
+
+        service = ReviewService(config)
+
+        async def publish(spec: TopicSpec, key: str, event: Event) -> None:
+            if publish_fails:
+                raise PublishError("Kafka is not reachable yet")
+            published.append(event)
+
+        service.publish = publish  # type: ignore[method-assign]
+        client = TestClient(TestServer(build_app(service)))
+        await client.start_server()
+        try:
+            await scenario(Stack(client, service, published))
+        finally:
+            await client.close()
+
+    asyncio.run(go())
+
+
+# ---- 1. open redirect after sign-in ----
+
+
+@pytest.mark.parametrize(
+    ("next_", "expected"),
+    [
+        ("/queue?clause=5.7.2", "/queue?clause=5.7.2"),  # a local page: kept
+        ("/items/r-1", "/items/r-1"),
+        ("//evil.example", "/queue"),
+        ("/\t/evil.example", "/queue"),  # browsers drop tab and newline: //evil.example
+        ("/\n/evil.example", "/queue"),
+        ("/\r\n/evil.example", "/queue"),
+        ("\t//evil.example", "/queue"),
+        ("/\\evil.example", "/queue"),
+        ("https://evil.example/", "/queue"),
+        ("javascript:alert(1)", "/queue"),
+        (" //evil.example", "/queue"),
+        ("/\x00/evil.example", "/queue"),
+    ],
+)
+def test_sign_in_returns_only_to_a_local_page(home: Path, next_: str, expected: str) -> None:
+    async def scenario(stack: Stack) -> None:
+        response = await stack.login("mod", next=next_)
+        assert response.status == 303
+        assert response.headers["Location"] == expected
+
+    run(home, scenario)

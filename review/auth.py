@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -179,21 +180,64 @@ def add_user(path: Path, name: str, role: str, password: str) -> None:
 
 
 class LoginThrottle:
-    """Five failures for a name within 15 minutes lock that name for 15 minutes."""
+    """Failed sign-ins, counted per name and address, and per address, in bounded memory.
 
-    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
+    - An attempt counts as a failure from the moment it starts (``attempt``) and is forgiven when
+      the password turns out right (``succeeded``): twenty guesses sent at once cannot all pass the
+      lock while the first are still being hashed.
+    - The lock is on a name *from one address*: a stranger cannot lock a moderator out from
+      elsewhere. An address failing across many names (password spraying) is locked on its own.
+    - At most ``max_keys`` entries: expired ones are dropped first, then the least recently used,
+      so trying endless names costs no memory.
+    """
+
+    def __init__(self, limit: int = 5, window: float = 900.0, address_limit: int = 20, max_keys: int = 10_000) -> None:
         self.limit = limit
         self.window = window
-        self._failures: dict[str, list[float]] = {}
+        self.address_limit = address_limit
+        self.max_keys = max_keys
+        self._failures: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
 
-    def locked(self, name: str, now: float | None = None) -> bool:
+    def __len__(self) -> int:
+        return len(self._failures)
+
+    def _recent(self, key: tuple[str, str], now: float) -> list[float]:
+        times = [t for t in self._failures.get(key, ()) if now - t < self.window]
+        if times:
+            self._failures[key] = times
+        else:
+            self._failures.pop(key, None)
+        return times
+
+    def _prune(self, now: float) -> None:
+        while self._failures:
+            key, times = next(iter(self._failures.items()))
+            if now - max(times) < self.window and len(self._failures) + 2 <= self.max_keys:
+                return
+            del self._failures[key]
+
+    def locked(self, name: str, address: str, now: float | None = None) -> bool:
         now = now if now is not None else time.monotonic()
-        recent = [t for t in self._failures.get(name, []) if now - t < self.window]
-        self._failures[name] = recent
-        return len(recent) >= self.limit
+        return (
+            len(self._recent((name, address), now)) >= self.limit
+            or len(self._recent(("", address), now)) >= self.address_limit
+        )
 
-    def failed(self, name: str, now: float | None = None) -> None:
-        self._failures.setdefault(name, []).append(now if now is not None else time.monotonic())
+    def attempt(self, name: str, address: str, now: float | None = None) -> float | None:
+        """Count an attempt before its password is checked; ``None`` if the name or address is locked,
+        else a stamp to hand to ``succeeded``."""
+        now = now if now is not None else time.monotonic()
+        if self.locked(name, address, now):
+            return None
+        self._prune(now)
+        for key in ((name, address), ("", address)):
+            self._failures.setdefault(key, []).append(now)
+            self._failures.move_to_end(key)
+        return now
 
-    def succeeded(self, name: str) -> None:
-        self._failures.pop(name, None)
+    def succeeded(self, name: str, address: str, stamp: float) -> None:
+        """The password was right: forget this name's failures from the address and this attempt."""
+        self._failures.pop((name, address), None)
+        times = self._failures.get(("", address))
+        if times and stamp in times:
+            times.remove(stamp)

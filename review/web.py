@@ -249,6 +249,16 @@ def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, v
     )
 
 
+def _client_address(request: web.Request) -> str:
+    """Who is signing in, for the log-in throttle: the peer, or behind a reverse proxy that the
+    operator vouches for (``CIVICWATCH_REVIEW_FORWARDED_FOR``) the last hop it added."""
+    if request.app[SERVICE].settings.review_forwarded_for:
+        hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+        if hops:
+            return hops[-1][:64]
+    return request.remote or "-"
+
+
 async def login(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     form = await request.post()
@@ -267,19 +277,20 @@ async def login(request: web.Request) -> web.StreamResponse:
         _set_cookie(request, response, LOGIN_COOKIE, token, 900)
         return response
 
-    if service.throttle.locked(name):
+    address = _client_address(request)
+    stamp = service.throttle.attempt(name, address)
+    if stamp is None:
         service.metrics.logins.labels("locked").inc()
         return again("Too many failed attempts. Try again in 15 minutes.", 429)
     # scrypt is deliberately slow: keep it off the event loop.
     user = await asyncio.get_running_loop().run_in_executor(None, service.users.authenticate, name, password)
     if user is None:
-        service.throttle.failed(name)
         service.metrics.logins.labels("failed").inc()
         log.info("login_failed")
         with contextlib.suppress(PublishError):
             await service.audit("anonymous", "review.login", f"user:{name or '-'}", "failed", "wrong name or password")
         return again("Wrong name or password.", 401)
-    service.throttle.succeeded(name)
+    service.throttle.succeeded(name, address, stamp)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     hours = service.settings.review_session_hours
     with service.store.transaction():

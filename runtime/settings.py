@@ -93,6 +93,9 @@ class Settings(_FromEnv):
     review_session_hours: float = 8.0
     review_history_days: float = 30.0
     review_cookie_secure: bool = False
+    review_forwarded_for: bool = False
+    """Behind a reverse proxy: take the client's address (for the log-in throttle) from the last
+    ``X-Forwarded-For`` hop. Leave off when clients reach the service directly, or they choose it."""
     policy_text: Path | None = None
     web_bind: str = "127.0.0.1"
     session_timeout: float = 30.0

@@ -133,3 +133,44 @@ def test_sign_in_returns_only_to_a_local_page(home: Path, next_: str, expected: 
         assert response.headers["Location"] == expected
 
     run(home, scenario)
+
+
+# ---- 2. lock-out: concurrency, targeted lock-out ----
+
+
+def test_concurrent_guesses_cannot_pass_the_lock(home: Path) -> None:
+    async def scenario(stack: Stack) -> None:
+        token = await stack.login_form()
+        form = {"csrf": token, "username": "mod", "password": "not-the-password"}
+        answers = await asyncio.gather(
+            *(stack.client.post("/login", data=form, allow_redirects=False) for _ in range(20))
+        )
+        statuses = sorted(a.status for a in answers)
+        assert statuses.count(401) == 5 and statuses.count(429) == 15, statuses
+        locked = await stack.login("mod")
+        assert locked.status == 429, "even the right password waits out the lock from this address"
+
+    run(home, scenario)
+
+
+def test_a_stranger_cannot_lock_a_moderator_out(home: Path) -> None:
+    async def scenario(stack: Stack) -> None:
+        stranger = {"X-Forwarded-For": "203.0.113.9"}
+        token = await stack.login_form()
+        for _ in range(6):
+            await stack.client.post(
+                "/login",
+                data={"csrf": token, "username": "ana", "password": "a-wrong-guess"},
+                headers=stranger,
+                allow_redirects=False,
+            )
+        token = await stack.login_form()
+        own = await stack.client.post(
+            "/login",
+            data={"csrf": token, "username": "ana", "password": USERS["ana"][1]},
+            headers={"X-Forwarded-For": "198.51.100.7"},
+            allow_redirects=False,
+        )
+        assert own.status == 303, "the analyst signs in from her own address"
+
+    run(home, scenario, review_forwarded_for=True)

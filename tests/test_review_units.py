@@ -96,13 +96,35 @@ def test_add_user_keeps_hashes_only_in_a_private_file(tmp_path: Path) -> None:
         UserDirectory(tmp_path / "missing.yaml")
 
 
-def test_login_throttle_locks_a_name_after_five_failures() -> None:
-    throttle = LoginThrottle(limit=5, window=900)
+def test_login_throttle_locks_a_name_from_one_address_after_five_failures() -> None:
+    throttle = LoginThrottle(limit=5, window=900, address_limit=20)
     for i in range(5):
-        assert not throttle.locked("mod", now=float(i))
-        throttle.failed("mod", now=float(i))
-    assert throttle.locked("mod", now=10.0) and not throttle.locked("ana", now=10.0)
-    assert not throttle.locked("mod", now=1000.0), "the lock expires"
+        assert throttle.attempt("mod", "203.0.113.9", now=float(i)) is not None
+    assert throttle.attempt("mod", "203.0.113.9", now=10.0) is None
+    assert throttle.attempt("mod", "198.51.100.7", now=10.0) is not None, "no lock-out from elsewhere"
+    assert throttle.attempt("ana", "203.0.113.9", now=10.0) is not None
+    assert throttle.attempt("mod", "203.0.113.9", now=1000.0) is not None, "the lock expires"
+
+
+def test_login_throttle_forgives_a_right_password_and_locks_a_spraying_address() -> None:
+    throttle = LoginThrottle(limit=5, window=900, address_limit=20)
+    for i in range(10):
+        stamp = throttle.attempt("mod", "192.0.2.1", now=float(i))
+        assert stamp is not None
+        throttle.succeeded("mod", "192.0.2.1", stamp)
+    assert not throttle.locked("mod", "192.0.2.1", now=20.0), "successful sign-ins are not failures"
+    for i in range(20):
+        assert throttle.attempt(f"name{i}", "192.0.2.66", now=30.0 + i) is not None
+    assert throttle.attempt("someone-else", "192.0.2.66", now=60.0) is None, "one address, many names"
+
+
+def test_login_throttle_memory_is_bounded() -> None:
+    throttle = LoginThrottle(limit=5, window=900, max_keys=100)
+    for i in range(5000):
+        throttle.attempt(f"guess{i}", f"10.0.{i // 250}.{i % 250}", now=float(i % 800))
+    assert len(throttle) <= 100
+    assert throttle.attempt("late", "10.9.9.9", now=5000.0) is not None
+    assert len(throttle) <= 3, "expired failures are forgotten"
 
 
 # ---- inert rendering and redaction ----

@@ -17,6 +17,7 @@ admin       everything, plus the audit trail
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -41,8 +42,10 @@ PERMISSIONS: dict[str, frozenset[Permission]] = {
     "admin": frozenset({"queue.view", "queue.decide", "dashboard.view", "aggregates.export", "audit.view"}),
 }
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
-"""32 MiB and ~0.1 s per check: costly for an offline guesser, cheap enough for a log-in."""
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
+"""OWASP's recommended scrypt cost (Password Storage Cheat Sheet): 128 MiB and ~0.3 s per check,
+costly for an offline guesser, bearable for a log-in. The service runs at most two checks at once
+(``ReviewService.password_checks``), so sign-ins cannot exhaust its memory."""
 MIN_PASSWORD = 12
 
 
@@ -75,7 +78,20 @@ def verify_password(password: str, encoded: str) -> bool:
     return hmac.compare_digest(got, expected)
 
 
-_DUMMY_HASH = hash_password(secrets.token_hex(8), n=2**10)
+def needs_rehash(encoded: str) -> bool:
+    """A hash made at a lower cost than today's (it is upgraded at the user's next sign-in)."""
+    try:
+        _, n, r, p, _, _ = encoded.split("$")
+        return (int(n), int(r), int(p)) < (SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    except ValueError:
+        return True
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """What an unknown name is checked against: the same cost as a real hash, or the time a
+    sign-in takes would tell which names exist."""
+    return hash_password(secrets.token_hex(8))
 
 
 @dataclass(frozen=True)
@@ -151,9 +167,27 @@ class UserDirectory:
         """The user, or ``None``; unknown names cost the same as wrong passwords (no user probing)."""
         user = self.get(name)
         if user is None:
-            verify_password(password, _DUMMY_HASH)
+            verify_password(password, dummy_hash())
             return None
-        return user if verify_password(password, user.password_hash) else None
+        if not verify_password(password, user.password_hash):
+            return None
+        if needs_rehash(user.password_hash):
+            user = self._upgrade(user, password)
+        return user
+
+    def _upgrade(self, user: User, password: str) -> User:
+        """Re-hash a right password made at an older cost, so that every user costs what an
+        unknown name costs; the file is left alone if it changed meanwhile."""
+        upgraded = User(user.name, user.role, hash_password(password))
+        try:
+            current = UserDirectory(self.path)._users
+            if current.get(user.name) != user:
+                return user
+            _write_users(self.path, {**current, user.name: upgraded})
+            self.reload()
+        except (OSError, UsersFileError):
+            return user
+        return self._users.get(user.name, user)
 
 
 def add_user(path: Path, name: str, role: str, password: str) -> None:
@@ -164,18 +198,19 @@ def add_user(path: Path, name: str, role: str, password: str) -> None:
         raise UsersFileError(f"role must be one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD:
         raise UsersFileError(f"passwords need at least {MIN_PASSWORD} characters")
-    existing: dict[str, dict[str, str]] = {}
-    if path.exists():
-        existing = {
-            u.name: {"role": u.role, "password_hash": u.password_hash} for u in UserDirectory(path)._users.values()
-        }
-    existing[name] = {"role": role, "password_hash": hash_password(password)}
+    existing = UserDirectory(path)._users if path.exists() else {}
+    _write_users(path, {**existing, name: User(name, role, hash_password(password))})
+
+
+def _write_users(path: Path, users: dict[str, User]) -> None:
+    """Replace the users file at once (mode 0600): a reader sees the old file or the new one."""
+    entries = {u.name: {"role": u.role, "password_hash": u.password_hash} for u in users.values()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write("# civicwatch review users: scrypt hashes only; manage with `civicwatch review add-user`\n")
-        yaml.safe_dump({"users": existing}, f, sort_keys=True)
+        yaml.safe_dump({"users": entries}, f, sort_keys=True)
     os.replace(tmp, path)
 
 

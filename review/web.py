@@ -283,7 +283,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         service.metrics.logins.labels("locked").inc()
         return again("Too many failed attempts. Try again in 15 minutes.", 429)
     # scrypt is deliberately slow: keep it off the event loop.
-    user = await asyncio.get_running_loop().run_in_executor(None, service.users.authenticate, name, password)
+    check = service.users.authenticate
+    user = await asyncio.get_running_loop().run_in_executor(service.password_checks, check, name, password)
     if user is None:
         service.metrics.logins.labels("failed").inc()
         log.info("login_failed")

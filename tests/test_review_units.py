@@ -5,6 +5,7 @@ the analysts' report."""
 from __future__ import annotations
 
 import stat
+import time
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -94,6 +95,38 @@ def test_add_user_keeps_hashes_only_in_a_private_file(tmp_path: Path) -> None:
         add_user(path, "short", "admin", "tooshort")
     with pytest.raises(UsersFileError, match="cannot read"):
         UserDirectory(tmp_path / "missing.yaml")
+
+
+def test_unknown_names_cost_what_known_names_cost(tmp_path: Path) -> None:
+    """Signing in as an unknown name must take as long as a wrong password for a real one."""
+    add_user(tmp_path / "users.yaml", "mod", "moderator", "moderator-password")
+    users = UserDirectory(tmp_path / "users.yaml")
+    users.authenticate("nobody", "warm-up")
+
+    def seconds(name: str) -> float:
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            assert users.authenticate(name, "not-the-password") is None
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    known, unknown = seconds("mod"), seconds("nobody")
+    assert 0.7 < unknown / known < 1.4, f"known {known * 1000:.0f} ms, unknown {unknown * 1000:.0f} ms"
+
+
+def test_passwords_use_the_owasp_cost_and_old_hashes_are_upgraded_at_sign_in(tmp_path: Path) -> None:
+    path = tmp_path / "users.yaml"
+    add_user(path, "mod", "moderator", "moderator-password")
+    assert "scrypt$131072$8$1$" in path.read_text(), "N=2^17, r=8, p=1"
+    cheap = hash_password("analyst-password", n=2**14)
+    path.write_text(path.read_text() + f"  ana:\n    role: analyst\n    password_hash: {cheap}\n")
+    users = UserDirectory(path)
+    assert users.authenticate("ana", "wrong-password") is None and cheap in path.read_text()
+    user = users.authenticate("ana", "analyst-password")
+    assert user is not None and user.password_hash.startswith("scrypt$131072$8$1$")
+    assert cheap not in path.read_text() and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert UserDirectory(path).authenticate("ana", "analyst-password") is not None
 
 
 def test_login_throttle_locks_a_name_from_one_address_after_five_failures() -> None:

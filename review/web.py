@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -39,7 +40,7 @@ from review.charts import horizontal_bars, stacked_columns
 from review.render import inert, private_spans, redacted_snippet, show
 from review.service import ReviewService
 from review.store import STATUSES, QueueFilter
-from schemas import CouncilForward, Decision
+from schemas import AuditRecord, CouncilForward, Decision
 from schemas.ids import stable_id
 
 log = structlog.get_logger("civicwatch.review.web")
@@ -411,9 +412,11 @@ async def _item_context(request: web.Request, review_id: str) -> dict[str, Any]:
     post = service.store.post(f"{comment.platform}:{comment.post_id}")
     flagged = [t for t in item.tags if t.category in item.flags]
     return {
-        "row": row,
+        "row": dataclasses.replace(row, reason=_reason(row.reason, reveal)),
         "item": item,
         "comment": comment,
+        # On X the link holds the author's handle: it identifies them like the name does.
+        "comment_url": comment.url if reveal else None,
         "shown": show(comment.text, flagged, reveal),
         "reveal": reveal,
         "has_private": has_private,
@@ -429,11 +432,23 @@ async def _item_context(request: web.Request, review_id: str) -> dict[str, Any]:
         "policy_found": service.policy.source_found,
         "flagged": flagged,
         "history": history,
-        "audit": service.store.audit_for(comment.key, review_id),
+        "audit": _audit_shown(service.store.audit_for(comment.key, review_id), reveal),
         "waited": time.time() - row.queued_at,
         "overdue": row.status == "pending" and time.time() - row.queued_at > service.alert_after,
         "decisions": DECISIONS,
     }
+
+
+def _reason(text: str | None, reveal: bool) -> str:
+    """A moderator's free-text reason may quote a comment or name someone: roles that may not see
+    private information get it redacted like comment text."""
+    if not text or reveal:
+        return text or ""
+    return redacted_snippet(text, [], limit=2000)
+
+
+def _audit_shown(records: list[AuditRecord], reveal: bool) -> list[AuditRecord]:
+    return [r.model_copy(update={"reason": _reason(r.reason, reveal)}) for r in records]
 
 
 @need("queue.view")
@@ -577,15 +592,19 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
 
 @need("audit.view")
 async def audit_page(request: web.Request) -> web.StreamResponse:
-    return render(request, "audit.html", records=request.app[SERVICE].store.audit_recent(200))
+    service = request.app[SERVICE]
+    reveal = request[USER].sees_private(service)
+    return render(request, "audit.html", records=_audit_shown(service.store.audit_recent(200), reveal))
 
 
-def _api_item(service: ReviewService, row: Any, reveal: bool) -> dict[str, Any]:
+def _api_item(service: ReviewService, row: Any, identify: bool) -> dict[str, Any]:
+    """One queue item, its text always redacted; the platform's comment id (which finds the
+    author on the platform) only for roles that may see private information."""
     item = row.item
-    text = "".join(s.text for s in show(item.comment.text, item.tags, reveal).segments)
+    text = "".join(s.text for s in show(item.comment.text, item.tags, False).segments)
     return {
         "review_id": item.review_id,
-        "comment_key": item.comment.key,
+        **({"comment_key": item.comment.key} if identify else {}),
         "post": f"{item.comment.platform}:{item.comment.post_id}",
         "clauses": item.clauses,
         "flags": item.flags,
@@ -605,7 +624,8 @@ async def api_queue(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     f, _ = _queue_filter(request, service)
     rows, total = service.store.queue(f)
-    return web.json_response({"total": total, "items": [_api_item(service, r, False) for r in rows]})
+    identify = request[USER].sees_private(service)
+    return web.json_response({"total": total, "items": [_api_item(service, r, identify) for r in rows]})
 
 
 async def health(request: web.Request) -> web.StreamResponse:

@@ -5,9 +5,11 @@ recorded in memory instead of published."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shutil
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,10 @@ from review.auth import add_user
 from review.service import ReviewService
 from review.web import build_app
 from runtime.settings import Settings
+from schemas import AuditRecord, ReviewItem, SpanModel, TagModel
 from schemas.events import Event
 from schemas.topics import TopicSpec
+from tests import factories
 
 USERS = {
     "mod": ("moderator", "moderator-password"),
@@ -174,3 +178,63 @@ def test_a_stranger_cannot_lock_a_moderator_out(home: Path) -> None:
         assert own.status == 303, "the analyst signs in from her own address"
 
     run(home, scenario, review_forwarded_for=True)
+
+
+# ---- 4. what analysts see ----
+
+AT = datetime.now(UTC) - timedelta(hours=1)
+PHONE = "519-555-0142"
+HANDLE = "resident_handle_77"
+
+
+def review_item(cid: str, text: str, author: str = "author-1", url: str | None = None) -> ReviewItem:
+    comment = factories.comment(cid, text, author=author, handle=HANDLE, at=AT).model_copy(update={"url": url})
+    profane = TagModel(
+        clause="5.7.2",
+        category="profane",
+        score=0.9,
+        detector="profane@1",
+        spans=[SpanModel(start=0, end=4, label="PROFANITY")],
+    )
+    return ReviewItem(
+        review_id=f"r-{cid}",
+        comment=comment,
+        tags=[profane],
+        flags=["profane"],
+        clauses=["5.7.2"],
+        action="review",
+        created_at=AT,
+    )
+
+
+def test_analysts_see_neither_the_author_nor_private_reasons(home: Path) -> None:
+    item = review_item("s1", "Damn these potholes on my street", url=f"https://x.com/{HANDLE}/status/1977")
+    reason = f"Hid it: the reply also gave her number {PHONE}"
+
+    async def scenario(stack: Stack) -> None:
+        with stack.service.store.transaction():
+            stack.service.store.put_review_item(item)
+            stack.service.store.put_audit(
+                AuditRecord(
+                    audit_id="a1",
+                    actor="mod",
+                    verb="decision.hide",
+                    subject=item.comment.key,
+                    reason=reason,
+                    details={"review_id": item.review_id},
+                )
+            )
+        assert (await stack.login("ana")).status == 303
+        page = await (await stack.client.get(f"/items/{item.review_id}")).text()
+        api = await (await stack.client.get("/api/queue?status=all")).json()
+        assert api["items"] and api["items"][0]["review_id"] == item.review_id
+        for shown in (page, json.dumps(api)):
+            assert HANDLE not in shown and PHONE not in shown
+            assert item.comment.key not in shown and "status/1977" not in shown
+        assert "Hid it: the reply also gave her number" in page, "the reason is shown, redacted"
+        stack.client.session.cookie_jar.clear()
+        assert (await stack.login("mod")).status == 303
+        page = await (await stack.client.get(f"/items/{item.review_id}")).text()
+        assert "status/1977" in page and PHONE in page, "moderators see the link and the reason"
+
+    run(home, scenario)

@@ -103,6 +103,12 @@ class User:
     def can(self, permission: Permission) -> bool:
         return permission in PERMISSIONS[self.role]
 
+    @property
+    def credential(self) -> str:
+        """A fingerprint of the password hash, kept with each session: a new password (or the
+        upgrade of its hash) ends the sessions opened with the old one."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:32]
+
 
 def parse_users(text: str, source: str) -> dict[str, User]:
     try:

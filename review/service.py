@@ -166,5 +166,5 @@ class ReviewService:
             log.warning("review_queue_overdue", items=overdue, alert_after_s=self.alert_after)
         with self.store.transaction():
             self.store.prune_comments(now - self.settings.review_history_days * 86400)
-            self.store.prune_sessions(now)
+            self.store.prune_sessions(now, self.settings.review_idle_minutes * 60)
         return overdue

@@ -153,6 +153,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if not request.path.startswith("/static/"):
         headers["Cache-Control"] = "no-store"
+    if request.app[SERVICE].settings.review_https:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
     if isinstance(response, web.HTTPException):
         raise response
     return response
@@ -163,12 +165,14 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         service = request.app[SERVICE]
-        row = service.store.session(_token_hash(token), time.time())
+        idle_after = service.settings.review_idle_minutes * 60
+        with service.store.transaction():
+            row = service.store.session(_token_hash(token), time.time(), idle_after)
         if row is not None:
             current = service.users.get(row["username"])
-            if current is not None and current.role == row["role"]:
+            if current is not None and current.role == row["role"] and current.credential == row["credential"]:
                 request[USER] = SignedIn(row["username"], row["role"], row["csrf"], row["token_hash"])
-            else:  # removed from the users file, or given another role: sign in again
+            else:  # removed from the users file, another role or a new password: sign in again
                 with service.store.transaction():
                     service.store.delete_session(row["token_hash"])
     if request.method == "POST":
@@ -246,7 +250,7 @@ def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, v
         httponly=True,
         samesite="Strict",
         path="/",
-        secure=request.app[SERVICE].settings.review_cookie_secure,
+        secure=request.app[SERVICE].settings.review_https,
     )
 
 
@@ -296,7 +300,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     hours = service.settings.review_session_hours
     with service.store.transaction():
-        service.store.create_session(_token_hash(token), user.name, user.role, csrf, time.time() + hours * 3600)
+        service.store.create_session(
+            _token_hash(token), user.name, user.role, csrf, time.time() + hours * 3600, user.credential
+        )
     service.metrics.logins.labels("ok").inc()
     log.info("login_succeeded", user=user.name, role=user.role)
     try:

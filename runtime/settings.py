@@ -91,8 +91,12 @@ class Settings(_FromEnv):
     review_alert_interval: float = 30.0
     review_private_roles: CommaSeparated = ("moderator", "admin")
     review_session_hours: float = 8.0
+    review_idle_minutes: float = 30.0
+    """A session unused this long ends (the absolute limit is ``review_session_hours``)."""
     review_history_days: float = 30.0
-    review_cookie_secure: bool = False
+    review_cookie_secure: bool | None = None
+    """Cookies only over HTTPS, and HSTS. Unset: on unless the service listens on loopback only
+    (development at http://127.0.0.1); the deployments listen on 0.0.0.0 behind TLS."""
     review_forwarded_for: bool = False
     """Behind a reverse proxy: take the client's address (for the log-in throttle) from the last
     ``X-Forwarded-For`` hop. Leave off when clients reach the service directly, or they choose it."""
@@ -113,6 +117,13 @@ class Settings(_FromEnv):
     @classmethod
     def _agents(cls, value: Any) -> tuple[str, ...]:
         return parse_agents(value if isinstance(value, str) else ",".join(value))
+
+    @property
+    def review_https(self) -> bool:
+        """Whether the review pages are served over TLS (see ``review_cookie_secure``)."""
+        if self.review_cookie_secure is not None:
+            return self.review_cookie_secure
+        return self.review_host not in ("127.0.0.1", "localhost", "::1")
 
     @property
     def faust_app_id(self) -> str:

@@ -49,7 +49,8 @@ class Stack:
     async def login(self, name: str, password: str | None = None, **data: str) -> Any:
         token = await self.login_form()
         form = {"csrf": token, "username": name, "password": password or USERS[name][1], **data}
-        return await self.client.post("/login", data=form, allow_redirects=False)
+        # sent explicitly: a Secure cookie would not go back over the test's plain HTTP
+        return await self.client.post("/login", data=form, cookies={"cw_login": token}, allow_redirects=False)
 
     def audits(self, verb: str) -> list[Any]:
         return [e for e in self.published if getattr(e, "verb", None) == verb]
@@ -238,3 +239,55 @@ def test_analysts_see_neither_the_author_nor_private_reasons(home: Path) -> None
         assert "status/1977" in page and PHONE in page, "moderators see the link and the reason"
 
     run(home, scenario)
+
+
+# ---- 5. sessions: password reset, Secure cookies, HSTS, idle time-out ----
+
+
+def test_a_password_reset_ends_the_users_sessions(home: Path) -> None:
+    async def scenario(stack: Stack) -> None:
+        assert (await stack.login("mod")).status == 303
+        assert (await stack.client.get("/queue", allow_redirects=False)).status == 200
+        add_user(home / "users.yaml", "mod", "moderator", "a-brand-new-password")
+        after = await stack.client.get("/queue", allow_redirects=False)
+        assert after.status == 303 and after.headers["Location"].startswith("/login")
+
+    run(home, scenario)
+
+
+@pytest.mark.parametrize(
+    ("settings", "secure"),
+    [
+        ({"review_host": "0.0.0.0"}, True),  # reachable from elsewhere: behind TLS
+        ({"review_host": "0.0.0.0", "review_cookie_secure": False}, False),  # the operator's explicit choice
+        ({"review_host": "127.0.0.1"}, False),  # development on loopback (http://127.0.0.1)
+        ({"review_host": "127.0.0.1", "review_cookie_secure": True}, True),
+    ],
+)
+def test_cookies_are_secure_and_hsts_is_sent_unless_on_loopback(
+    home: Path, settings: dict[str, Any], secure: bool
+) -> None:
+    async def scenario(stack: Stack) -> None:
+        response = await stack.login("mod")
+        assert response.status == 303
+        cookies = response.headers.getall("Set-Cookie")
+        session = next(c for c in cookies if c.startswith("cw_session="))
+        assert ("Secure" in session) == secure, session
+        assert ("Strict-Transport-Security" in response.headers) == secure
+        if secure:
+            assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
+
+    run(home, scenario, **settings)
+
+
+def test_an_idle_session_ends(home: Path) -> None:
+    async def scenario(stack: Stack) -> None:
+        assert (await stack.login("mod")).status == 303
+        for _ in range(3):  # active: each request keeps the session alive beyond the idle time
+            await asyncio.sleep(0.8)
+            assert (await stack.client.get("/queue", allow_redirects=False)).status == 200
+        await asyncio.sleep(2.0)
+        idle = await stack.client.get("/queue", allow_redirects=False)
+        assert idle.status == 303 and idle.headers["Location"].startswith("/login")
+
+    run(home, scenario, review_idle_minutes=1.5 / 60)

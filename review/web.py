@@ -404,16 +404,25 @@ async def _item_context(request: web.Request, review_id: str) -> dict[str, Any]:
     comment = item.comment
     reveal = user.sees_private(service)
     has_private = bool(private_spans(comment.text, item.tags))
+    since = time.time() - service.settings.review_history_days * 86400
+    earlier = service.store.history(f"{comment.platform}:{comment.author_id}", comment.key, since)
+    private_history = [t.comment.key for t, _ in earlier if private_spans(t.comment.text[:2000], t.tags)]
     audit_failed = False
-    if reveal and has_private:
+    if reveal and (has_private or private_history):
         try:  # unredacted personal information is shown only once the access is on record
-            await service.audit(user.name, "review.private_viewed", comment.key, review_id=review_id, role=user.role)
+            await service.audit(
+                user.name,
+                "review.private_viewed",
+                comment.key,
+                review_id=review_id,
+                role=user.role,
+                comment=has_private,
+                history=private_history,
+            )
         except PublishError:
             reveal, audit_failed = False, True
-    since = time.time() - service.settings.review_history_days * 86400
     history = [
-        {"tagged": t, "decision": d, "shown": show(t.comment.text, t.tags, reveal, limit=2000)}
-        for t, d in service.store.history(f"{comment.platform}:{comment.author_id}", comment.key, since)
+        {"tagged": t, "decision": d, "shown": show(t.comment.text, t.tags, reveal, limit=2000)} for t, d in earlier
     ]
     post = service.store.post(f"{comment.platform}:{comment.post_id}")
     flagged = [t for t in item.tags if t.category in item.flags]
@@ -438,6 +447,7 @@ async def _item_context(request: web.Request, review_id: str) -> dict[str, Any]:
         "policy_found": service.policy.source_found,
         "flagged": flagged,
         "history": history,
+        "history_private": bool(private_history),
         "audit": _audit_shown(service.store.audit_for(comment.key, review_id), reveal),
         "waited": time.time() - row.queued_at,
         "overdue": row.status == "pending" and time.time() - row.queued_at > service.alert_after,

@@ -20,7 +20,7 @@ from review.auth import add_user
 from review.service import ReviewService
 from review.web import build_app
 from runtime.settings import Settings
-from schemas import AuditRecord, ReviewItem, SpanModel, TagModel
+from schemas import AuditRecord, ReviewItem, SpanModel, TaggedComment, TagModel
 from schemas.events import Event
 from schemas.topics import TopicSpec
 from tests import factories
@@ -291,3 +291,33 @@ def test_an_idle_session_ends(home: Path) -> None:
         assert idle.status == 303 and idle.headers["Location"].startswith("/login")
 
     run(home, scenario, review_idle_minutes=1.5 / 60)
+
+
+# ---- 6. every view of private information is on record ----
+
+
+@pytest.mark.parametrize("audit_works", [True, False])
+def test_private_text_in_the_authors_history_is_shown_only_once_on_record(home: Path, audit_works: bool) -> None:
+    item = review_item("h1", "Damn the noise from the rink every night")
+    earlier = factories.comment(
+        "h0", f"Call the owner at {PHONE} about it", author="author-1", handle=HANDLE, at=AT - timedelta(hours=2)
+    )
+    tagged = TaggedComment(
+        comment=earlier, language="en", tags=[], flags=[], action=None, routes=[], policy="windsor"
+    )
+
+    async def scenario(stack: Stack) -> None:
+        with stack.service.store.transaction():
+            stack.service.store.put_review_item(item)
+            stack.service.store.put_tagged(tagged)
+        assert (await stack.login("mod")).status == 303
+        page = await (await stack.client.get(f"/items/{item.review_id}")).text()
+        viewed = stack.audits("review.private_viewed")
+        if audit_works:
+            assert PHONE in page, "a moderator sees the history unredacted"
+            assert len(viewed) == 1 and viewed[0].actor == "mod"
+            assert earlier.key in viewed[0].details["history"], "the record names the comments shown"
+        else:
+            assert PHONE not in page and "&lt;PHONE&gt;" in page, "not on record, so not shown"
+
+    run(home, scenario, publish_fails=not audit_works)

@@ -302,9 +302,7 @@ def test_private_text_in_the_authors_history_is_shown_only_once_on_record(home: 
     earlier = factories.comment(
         "h0", f"Call the owner at {PHONE} about it", author="author-1", handle=HANDLE, at=AT - timedelta(hours=2)
     )
-    tagged = TaggedComment(
-        comment=earlier, language="en", tags=[], flags=[], action=None, routes=[], policy="windsor"
-    )
+    tagged = TaggedComment(comment=earlier, language="en", tags=[], flags=[], action=None, routes=[], policy="windsor")
 
     async def scenario(stack: Stack) -> None:
         with stack.service.store.transaction():

@@ -195,6 +195,11 @@ class FacebookSettings(_FromEnv):
     usage_ceiling: float = 90.0
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8089
+    webhook_timeout: float = 10.0
+    """Seconds a webhook connection may stay silent (a slow body is cut off)."""
+    webhook_max_threads: int = 16
+    webhook_max_age: float = 3600.0
+    """Seconds after which a delivery counts as a replay and is dropped."""
     action_interval: float = 1.0
 
     @field_validator("api_version", mode="before")

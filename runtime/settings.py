@@ -223,3 +223,9 @@ ALL_SETTINGS: tuple[type[_FromEnv], ...] = (Settings, XSettings, FacebookSetting
 def variables() -> set[str]:
     """Every environment variable a setting is read from."""
     return {cls.variable(name) for cls in ALL_SETTINGS for name in cls.model_fields}
+
+
+SECRET_SETTINGS: frozenset[str] = frozenset()
+"""Settings that hold a secret (scrubbed from logs like platform tokens)."""
+PUBLIC_VARIABLES: frozenset[str] = frozenset(variables() - SECRET_SETTINGS)
+"""Settings whose values are not secrets, whatever their names say (``..._COOKIE_SECURE``)."""

@@ -4,6 +4,7 @@ the analysts' report."""
 
 from __future__ import annotations
 
+import os
 import stat
 import time
 from datetime import UTC, datetime, timedelta
@@ -501,3 +502,19 @@ def test_pages_without_kafka_sessions_follow_the_users_file(tmp_path: Path) -> N
             await client.close()
 
     asyncio.run(scenario())
+
+
+def test_the_view_and_its_wal_and_shm_files_are_private(tmp_path: Path) -> None:
+    """The write-ahead log holds the same comments as the database: it gets the same mode."""
+    old = os.umask(0o022)
+    try:
+        store = Store(tmp_path / "review" / "view.sqlite3")
+        with store.transaction():
+            store.put_review_item(item("p1", "Call 519-555-0142 about it", ["5.7.9"], []))
+        files = sorted((tmp_path / "review").iterdir())
+        assert {f.name for f in files} >= {"view.sqlite3", "view.sqlite3-wal", "view.sqlite3-shm"}
+        assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
+        assert stat.S_IMODE((tmp_path / "review").stat().st_mode) == 0o700
+        store.close()
+    finally:
+        os.umask(old)

@@ -9,6 +9,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
@@ -70,13 +71,15 @@ def fetch() -> None:
         raise KafkaProvisionError(f"kafka fetch failed:\n{(result.stdout + result.stderr)[-3000:]}")
 
 
-def wait_until_ready(bootstrap: str, timeout: float = 60) -> None:
-    """Block until the cluster answers a metadata request; a listening port is not enough."""
+def wait_until_ready(bootstrap: str, timeout: float = 60, auth: dict[str, Any] | None = None) -> None:
+    """Block until the cluster answers a metadata request; a listening port is not enough.
+    ``auth``: the client's security settings (``Settings.kafka_auth``), none for the local broker."""
+    auth = auth or {}
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, **auth)
             try:
                 admin.list_topics()
                 return

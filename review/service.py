@@ -79,6 +79,7 @@ class ReviewService:
                 acks="all",
                 enable_idempotence=True,
                 client_id="civicwatch-review",
+                **self.settings.kafka_auth(),
             )
             try:
                 await producer.start()

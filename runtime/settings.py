@@ -11,8 +11,9 @@ file and never log them.
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,6 +71,16 @@ class Settings(_FromEnv):
         default_factory=lambda data: f"127.0.0.1:{data['kafka_port']}", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
     topic_prefix: str = ""
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    """How every client reaches the broker: ``SASL_SSL`` in Compose and Kubernetes (SCRAM over
+    TLS), ``SASL_PLAINTEXT`` only on loopback, ``PLAINTEXT`` for the local development broker."""
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
+    """The process's broker password (one user per role, see the README's ACL table); a secret,
+    scrubbed from logs."""
+    kafka_ssl_cafile: Path | None = None
+    """CA bundle that signed the broker's certificate, for ``SASL_SSL`` (else the system's)."""
     policy_path: Path | None = Field(default=None, validation_alias="CIVICWATCH_POLICY")
     app_id: str = "civicwatch"
     data_dir: Path = REPO_ROOT / ".local" / "worker"
@@ -117,6 +128,32 @@ class Settings(_FromEnv):
     @classmethod
     def _agents(cls, value: Any) -> tuple[str, ...]:
         return parse_agents(value if isinstance(value, str) else ",".join(value))
+
+    def kafka_auth(self) -> dict[str, Any]:
+        """Keyword arguments that authenticate a kafka-python or aiokafka client (both take these
+        names); empty for ``PLAINTEXT``."""
+        if self.kafka_security_protocol == "PLAINTEXT":
+            return {}
+        if not self.kafka_sasl_username or not self.kafka_sasl_password:
+            raise SettingsError(
+                f"CIVICWATCH_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "CIVICWATCH_KAFKA_SASL_USERNAME and CIVICWATCH_KAFKA_SASL_PASSWORD"
+            )
+        auth: dict[str, Any] = {
+            "security_protocol": self.kafka_security_protocol,
+            "sasl_mechanism": self.kafka_sasl_mechanism,
+            "sasl_plain_username": self.kafka_sasl_username,
+            "sasl_plain_password": self.kafka_sasl_password,
+        }
+        if self.kafka_security_protocol == "SASL_SSL":
+            auth["ssl_context"] = self.kafka_ssl_context()
+        return auth
+
+    def kafka_ssl_context(self) -> ssl.SSLContext:
+        """Verifies the broker's certificate and host name (TLS 1.2 or later)."""
+        context = ssl.create_default_context(cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        return context
 
     @property
     def review_https(self) -> bool:
@@ -220,12 +257,17 @@ class ConnectorSettings(_FromEnv):
 ALL_SETTINGS: tuple[type[_FromEnv], ...] = (Settings, XSettings, FacebookSettings, ConnectorSettings)
 
 
+def kafka_auth() -> dict[str, Any]:
+    """``Settings.kafka_auth`` of this process's environment: what every Kafka client is given."""
+    return Settings.from_env().kafka_auth()
+
+
 def variables() -> set[str]:
     """Every environment variable a setting is read from."""
     return {cls.variable(name) for cls in ALL_SETTINGS for name in cls.model_fields}
 
 
-SECRET_SETTINGS: frozenset[str] = frozenset()
+SECRET_SETTINGS: frozenset[str] = frozenset({"CIVICWATCH_KAFKA_SASL_PASSWORD"})
 """Settings that hold a secret (scrubbed from logs like platform tokens)."""
 PUBLIC_VARIABLES: frozenset[str] = frozenset(variables() - SECRET_SETTINGS)
 """Settings whose values are not secrets, whatever their names say (``..._COOKIE_SECURE``)."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -129,6 +130,13 @@ class BoundedHTTPServer(ThreadingHTTPServer):
             self.slots.release()
             raise
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up is not an error worth a traceback; anything else is logged
+        as one line (the standard library prints a traceback to stderr)."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError | TimeoutError):
+            log.error("webhook_request_failed", error=type(error).__name__)
+
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
@@ -204,6 +212,9 @@ class WebhookReceiver:
                     body = self.rfile.read(length)
                 except TimeoutError:
                     log.warning("webhook_body_timeout")
+                    self.close_connection = True
+                    return
+                if len(body) < length:  # the client went away mid-body
                     self.close_connection = True
                     return
                 if not signature_valid(body, self.headers.get("X-Hub-Signature-256"), receiver.app_secret):

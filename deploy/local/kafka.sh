@@ -13,8 +13,10 @@
 #
 # CIVICWATCH_KAFKA_SASL_PORT adds a SASL_PLAINTEXT listener (SCRAM-SHA-512) on 127.0.0.1, and
 # CIVICWATCH_KAFKA_SCRAM_USERS ("name=password,name=password") creates its users when the storage is
-# first formatted (KRaft: kafka-storage format --add-scram). Loopback only, so no TLS here: Compose and
-# Kubernetes use SASL_SSL. The PLAINTEXT listener stays for the development tools on this machine.
+# first formatted (KRaft: kafka-storage format --add-scram). CIVICWATCH_KAFKA_SASL_SSL_PORT adds the same
+# over TLS (SASL_SSL, as Compose and Kubernetes run it) with the PKCS12 keystore CIVICWATCH_KAFKA_SSL_KEYSTORE
+# (password CIVICWATCH_KAFKA_SSL_KEYSTORE_PASSWORD). The PLAINTEXT listener stays for the development tools
+# on this machine.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,6 +27,7 @@ DIR="${CIVICWATCH_KAFKA_DIR:-$ROOT/.local/kafka}"
 PORT="${CIVICWATCH_KAFKA_PORT:-19092}"
 CPORT="${CIVICWATCH_KAFKA_CONTROLLER_PORT:-$((PORT + 1))}"
 SASL_PORT="${CIVICWATCH_KAFKA_SASL_PORT:-}"
+SASL_SSL_PORT="${CIVICWATCH_KAFKA_SASL_SSL_PORT:-}"
 PIDFILE="$DIR/broker.pid"
 LOG="$DIR/broker.log"
 HEAP="${CIVICWATCH_KAFKA_HEAP:--Xms256m -Xmx768m}"
@@ -71,6 +74,17 @@ write_config() {
     sasl="sasl.enabled.mechanisms=SCRAM-SHA-512
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
   fi
+  if [ -n "$SASL_SSL_PORT" ]; then
+    listeners="$listeners,SASL_SSL://127.0.0.1:$SASL_SSL_PORT"
+    advertised="$advertised,SASL_SSL://127.0.0.1:$SASL_SSL_PORT"
+    sasl="$sasl
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=${CIVICWATCH_KAFKA_SSL_KEYSTORE:?the SASL_SSL listener needs a keystore}
+listener.name.sasl_ssl.ssl.keystore.password=${CIVICWATCH_KAFKA_SSL_KEYSTORE_PASSWORD:-}
+listener.name.sasl_ssl.ssl.key.password=${CIVICWATCH_KAFKA_SSL_KEYSTORE_PASSWORD:-}"
+  fi
   cat > "$DIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
@@ -78,7 +92,7 @@ controller.quorum.voters=1@127.0.0.1:$CPORT
 listeners=$listeners,CONTROLLER://127.0.0.1:$CPORT
 advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 $sasl
 log.dirs=$DIR/data

@@ -23,13 +23,24 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError
 
 from civicwatch import kafka_local
+from runtime.admin import ensure_topics
 from runtime.settings import Settings
+from runtime.sink import KafkaSink
+from schemas import TaggedComment, decode
+from schemas.topics import COMMENTS_RAW, COMMENTS_TAGGED
+from tests import factories
+from tests.conftest import WorkerProcess, consume_all
 from workers.app import broker_credentials
 
 pytestmark = pytest.mark.integration
 
 KEYSTORE_PASSWORD = "keystore-password-for-tests"
-USERS = {"civicwatch-review": "review-broker-password-1", "civicwatch-connector": "connector-broker-password"}
+USERS = {
+    "civicwatch-review": "review-broker-password-1",
+    "civicwatch-connector": "connector-broker-password",
+    "civicwatch-worker": "worker-broker-password-12",
+}
+"""Broker users of these tests (the local broker authenticates; the ACLs are Compose's and the cluster's)."""
 
 
 def certificates(folder: Path) -> tuple[Path, Path]:
@@ -177,3 +188,41 @@ def test_the_faust_worker_logs_in_with_the_same_settings(tmp_path: Path) -> None
     )
     assert credentials.ssl_context is not None and credentials.ssl_context.check_hostname
     assert broker_credentials(Settings()) is None, "PLAINTEXT for the local development broker"
+
+
+def test_the_worker_classifies_over_sasl_ssl(
+    sasl_broker: tuple[str, str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The faust worker, the topic admin and a connector's sink, each logged in as its own user
+    over TLS, from the environment as deployed."""
+    _, address, ca = sasl_broker
+    common = {"CIVICWATCH_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "CIVICWATCH_KAFKA_SSL_CAFILE": str(ca)}
+    for name, value in {
+        **common,
+        "CIVICWATCH_KAFKA_SASL_USERNAME": "civicwatch-review",
+        "CIVICWATCH_KAFKA_SASL_PASSWORD": USERS["civicwatch-review"],
+    }.items():
+        monkeypatch.setenv(name, value)
+    prefix = "w."
+    ensure_topics(address, prefix, default_partitions=4)
+    worker = WorkerProcess(address, prefix, "sasl-worker", tmp_path / "worker.log")
+    worker.env.update(
+        {
+            **common,
+            "CIVICWATCH_KAFKA_SASL_USERNAME": "civicwatch-worker",
+            "CIVICWATCH_KAFKA_SASL_PASSWORD": USERS["civicwatch-worker"],
+        }
+    )
+    worker.start()
+    try:
+        sink = KafkaSink(address, prefix)
+        sink.send(COMMENTS_RAW, factories.comment("sasl-1", "The rink opens on Saturday"))
+        sink.flush()
+        sink.close()
+        tagged = consume_all(
+            address, COMMENTS_TAGGED.full_name(prefix), 1, timeout=120, **auth("civicwatch-review", ca=ca)
+        )
+        assert [decode(m.value, TaggedComment).comment.comment_id for m in tagged] == ["sasl-1"]
+    finally:
+        worker.stop()
+    assert "Traceback" not in worker.log(), worker.log()[-3000:]

@@ -9,9 +9,12 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
+
+from runtime.settings import kafka_auth
 
 SCRIPT = Path(__file__).resolve().parents[1] / "deploy" / "local" / "kafka.sh"
 
@@ -50,7 +53,8 @@ def up(timeout: float = 120, env: dict[str, str] | None = None) -> str:
         raise KafkaProvisionError(f"kafka up failed:\n{(result.stdout + result.stderr)[-3000:]}")
     merged = {**os.environ, **(env or {})}
     bootstrap = merged.get("KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{merged.get('CIVICWATCH_KAFKA_PORT', '19092')}"
-    wait_until_ready(bootstrap, timeout)
+    # an external cluster is reached as every client reaches it; the local broker's port is PLAINTEXT
+    wait_until_ready(bootstrap, timeout, None if merged.get("KAFKA_BOOTSTRAP_SERVERS") else {})
     return bootstrap
 
 
@@ -70,13 +74,15 @@ def fetch() -> None:
         raise KafkaProvisionError(f"kafka fetch failed:\n{(result.stdout + result.stderr)[-3000:]}")
 
 
-def wait_until_ready(bootstrap: str, timeout: float = 60) -> None:
-    """Block until the cluster answers a metadata request; a listening port is not enough."""
+def wait_until_ready(bootstrap: str, timeout: float = 60, auth: dict[str, Any] | None = None) -> None:
+    """Block until the cluster answers a metadata request; a listening port is not enough.
+    ``auth``: the client's security keywords; by default those of the environment's settings."""
+    auth = kafka_auth() if auth is None else auth
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, **auth)
             try:
                 admin.list_topics()
                 return

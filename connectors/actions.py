@@ -41,6 +41,7 @@ from connectors.core import (
     utc,
 )
 from runtime.deadletters import dead_letter_of, log_dead_letter
+from runtime.settings import kafka_auth
 from runtime.sink import KafkaSink
 from schemas import AuditRecord, Checkpoint, ModerationAction, SchemaError, decode
 from schemas.ids import stable_id
@@ -237,4 +238,5 @@ def actions_consumer(bootstrap: str, prefix: str, platforms: list[str]) -> Kafka
         isolation_level="read_committed",
         max_poll_interval_ms=3_600_000,  # a rate-limit reset on X can take 15 minutes
         client_id=f"civicwatch-actions-{'-'.join(sorted(platforms))}",
+        **kafka_auth(),
     )

@@ -162,9 +162,16 @@ def connect_facebook_webhook(
         verify_token = secrets.require("FACEBOOK_VERIFY_TOKEN")
         metrics.serve(ConnectorSettings.from_env().metrics_port)
         sink = _sink("facebook-webhook")
-        server = WebhookReceiver(sink, settings.page_id, app_secret, verify_token).server(
-            host or settings.webhook_host, port if port is not None else settings.webhook_port
+        receiver = WebhookReceiver(
+            sink,
+            settings.page_id,
+            app_secret,
+            verify_token,
+            timeout=settings.webhook_timeout,
+            max_threads=settings.webhook_max_threads,
+            max_age=settings.webhook_max_age,
         )
+        server = receiver.server(host or settings.webhook_host, port if port is not None else settings.webhook_port)
         stop = _stop_on_signals()
 
         def shutdown_on_stop() -> None:

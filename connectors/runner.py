@@ -33,6 +33,7 @@ from connectors.core import (
     TransientError,
     utc,
 )
+from runtime.settings import kafka_auth
 from runtime.sink import MemorySink, Sink
 from schemas import Checkpoint, SchemaError, decode
 from schemas.topics import COMMENTS_DEADLETTER, COMMENTS_RAW, CONNECTOR_STATE, POSTS
@@ -71,6 +72,7 @@ class KafkaCheckpointStore:
             enable_auto_commit=False,
             isolation_level="read_committed",
             client_id=f"civicwatch-state-{connector}",
+            **kafka_auth(),
         )
         try:
             partitions = consumer.partitions_for_topic(self.topic)

@@ -17,12 +17,14 @@ admin       everything, plus the audit trail
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
 import re
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -40,8 +42,10 @@ PERMISSIONS: dict[str, frozenset[Permission]] = {
     "admin": frozenset({"queue.view", "queue.decide", "dashboard.view", "aggregates.export", "audit.view"}),
 }
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
-"""32 MiB and ~0.1 s per check: costly for an offline guesser, cheap enough for a log-in."""
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
+"""OWASP's recommended scrypt cost (Password Storage Cheat Sheet): 128 MiB and ~0.3 s per check,
+costly for an offline guesser, bearable for a log-in. The service runs at most two checks at once
+(``ReviewService.password_checks``), so sign-ins cannot exhaust its memory."""
 MIN_PASSWORD = 12
 
 
@@ -74,7 +78,20 @@ def verify_password(password: str, encoded: str) -> bool:
     return hmac.compare_digest(got, expected)
 
 
-_DUMMY_HASH = hash_password(secrets.token_hex(8), n=2**10)
+def needs_rehash(encoded: str) -> bool:
+    """A hash made at a lower cost than today's (it is upgraded at the user's next sign-in)."""
+    try:
+        _, n, r, p, _, _ = encoded.split("$")
+        return (int(n), int(r), int(p)) < (SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    except ValueError:
+        return True
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """What an unknown name is checked against: the same cost as a real hash, or the time a
+    sign-in takes would tell which names exist."""
+    return hash_password(secrets.token_hex(8))
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,12 @@ class User:
 
     def can(self, permission: Permission) -> bool:
         return permission in PERMISSIONS[self.role]
+
+    @property
+    def credential(self) -> str:
+        """A fingerprint of the password hash, kept with each session: a new password (or the
+        upgrade of its hash) ends the sessions opened with the old one."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:32]
 
 
 def parse_users(text: str, source: str) -> dict[str, User]:
@@ -150,9 +173,27 @@ class UserDirectory:
         """The user, or ``None``; unknown names cost the same as wrong passwords (no user probing)."""
         user = self.get(name)
         if user is None:
-            verify_password(password, _DUMMY_HASH)
+            verify_password(password, dummy_hash())
             return None
-        return user if verify_password(password, user.password_hash) else None
+        if not verify_password(password, user.password_hash):
+            return None
+        if needs_rehash(user.password_hash):
+            user = self._upgrade(user, password)
+        return user
+
+    def _upgrade(self, user: User, password: str) -> User:
+        """Re-hash a right password made at an older cost, so that every user costs what an
+        unknown name costs; the file is left alone if it changed meanwhile."""
+        upgraded = User(user.name, user.role, hash_password(password))
+        try:
+            current = UserDirectory(self.path)._users
+            if current.get(user.name) != user:
+                return user
+            _write_users(self.path, {**current, user.name: upgraded})
+            self.reload()
+        except (OSError, UsersFileError):
+            return user
+        return self._users.get(user.name, user)
 
 
 def add_user(path: Path, name: str, role: str, password: str) -> None:
@@ -163,37 +204,81 @@ def add_user(path: Path, name: str, role: str, password: str) -> None:
         raise UsersFileError(f"role must be one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD:
         raise UsersFileError(f"passwords need at least {MIN_PASSWORD} characters")
-    existing: dict[str, dict[str, str]] = {}
-    if path.exists():
-        existing = {
-            u.name: {"role": u.role, "password_hash": u.password_hash} for u in UserDirectory(path)._users.values()
-        }
-    existing[name] = {"role": role, "password_hash": hash_password(password)}
+    existing = UserDirectory(path)._users if path.exists() else {}
+    _write_users(path, {**existing, name: User(name, role, hash_password(password))})
+
+
+def _write_users(path: Path, users: dict[str, User]) -> None:
+    """Replace the users file at once (mode 0600): a reader sees the old file or the new one."""
+    entries = {u.name: {"role": u.role, "password_hash": u.password_hash} for u in users.values()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write("# civicwatch review users: scrypt hashes only; manage with `civicwatch review add-user`\n")
-        yaml.safe_dump({"users": existing}, f, sort_keys=True)
+        yaml.safe_dump({"users": entries}, f, sort_keys=True)
     os.replace(tmp, path)
 
 
 class LoginThrottle:
-    """Five failures for a name within 15 minutes lock that name for 15 minutes."""
+    """Failed sign-ins, counted per name and address, and per address, in bounded memory.
 
-    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
+    - An attempt counts as a failure from the moment it starts (``attempt``) and is forgiven when
+      the password turns out right (``succeeded``): twenty guesses sent at once cannot all pass the
+      lock while the first are still being hashed.
+    - The lock is on a name *from one address*: a stranger cannot lock a moderator out from
+      elsewhere. An address failing across many names (password spraying) is locked on its own.
+    - At most ``max_keys`` entries: expired ones are dropped first, then the least recently used,
+      so trying endless names costs no memory.
+    """
+
+    def __init__(self, limit: int = 5, window: float = 900.0, address_limit: int = 20, max_keys: int = 10_000) -> None:
         self.limit = limit
         self.window = window
-        self._failures: dict[str, list[float]] = {}
+        self.address_limit = address_limit
+        self.max_keys = max_keys
+        self._failures: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
 
-    def locked(self, name: str, now: float | None = None) -> bool:
+    def __len__(self) -> int:
+        return len(self._failures)
+
+    def _recent(self, key: tuple[str, str], now: float) -> list[float]:
+        times = [t for t in self._failures.get(key, ()) if now - t < self.window]
+        if times:
+            self._failures[key] = times
+        else:
+            self._failures.pop(key, None)
+        return times
+
+    def _prune(self, now: float) -> None:
+        while self._failures:
+            key, times = next(iter(self._failures.items()))
+            if now - max(times) < self.window and len(self._failures) + 2 <= self.max_keys:
+                return
+            del self._failures[key]
+
+    def locked(self, name: str, address: str, now: float | None = None) -> bool:
         now = now if now is not None else time.monotonic()
-        recent = [t for t in self._failures.get(name, []) if now - t < self.window]
-        self._failures[name] = recent
-        return len(recent) >= self.limit
+        return (
+            len(self._recent((name, address), now)) >= self.limit
+            or len(self._recent(("", address), now)) >= self.address_limit
+        )
 
-    def failed(self, name: str, now: float | None = None) -> None:
-        self._failures.setdefault(name, []).append(now if now is not None else time.monotonic())
+    def attempt(self, name: str, address: str, now: float | None = None) -> float | None:
+        """Count an attempt before its password is checked; ``None`` if the name or address is locked,
+        else a stamp to hand to ``succeeded``."""
+        now = now if now is not None else time.monotonic()
+        if self.locked(name, address, now):
+            return None
+        self._prune(now)
+        for key in ((name, address), ("", address)):
+            self._failures.setdefault(key, []).append(now)
+            self._failures.move_to_end(key)
+        return now
 
-    def succeeded(self, name: str) -> None:
-        self._failures.pop(name, None)
+    def succeeded(self, name: str, address: str, stamp: float) -> None:
+        """The password was right: forget this name's failures from the address and this attempt."""
+        self._failures.pop((name, address), None)
+        times = self._failures.get(("", address))
+        if times and stamp in times:
+            times.remove(stamp)

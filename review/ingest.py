@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from review.metrics import ReviewMetrics
 from review.store import Store
+from runtime.settings import kafka_auth
 from schemas import Aggregate, AuditRecord, Decision, Event, Post, ReviewItem, SchemaError, TaggedComment, decode
 from schemas.topics import (
     ANALYTICS_AGGREGATES,
@@ -126,6 +127,7 @@ class Ingest:
             client_id="civicwatch-review",
             max_partition_fetch_bytes=2 * 1024 * 1024,
             isolation_level="read_committed",  # the worker's outputs are transactional: never show an aborted batch
+            **kafka_auth(),
         )
         await consumer.start()
         try:

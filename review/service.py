@@ -10,13 +10,14 @@ import asyncio
 import contextlib
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from review import PublishError
-from review.auth import LoginThrottle, UserDirectory
+from review.auth import LoginThrottle, UserDirectory, dummy_hash
 from review.ingest import Ingest
 from review.metrics import ReviewMetrics
 from review.render import PolicyText, policy_text
@@ -38,7 +39,9 @@ class ReviewService:
         if rebuild:
             self.store.rebuild()
         self.users = UserDirectory(settings.review_users)
+        dummy_hash()  # made now, so the first unknown name costs no more than a known one
         self.throttle = LoginThrottle()
+        self.password_checks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="password-check")
         self.metrics = ReviewMetrics()
         self.policy: PolicyText = policy_text(settings.policy_path, settings.policy_text)
         self.ingest = Ingest(self.store, settings.bootstrap_servers, self.prefix, self.metrics, self._dead_letter)
@@ -65,6 +68,7 @@ class ReviewService:
                 await task
         if self.producer is not None:
             await self.producer.stop()
+        self.password_checks.shutdown(wait=False, cancel_futures=True)
         self.store.close()
 
     async def _start_producer(self) -> None:
@@ -75,6 +79,7 @@ class ReviewService:
                 acks="all",
                 enable_idempotence=True,
                 client_id="civicwatch-review",
+                **self.settings.kafka_auth(),
             )
             try:
                 await producer.start()
@@ -162,5 +167,5 @@ class ReviewService:
             log.warning("review_queue_overdue", items=overdue, alert_after_s=self.alert_after)
         with self.store.transaction():
             self.store.prune_comments(now - self.settings.review_history_days * 86400)
-            self.store.prune_sessions(now)
+            self.store.prune_sessions(now, self.settings.review_idle_minutes * 60)
         return overdue

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -81,6 +82,10 @@ CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, role TEXT NOT NULL, csrf TEXT NOT NULL,
     created_at REAL NOT NULL, expires_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS session_state (
+    token_hash TEXT PRIMARY KEY REFERENCES sessions (token_hash) ON DELETE CASCADE,
+    credential TEXT NOT NULL, seen_at REAL NOT NULL
+);
 """
 STATUSES = ("pending", "escalated", "decided")
 VIEW_TABLES = ("offsets", "review_items", "item_clauses", "comments", "decisions", "audit", "posts", "aggregates")
@@ -119,14 +124,20 @@ class QueueRow:
 
 class Store:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            path.parent.mkdir(mode=0o700, parents=True)
         self.path = path
+        # SQLite creates the -wal and -shm files with the database file's mode: make that 0600
+        # before it opens, whatever the umask, and correct files left by an older version.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            with contextlib.suppress(FileNotFoundError):
+                file.chmod(0o600)
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
-        path.chmod(0o600)
 
     def close(self) -> None:
         self.db.close()
@@ -409,20 +420,39 @@ class Store:
 
     # ---- sessions ----
 
-    def create_session(self, token_hash: str, username: str, role: str, csrf: str, expires_at: float) -> None:
+    def create_session(
+        self, token_hash: str, username: str, role: str, csrf: str, expires_at: float, credential: str = ""
+    ) -> None:
+        """``credential`` fingerprints the password the session was opened with (``User.credential``)."""
+        now = time.time()
         self.db.execute(
-            "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
-            (token_hash, username, role, csrf, time.time(), expires_at),
+            "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)", (token_hash, username, role, csrf, now, expires_at)
         )
+        self.db.execute("INSERT INTO session_state VALUES (?, ?, ?)", (token_hash, credential, now))
 
-    def session(self, token_hash: str, now: float) -> sqlite3.Row | None:
+    def session(self, token_hash: str, now: float, idle_after: float = float("inf")) -> sqlite3.Row | None:
+        """The live session (with its ``credential``), unused for less than ``idle_after`` seconds;
+        reading it counts as use. A session opened before credentials were recorded has none."""
         row: sqlite3.Row | None = self.db.execute(
-            "SELECT * FROM sessions WHERE token_hash = ? AND expires_at > ?", (token_hash, now)
+            "SELECT s.*, t.credential, t.seen_at FROM sessions s JOIN session_state t USING (token_hash)"
+            " WHERE s.token_hash = ? AND s.expires_at > ? AND t.seen_at > ?",
+            (token_hash, now, now - idle_after),
         ).fetchone()
+        if row is not None:
+            self.db.execute("UPDATE session_state SET seen_at = ? WHERE token_hash = ?", (now, token_hash))
         return row
 
     def delete_session(self, token_hash: str) -> None:
+        self.db.execute("DELETE FROM session_state WHERE token_hash = ?", (token_hash,))
         self.db.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
 
-    def prune_sessions(self, now: float) -> None:
-        self.db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+    def prune_sessions(self, now: float, idle_after: float = float("inf")) -> None:
+        self.db.execute(
+            "DELETE FROM session_state WHERE seen_at <= ? OR token_hash IN"
+            " (SELECT token_hash FROM sessions WHERE expires_at <= ?)",
+            (now - idle_after, now),
+        )
+        self.db.execute(
+            "DELETE FROM sessions WHERE expires_at <= ? OR token_hash NOT IN (SELECT token_hash FROM session_state)",
+            (now,),
+        )

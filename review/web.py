@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -26,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jinja2
 import structlog
@@ -39,7 +40,7 @@ from review.charts import horizontal_bars, stacked_columns
 from review.render import inert, private_spans, redacted_snippet, show
 from review.service import ReviewService
 from review.store import STATUSES, QueueFilter
-from schemas import CouncilForward, Decision
+from schemas import AuditRecord, CouncilForward, Decision
 from schemas.ids import stable_id
 
 log = structlog.get_logger("civicwatch.review.web")
@@ -152,6 +153,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if not request.path.startswith("/static/"):
         headers["Cache-Control"] = "no-store"
+    if request.app[SERVICE].settings.review_https:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
     if isinstance(response, web.HTTPException):
         raise response
     return response
@@ -162,12 +165,14 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         service = request.app[SERVICE]
-        row = service.store.session(_token_hash(token), time.time())
+        idle_after = service.settings.review_idle_minutes * 60
+        with service.store.transaction():
+            row = service.store.session(_token_hash(token), time.time(), idle_after)
         if row is not None:
             current = service.users.get(row["username"])
-            if current is not None and current.role == row["role"]:
+            if current is not None and current.role == row["role"] and current.credential == row["credential"]:
                 request[USER] = SignedIn(row["username"], row["role"], row["csrf"], row["token_hash"])
-            else:  # removed from the users file, or given another role: sign in again
+            else:  # removed from the users file, another role or a new password: sign in again
                 with service.store.transaction():
                     service.store.delete_session(row["token_hash"])
     if request.method == "POST":
@@ -214,7 +219,18 @@ def need(permission: Permission | None = None, csrf: bool = False) -> Callable[[
 
 
 def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+    """``target`` if a browser would resolve it to a page of this site, else ``/``.
+
+    Browsers drop tab and newline anywhere in a URL and read a backslash as ``/``, so ``/<tab>/evil.example``
+    is ``//evil.example`` to them: a target with any control character, space or backslash is
+    refused outright rather than cleaned, then it must be a path with no scheme and no host.
+    """
+    if not target.startswith("/") or any(ch <= " " or ch in "\\\x7f" for ch in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return "/"
+    return target
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
@@ -234,8 +250,18 @@ def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, v
         httponly=True,
         samesite="Strict",
         path="/",
-        secure=request.app[SERVICE].settings.review_cookie_secure,
+        secure=request.app[SERVICE].settings.review_https,
     )
+
+
+def _client_address(request: web.Request) -> str:
+    """Who is signing in, for the log-in throttle: the peer, or behind a reverse proxy that the
+    operator vouches for (``CIVICWATCH_REVIEW_FORWARDED_FOR``) the last hop it added."""
+    if request.app[SERVICE].settings.review_forwarded_for:
+        hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+        if hops:
+            return hops[-1][:64]
+    return request.remote or "-"
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -256,23 +282,27 @@ async def login(request: web.Request) -> web.StreamResponse:
         _set_cookie(request, response, LOGIN_COOKIE, token, 900)
         return response
 
-    if service.throttle.locked(name):
+    address = _client_address(request)
+    stamp = service.throttle.attempt(name, address)
+    if stamp is None:
         service.metrics.logins.labels("locked").inc()
         return again("Too many failed attempts. Try again in 15 minutes.", 429)
     # scrypt is deliberately slow: keep it off the event loop.
-    user = await asyncio.get_running_loop().run_in_executor(None, service.users.authenticate, name, password)
+    check = service.users.authenticate
+    user = await asyncio.get_running_loop().run_in_executor(service.password_checks, check, name, password)
     if user is None:
-        service.throttle.failed(name)
         service.metrics.logins.labels("failed").inc()
         log.info("login_failed")
         with contextlib.suppress(PublishError):
             await service.audit("anonymous", "review.login", f"user:{name or '-'}", "failed", "wrong name or password")
         return again("Wrong name or password.", 401)
-    service.throttle.succeeded(name)
+    service.throttle.succeeded(name, address, stamp)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     hours = service.settings.review_session_hours
     with service.store.transaction():
-        service.store.create_session(_token_hash(token), user.name, user.role, csrf, time.time() + hours * 3600)
+        service.store.create_session(
+            _token_hash(token), user.name, user.role, csrf, time.time() + hours * 3600, user.credential
+        )
     service.metrics.logins.labels("ok").inc()
     log.info("login_succeeded", user=user.name, role=user.role)
     try:
@@ -374,23 +404,34 @@ async def _item_context(request: web.Request, review_id: str) -> dict[str, Any]:
     comment = item.comment
     reveal = user.sees_private(service)
     has_private = bool(private_spans(comment.text, item.tags))
+    since = time.time() - service.settings.review_history_days * 86400
+    earlier = service.store.history(f"{comment.platform}:{comment.author_id}", comment.key, since)
+    private_history = [t.comment.key for t, _ in earlier if private_spans(t.comment.text[:2000], t.tags)]
     audit_failed = False
-    if reveal and has_private:
+    if reveal and (has_private or private_history):
         try:  # unredacted personal information is shown only once the access is on record
-            await service.audit(user.name, "review.private_viewed", comment.key, review_id=review_id, role=user.role)
+            await service.audit(
+                user.name,
+                "review.private_viewed",
+                comment.key,
+                review_id=review_id,
+                role=user.role,
+                comment=has_private,
+                history=private_history,
+            )
         except PublishError:
             reveal, audit_failed = False, True
-    since = time.time() - service.settings.review_history_days * 86400
     history = [
-        {"tagged": t, "decision": d, "shown": show(t.comment.text, t.tags, reveal, limit=2000)}
-        for t, d in service.store.history(f"{comment.platform}:{comment.author_id}", comment.key, since)
+        {"tagged": t, "decision": d, "shown": show(t.comment.text, t.tags, reveal, limit=2000)} for t, d in earlier
     ]
     post = service.store.post(f"{comment.platform}:{comment.post_id}")
     flagged = [t for t in item.tags if t.category in item.flags]
     return {
-        "row": row,
+        "row": dataclasses.replace(row, reason=_reason(row.reason, reveal)),
         "item": item,
         "comment": comment,
+        # On X the link holds the author's handle: it identifies them like the name does.
+        "comment_url": comment.url if reveal else None,
         "shown": show(comment.text, flagged, reveal),
         "reveal": reveal,
         "has_private": has_private,
@@ -406,11 +447,24 @@ async def _item_context(request: web.Request, review_id: str) -> dict[str, Any]:
         "policy_found": service.policy.source_found,
         "flagged": flagged,
         "history": history,
-        "audit": service.store.audit_for(comment.key, review_id),
+        "history_private": bool(private_history),
+        "audit": _audit_shown(service.store.audit_for(comment.key, review_id), reveal),
         "waited": time.time() - row.queued_at,
         "overdue": row.status == "pending" and time.time() - row.queued_at > service.alert_after,
         "decisions": DECISIONS,
     }
+
+
+def _reason(text: str | None, reveal: bool) -> str:
+    """A moderator's free-text reason may quote a comment or name someone: roles that may not see
+    private information get it redacted like comment text."""
+    if not text or reveal:
+        return text or ""
+    return redacted_snippet(text, [], limit=2000)
+
+
+def _audit_shown(records: list[AuditRecord], reveal: bool) -> list[AuditRecord]:
+    return [r.model_copy(update={"reason": _reason(r.reason, reveal)}) for r in records]
 
 
 @need("queue.view")
@@ -554,15 +608,19 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
 
 @need("audit.view")
 async def audit_page(request: web.Request) -> web.StreamResponse:
-    return render(request, "audit.html", records=request.app[SERVICE].store.audit_recent(200))
+    service = request.app[SERVICE]
+    reveal = request[USER].sees_private(service)
+    return render(request, "audit.html", records=_audit_shown(service.store.audit_recent(200), reveal))
 
 
-def _api_item(service: ReviewService, row: Any, reveal: bool) -> dict[str, Any]:
+def _api_item(service: ReviewService, row: Any, identify: bool) -> dict[str, Any]:
+    """One queue item, its text always redacted; the platform's comment id (which finds the
+    author on the platform) only for roles that may see private information."""
     item = row.item
-    text = "".join(s.text for s in show(item.comment.text, item.tags, reveal).segments)
+    text = "".join(s.text for s in show(item.comment.text, item.tags, False).segments)
     return {
         "review_id": item.review_id,
-        "comment_key": item.comment.key,
+        **({"comment_key": item.comment.key} if identify else {}),
         "post": f"{item.comment.platform}:{item.comment.post_id}",
         "clauses": item.clauses,
         "flags": item.flags,
@@ -582,7 +640,8 @@ async def api_queue(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     f, _ = _queue_filter(request, service)
     rows, total = service.store.queue(f)
-    return web.json_response({"total": total, "items": [_api_item(service, r, False) for r in rows]})
+    identify = request[USER].sees_private(service)
+    return web.json_response({"total": total, "items": [_api_item(service, r, identify) for r in rows]})
 
 
 async def health(request: web.Request) -> web.StreamResponse:

@@ -13,6 +13,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from runtime.settings import kafka_auth
 from schemas.topics import ALL_TOPICS, TopicSpec
 
 
@@ -24,7 +25,9 @@ def ensure_topics(
     replication: int = 1,
 ) -> list[tuple[str, str]]:
     """Create missing topics and fix drifted configs; return ``(topic, created|updated|unchanged)``."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="civicwatch-admin", request_timeout_ms=30000)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="civicwatch-admin", request_timeout_ms=30000, **kafka_auth()
+    )
     try:
         existing = set(admin.list_topics())
         results: list[tuple[str, str]] = []
@@ -85,7 +88,7 @@ def _reconcile(
 
 def delete_topics(bootstrap: str, prefix: str, specs: Iterable[TopicSpec] = ALL_TOPICS) -> None:
     """Remove a prefixed deployment's topics (tests and demo runs clean up after themselves)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="civicwatch-admin")
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="civicwatch-admin", **kafka_auth())
     try:
         existing = set(admin.list_topics())
         names = [s.full_name(prefix) for s in specs if s.full_name(prefix) in existing]

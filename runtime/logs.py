@@ -18,31 +18,61 @@ from typing import Any
 import structlog
 
 SECRET_NAMES = re.compile(r"(token|secret|password|passwd|api[_-]?key|authorization|cookie)", re.I)
+SHORT_SECRET = 6
+"""Secrets shorter than this are scrubbed as whole words only (a 4-character password inside a
+longer word is not that password; replacing it there would mangle every log line)."""
+NOT_SECRETS = frozenset({"true", "false", "yes", "no", "on", "off", "none", "null", "json", "console"})
 _SECRET_VALUES: set[str] = set()
+_pattern: re.Pattern[str] | None = None
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a secret so that any log line containing it is scrubbed."""
-    if value and len(value) >= 6:
-        _SECRET_VALUES.add(value)
+    """Remember a secret so that any log line containing it is scrubbed, however deep."""
+    global _pattern
+    if not value or len(value) < 3 or value.lower() in NOT_SECRETS or value.isdigit() or value in _SECRET_VALUES:
+        return
+    _SECRET_VALUES.add(value)
+    parts = [
+        re.escape(v) if len(v) >= SHORT_SECRET else rf"(?<![\w-]){re.escape(v)}(?![\w-])"
+        for v in sorted(_SECRET_VALUES, key=len, reverse=True)
+    ]
+    _pattern = re.compile("|".join(parts))
 
 
 def register_environment_secrets(environ: Mapping[str, str] | None = None) -> None:
     """Scrub from every log line the values of secret-looking variables (tokens, passwords, keys).
 
     A process may read no token itself, yet share an environment with connectors in Compose and
-    Kubernetes, and a library may log its settings or a URL one day.
+    Kubernetes, and a library may log its settings or a URL one day. civicwatch's own settings
+    are not secrets (``CIVICWATCH_REVIEW_COOKIE_SECURE=true`` is not), except the broker password.
     """
+    from runtime.settings import PUBLIC_VARIABLES
+
     for name, value in (os.environ if environ is None else environ).items():
-        if SECRET_NAMES.search(name):
+        if SECRET_NAMES.search(name) and name not in PUBLIC_VARIABLES:
             register_secret(value)
 
 
-def _scrub(value: Any) -> Any:
-    if isinstance(value, str) and _SECRET_VALUES:
-        for secret in _SECRET_VALUES:
-            if secret in value:
-                value = value.replace(secret, "[redacted]")
+def _scrub(value: Any, depth: int = 0) -> Any:
+    """``value`` with every registered secret replaced, inside dicts, lists, tuples and sets too;
+    a secret-looking key hides its whole value. Exceptions and other objects become their scrubbed
+    ``repr`` when they carry a secret (a renderer would print that ``repr`` anyway)."""
+    if isinstance(value, str):
+        return _pattern.sub("[redacted]", value) if _pattern is not None else value
+    if depth > 8 or isinstance(value, int | float | bool) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return {
+            k: "[redacted]" if isinstance(k, str) and SECRET_NAMES.search(k) else _scrub(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return type(value)(_scrub(v, depth + 1) for v in value) if not hasattr(value, "_fields") else value
+    if _pattern is not None:
+        shown = repr(value)
+        scrubbed = _pattern.sub("[redacted]", shown)
+        if scrubbed != shown:
+            return scrubbed
     return value
 
 
@@ -54,6 +84,12 @@ def scrub_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Muta
         else:
             event_dict[key] = _scrub(event_dict[key])
     return event_dict
+
+
+def scrub_rendered(_: Any, __: str, line: Any) -> Any:
+    """Processor after the renderer (which hands it the line): a last pass over the whole line,
+    for whatever a renderer printed of an object the field scrub could not look into."""
+    return _pattern.sub("[redacted]", line) if _pattern is not None and isinstance(line, str) else line
 
 
 def _shared_processors() -> list[Any]:
@@ -83,6 +119,7 @@ def make_formatter(json: bool | None = None) -> logging.Formatter:
             structlog.processors.format_exc_info,
             scrub_secrets,
             renderer,
+            scrub_rendered,
         ],
     )
 

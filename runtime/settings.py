@@ -11,8 +11,9 @@ file and never log them.
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,6 +71,16 @@ class Settings(_FromEnv):
         default_factory=lambda data: f"127.0.0.1:{data['kafka_port']}", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
     topic_prefix: str = ""
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    """How every client reaches the broker: ``SASL_SSL`` in Compose and Kubernetes (SCRAM over
+    TLS), ``SASL_PLAINTEXT`` only on loopback, ``PLAINTEXT`` for the local development broker."""
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
+    """The process's broker password (one user per role, see the README's ACL table); a secret,
+    scrubbed from logs."""
+    kafka_ssl_cafile: Path | None = None
+    """CA bundle that signed the broker's certificate, for ``SASL_SSL`` (else the system's)."""
     policy_path: Path | None = Field(default=None, validation_alias="CIVICWATCH_POLICY")
     app_id: str = "civicwatch"
     data_dir: Path = REPO_ROOT / ".local" / "worker"
@@ -91,8 +102,15 @@ class Settings(_FromEnv):
     review_alert_interval: float = 30.0
     review_private_roles: CommaSeparated = ("moderator", "admin")
     review_session_hours: float = 8.0
+    review_idle_minutes: float = 30.0
+    """A session unused this long ends (the absolute limit is ``review_session_hours``)."""
     review_history_days: float = 30.0
-    review_cookie_secure: bool = False
+    review_cookie_secure: bool | None = None
+    """Cookies only over HTTPS, and HSTS. Unset: on unless the service listens on loopback only
+    (development at http://127.0.0.1); the deployments listen on 0.0.0.0 behind TLS."""
+    review_forwarded_for: bool = False
+    """Behind a reverse proxy: take the client's address (for the log-in throttle) from the last
+    ``X-Forwarded-For`` hop. Leave off when clients reach the service directly, or they choose it."""
     policy_text: Path | None = None
     web_bind: str = "127.0.0.1"
     session_timeout: float = 30.0
@@ -110,6 +128,39 @@ class Settings(_FromEnv):
     @classmethod
     def _agents(cls, value: Any) -> tuple[str, ...]:
         return parse_agents(value if isinstance(value, str) else ",".join(value))
+
+    def kafka_auth(self) -> dict[str, Any]:
+        """Keyword arguments that authenticate a kafka-python or aiokafka client (both take these
+        names); empty for ``PLAINTEXT``."""
+        if self.kafka_security_protocol == "PLAINTEXT":
+            return {}
+        if not self.kafka_sasl_username or not self.kafka_sasl_password:
+            raise SettingsError(
+                f"CIVICWATCH_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "CIVICWATCH_KAFKA_SASL_USERNAME and CIVICWATCH_KAFKA_SASL_PASSWORD"
+            )
+        auth: dict[str, Any] = {
+            "security_protocol": self.kafka_security_protocol,
+            "sasl_mechanism": self.kafka_sasl_mechanism,
+            "sasl_plain_username": self.kafka_sasl_username,
+            "sasl_plain_password": self.kafka_sasl_password,
+        }
+        if self.kafka_security_protocol == "SASL_SSL":
+            auth["ssl_context"] = self.kafka_ssl_context()
+        return auth
+
+    def kafka_ssl_context(self) -> ssl.SSLContext:
+        """Verifies the broker's certificate and host name (TLS 1.2 or later)."""
+        context = ssl.create_default_context(cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        return context
+
+    @property
+    def review_https(self) -> bool:
+        """Whether the review pages are served over TLS (see ``review_cookie_secure``)."""
+        if self.review_cookie_secure is not None:
+            return self.review_cookie_secure
+        return self.review_host not in ("127.0.0.1", "localhost", "::1")
 
     @property
     def faust_app_id(self) -> str:
@@ -181,6 +232,11 @@ class FacebookSettings(_FromEnv):
     usage_ceiling: float = 90.0
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8089
+    webhook_timeout: float = 10.0
+    """Seconds a webhook connection may stay silent (a slow body is cut off)."""
+    webhook_max_threads: int = 16
+    webhook_max_age: float = 3600.0
+    """Seconds after which a delivery counts as a replay and is dropped."""
     action_interval: float = 1.0
 
     @field_validator("api_version", mode="before")
@@ -201,6 +257,17 @@ class ConnectorSettings(_FromEnv):
 ALL_SETTINGS: tuple[type[_FromEnv], ...] = (Settings, XSettings, FacebookSettings, ConnectorSettings)
 
 
+def kafka_auth() -> dict[str, Any]:
+    """``Settings.kafka_auth`` of this process's environment: what every Kafka client is given."""
+    return Settings.from_env().kafka_auth()
+
+
 def variables() -> set[str]:
     """Every environment variable a setting is read from."""
     return {cls.variable(name) for cls in ALL_SETTINGS for name in cls.model_fields}
+
+
+SECRET_SETTINGS: frozenset[str] = frozenset({"CIVICWATCH_KAFKA_SASL_PASSWORD"})
+"""Settings that hold a secret (scrubbed from logs like platform tokens)."""
+PUBLIC_VARIABLES: frozenset[str] = frozenset(variables() - SECRET_SETTINGS)
+"""Settings whose values are not secrets, whatever their names say (``..._COOKIE_SECURE``)."""

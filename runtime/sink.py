@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from kafka import KafkaProducer
 from kafka.errors import TransactionAbortedError
 
+from runtime.settings import kafka_auth
 from schemas import Event, encode
 from schemas.topics import TopicSpec
 
@@ -67,6 +68,7 @@ class KafkaSink:
             "max_in_flight_requests_per_connection": 5,
             "client_id": "civicwatch-connector",
         }
+        config.update(kafka_auth())
         config.update(overrides)
         self.transactional = bool(config.get("transactional_id"))
         self._producer = KafkaProducer(**config)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -175,8 +176,9 @@ def graph_error(code: int, message: str, *, subcode: int | None = None, transien
 
 
 def feed_delivery(changes: list[dict[str, Any]], page_id: str = PAGE_ID) -> dict[str, Any]:
-    """A Page webhook delivery: ``object: page`` and entries of ``feed`` changes."""
-    return {"object": "page", "entry": [{"id": page_id, "time": int(NOW), "changes": changes}]}
+    """A Page webhook delivery: ``object: page`` and entries of ``feed`` changes, sent now (the
+    receiver refuses old deliveries)."""
+    return {"object": "page", "entry": [{"id": page_id, "time": int(time.time()), "changes": changes}]}
 
 
 def feed_comment(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 
 import facebook
 import pytest
@@ -15,6 +18,7 @@ from connectors.core import CredentialError, FakeClock, NotPermitted, RateLimite
 from connectors.facebook import FacebookActions, FacebookConnector, GraphClient, WebhookReceiver, make_graph
 from connectors.facebook.graph import next_request, usage_percent
 from connectors.facebook.mapping import feed_change, graph_comment
+from connectors.facebook.webhook import signature_valid
 from connectors.runner import KafkaCheckpointStore, MemoryCheckpointStore, Runner
 from runtime.settings import FacebookSettings
 from runtime.sink import KafkaSink, MemorySink
@@ -488,3 +492,77 @@ def test_deleted_post_closes_its_scope_and_the_run_goes_on(fake: FakeGraph) -> N
     assert len(comments_in(sink)) == 23 and "9002_1" not in {c.comment_id for c in comments_in(sink)}
     assert r.committed[f"comments:{PAGE_ID}_9002"].details["closed"] is True
     assert r.committed[f"comments:{PAGE_ID}_{POST_NO}"].details["closed"] is False
+
+
+# -- webhook robustness (issue 13)
+
+
+def start_receiver(sink: MemorySink, **limits: float) -> tuple[ThreadingHTTPServer, str]:
+    server = WebhookReceiver(sink, PAGE_ID, APP_SECRET, VERIFY_TOKEN, **limits).server("127.0.0.1", 0)  # type: ignore[arg-type]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/webhook"
+
+
+def slow_request(url: str, declared: int = 100) -> socket.socket:
+    """A POST that promises ``declared`` bytes of body and sends ten."""
+    port = int(url.split(":")[2].split("/")[0])
+    conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+    head = f"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: {declared}\r\nX-Hub-Signature-256: sha256=00\r\n\r\n"
+    conn.sendall(head.encode() + b"0123456789")
+    return conn
+
+
+@pytest.mark.parametrize("header", ["sha256=é" + "0" * 63, "sha256=" + "\u00ff" * 64, "sha256=ü"])
+def test_a_non_ascii_signature_is_refused_not_a_crash(webhook: tuple[str, MemorySink], header: str) -> None:
+    url, sink = webhook
+    body = dumps(feed_delivery([feed_comment("add", POST_NO, 710, "hello")]))
+    assert not signature_valid(body, header, APP_SECRET)
+    reply = requests.post(url, data=body, headers={"X-Hub-Signature-256": header.encode("latin-1")}, timeout=10)
+    assert reply.status_code == 403
+    assert not sink.topics.get(COMMENTS_RAW.full_name())
+
+
+def test_a_slow_body_times_out() -> None:
+    server, url = start_receiver(MemorySink(), timeout=0.5)
+    try:
+        conn = slow_request(url)
+        started = time.monotonic()
+        conn.recv(1024)  # the server gives up and closes; before, this waited for ever
+        assert time.monotonic() - started < 4
+        conn.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_slow_clients_hold_at_most_max_threads() -> None:
+    server, url = start_receiver(MemorySink(), timeout=3.0, max_threads=2)
+    before = threading.active_count()
+    conns = [slow_request(url) for _ in range(8)]
+    try:
+        time.sleep(0.5)
+        assert threading.active_count() - before <= 2
+    finally:
+        for conn in conns:
+            conn.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_replayed_delivery_cannot_bring_back_deleted_text() -> None:
+    sink = MemorySink()
+    server, url = start_receiver(sink, max_age=3600)
+    try:
+        added = dumps(feed_delivery([feed_comment("add", POST_NO, 720, "my address is 12 Elm St")]))
+        removed = dumps(feed_delivery([feed_comment("remove", POST_NO, 720, None)]))
+        stale = feed_delivery([feed_comment("edited", POST_NO, 720, "an edit from last night")])
+        stale["entry"][0]["time"] = int(time.time()) - 7200
+        stale_body = dumps(stale)
+        for body in (added, removed, added, stale_body):
+            reply = requests.post(url, data=body, headers={"X-Hub-Signature-256": sign(body)}, timeout=10)
+            assert reply.status_code == 200, "acknowledged, so Meta does not retry"
+        comments = comments_in(sink)
+        assert [(c.deleted, c.text) for c in comments] == [(False, "my address is 12 Elm St"), (True, "")]
+    finally:
+        server.shutdown()
+        server.server_close()

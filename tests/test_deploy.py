@@ -124,6 +124,20 @@ def test_worker_settings_are_real_and_scaling_is_bounded_by_partitions() -> None
     assert Settings.from_env().web_port == 6066 and "6066" in pod["containers"][0]["args"]
 
 
+BROKER_SERVICES = {"kafka", "kafka-setup"}
+"""Compose services of the broker itself (the Kafka image), not of civicwatch."""
+ROLE_OF_SERVICE = {
+    "topics": "admin",
+    "worker": "worker",
+    "analytics": "analytics",
+    "review": "review",
+    "replay": "connector",
+    "connect-x": "connector",
+    "connect-facebook": "connector",
+    "connect-actions": "actions",
+}
+
+
 def compose() -> dict[str, Any]:
     return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
 
@@ -131,7 +145,7 @@ def compose() -> dict[str, Any]:
 def local_broker_properties() -> dict[str, str]:
     script = (REPO / "deploy" / "local" / "kafka.sh").read_text(encoding="utf-8")
     block = script.split('cat > "$DIR/server.properties" <<PROPS', 1)[1].split("PROPS", 1)[0]
-    return dict(line.split("=", 1) for line in block.strip().splitlines())
+    return dict(line.split("=", 1) for line in block.strip().splitlines() if "=" in line)
 
 
 def test_compose_broker_matches_the_local_broker() -> None:
@@ -163,7 +177,7 @@ def test_compose_services_use_real_settings_and_the_topic_set_up() -> None:
     assert topics["command"] == ["topics", "create"], "topics come from schemas/topics.py, like the local set-up"
     assert services["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
     for name, service in services.items():
-        if name == "kafka":
+        if name in BROKER_SERVICES:
             continue
         assert service["image"] == "civicwatch:local" and service["build"]["dockerfile"] == "Dockerfile", name
         assert (REPO / service["build"]["dockerfile"]).is_file()
@@ -227,3 +241,73 @@ def test_every_agent_runs_in_exactly_one_compose_service() -> None:
     for name in runs:
         assert services[name]["depends_on"] == {"topics": {"condition": "service_completed_successfully"}}
         assert "CIVICWATCH_APP_ID" not in services[name]["environment"], "both derive from the default app id"
+
+
+# ---- the broker trusts no one (issue 13) ----
+
+
+def acl_script() -> str:
+    return (REPO / "deploy" / "kafka-acls.sh").read_text(encoding="utf-8")
+
+
+def writers_of(topic: str) -> set[str]:
+    """Users the ACL script lets write ``topic``."""
+    users = set()
+    for line in acl_script().splitlines():
+        words = line.split()
+        if words[:1] == ["writes"] and topic in words[2:]:
+            users.add(words[1])
+    return users
+
+
+def test_compose_broker_takes_only_scram_over_tls_with_acls() -> None:
+    kafka = compose()["services"]["kafka"]["environment"]
+    listeners = kafka["KAFKA_LISTENERS"].split(",")
+    reachable = [lst for lst in listeners if not lst.startswith(("CONTROLLER:", "LOCAL://127.0.0.1:"))]
+    assert reachable == ["SASL_SSL://:9092"], "clients reach the broker only through SASL_SSL"
+    assert "PLAINTEXT" not in kafka["KAFKA_ADVERTISED_LISTENERS"].replace("LOCAL://127.0.0.1", "")
+    assert kafka["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert kafka["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+
+
+def test_every_compose_client_logs_in_as_its_own_role() -> None:
+    services = compose()["services"]
+    assert set(services) - BROKER_SERVICES == set(ROLE_OF_SERVICE)
+    for name, role in ROLE_OF_SERVICE.items():
+        env = services[name]["environment"]
+        assert env["CIVICWATCH_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", name
+        assert env["CIVICWATCH_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512", name
+        assert env["CIVICWATCH_KAFKA_SASL_USERNAME"] == f"civicwatch-{role}", name
+        assert env["CIVICWATCH_KAFKA_SASL_PASSWORD"].startswith(f"${{KAFKA_PASSWORD_{role.upper()}:?"), name
+        assert "/etc/civicwatch/tls/ca.crt" in " ".join(services[name]["volumes"]), name
+        assert f"user civicwatch-{role} " in acl_script(), f"{name}: no such broker user"
+    settings = Settings(
+        kafka_security_protocol="SASL_SSL", kafka_sasl_username="civicwatch-worker", kafka_sasl_password="x" * 16
+    )
+    assert settings.kafka_auth()["ssl_context"].check_hostname
+
+
+def test_every_kubernetes_workload_logs_in_as_its_own_role() -> None:
+    configmap = next(d for _, d in k8s_documents() if d["kind"] == "ConfigMap")
+    assert configmap["data"]["CIVICWATCH_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert configmap["data"]["CIVICWATCH_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    users = next(d for _, d in k8s_documents() if d.get("metadata", {}).get("name") == "civicwatch-kafka-users")
+    for name, _, pod in pod_specs():
+        env = {e["name"]: e for e in pod["containers"][0].get("env", [])}
+        user = env["CIVICWATCH_KAFKA_SASL_USERNAME"]["value"]
+        role = user.removeprefix("civicwatch-")
+        ref = env["CIVICWATCH_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": "civicwatch-kafka-users", "key": role}, name
+        assert role in users["stringData"], f"{name}: no {role} password in the Secret"
+        assert f"user {user} " in acl_script(), f"{name}: no such broker user"
+
+
+def test_only_the_review_service_writes_decisions_and_connectors_only_comments() -> None:
+    assert writers_of("moderation.decisions") == {"civicwatch-review"}
+    assert writers_of("comments.raw") == {"civicwatch-connector"}
+    assert writers_of("moderation.actions") == {"civicwatch-worker"}
+    assert writers_of("audit.log") == {"civicwatch-worker", "civicwatch-review", "civicwatch-actions"}
+    for topic in ALL_TOPICS:
+        if topic.name not in ("connector.state",):
+            assert writers_of(topic.name), f"nobody may write {topic.name}"

@@ -10,8 +10,9 @@ from __future__ import annotations
 import io
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import pytest
@@ -170,3 +171,61 @@ def test_secrets_are_scrubbed_from_messages_fields_and_tracebacks() -> None:
     written = stream.getvalue()
     assert written.count("\n") >= 4 and "401 for token" in written and "Traceback" in written
     assert token not in written
+
+
+class Holder:
+    """A library object whose repr shows its token, as many clients' do."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __repr__(self) -> str:
+        return f"Holder(token={self.token!r})"
+
+
+def logged(emit: Callable[[Any], None]) -> str:
+    """What the configured handler writes while ``emit(log)`` runs."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    configure_logging("debug", json=True)
+    root.handlers[0].setStream(stream)  # type: ignore[attr-defined]
+    try:
+        emit(structlog.get_logger("civicwatch.test"))
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        structlog.reset_defaults()
+    return stream.getvalue()
+
+
+NESTED = "fb-nested-planted-3c1d"
+SHORT = "Kq7z"  # a short password is still a password
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"request": {"params": {"t": NESTED}}},
+        {"attempts": [{"url": f"https://graph.example/?access_token={NESTED}"}]},
+        {"pair": ("ok", NESTED)},
+        {"error": RuntimeError(f"refused {NESTED}")},
+        {"client": Holder(NESTED)},
+        {"config": {"sasl_plain_password": "anything-at-all"}},
+        {"broker": f"password={SHORT}"},
+        {"nested": {"list": [SHORT]}},
+    ],
+)
+def test_secrets_nested_in_fields_and_short_ones_are_scrubbed(fields: dict[str, Any]) -> None:
+    register_secret(NESTED)
+    register_secret(SHORT)
+    written = logged(lambda log: log.info("client_configured", **fields))
+    assert "client_configured" in written and "[redacted]" in written
+    for secret in (NESTED, SHORT, "anything-at-all"):
+        assert secret not in written, written
+
+
+def test_a_short_secret_is_scrubbed_only_as_a_whole_word() -> None:
+    register_secret(SHORT)
+    written = logged(lambda log: log.info("counted", note=f"{SHORT}x and x{SHORT} stay, {SHORT} goes"))
+    assert f"{SHORT}x and x{SHORT} stay, [redacted] goes" in written

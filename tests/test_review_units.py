@@ -4,7 +4,9 @@ the analysts' report."""
 
 from __future__ import annotations
 
+import os
 import stat
+import time
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -96,13 +98,67 @@ def test_add_user_keeps_hashes_only_in_a_private_file(tmp_path: Path) -> None:
         UserDirectory(tmp_path / "missing.yaml")
 
 
-def test_login_throttle_locks_a_name_after_five_failures() -> None:
-    throttle = LoginThrottle(limit=5, window=900)
+def test_unknown_names_cost_what_known_names_cost(tmp_path: Path) -> None:
+    """Signing in as an unknown name must take as long as a wrong password for a real one."""
+    add_user(tmp_path / "users.yaml", "mod", "moderator", "moderator-password")
+    users = UserDirectory(tmp_path / "users.yaml")
+    users.authenticate("nobody", "warm-up")
+
+    def seconds(name: str) -> float:
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            assert users.authenticate(name, "not-the-password") is None
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    known, unknown = seconds("mod"), seconds("nobody")
+    assert 0.7 < unknown / known < 1.4, f"known {known * 1000:.0f} ms, unknown {unknown * 1000:.0f} ms"
+
+
+def test_passwords_use_the_owasp_cost_and_old_hashes_are_upgraded_at_sign_in(tmp_path: Path) -> None:
+    path = tmp_path / "users.yaml"
+    add_user(path, "mod", "moderator", "moderator-password")
+    assert "scrypt$131072$8$1$" in path.read_text(), "N=2^17, r=8, p=1"
+    cheap = hash_password("analyst-password", n=2**14)
+    path.write_text(path.read_text() + f"  ana:\n    role: analyst\n    password_hash: {cheap}\n")
+    users = UserDirectory(path)
+    assert users.authenticate("ana", "wrong-password") is None and cheap in path.read_text()
+    user = users.authenticate("ana", "analyst-password")
+    assert user is not None and user.password_hash.startswith("scrypt$131072$8$1$")
+    assert cheap not in path.read_text() and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert UserDirectory(path).authenticate("ana", "analyst-password") is not None
+
+
+def test_login_throttle_locks_a_name_from_one_address_after_five_failures() -> None:
+    throttle = LoginThrottle(limit=5, window=900, address_limit=20)
     for i in range(5):
-        assert not throttle.locked("mod", now=float(i))
-        throttle.failed("mod", now=float(i))
-    assert throttle.locked("mod", now=10.0) and not throttle.locked("ana", now=10.0)
-    assert not throttle.locked("mod", now=1000.0), "the lock expires"
+        assert throttle.attempt("mod", "203.0.113.9", now=float(i)) is not None
+    assert throttle.attempt("mod", "203.0.113.9", now=10.0) is None
+    assert throttle.attempt("mod", "198.51.100.7", now=10.0) is not None, "no lock-out from elsewhere"
+    assert throttle.attempt("ana", "203.0.113.9", now=10.0) is not None
+    assert throttle.attempt("mod", "203.0.113.9", now=1000.0) is not None, "the lock expires"
+
+
+def test_login_throttle_forgives_a_right_password_and_locks_a_spraying_address() -> None:
+    throttle = LoginThrottle(limit=5, window=900, address_limit=20)
+    for i in range(10):
+        stamp = throttle.attempt("mod", "192.0.2.1", now=float(i))
+        assert stamp is not None
+        throttle.succeeded("mod", "192.0.2.1", stamp)
+    assert not throttle.locked("mod", "192.0.2.1", now=20.0), "successful sign-ins are not failures"
+    for i in range(20):
+        assert throttle.attempt(f"name{i}", "192.0.2.66", now=30.0 + i) is not None
+    assert throttle.attempt("someone-else", "192.0.2.66", now=60.0) is None, "one address, many names"
+
+
+def test_login_throttle_memory_is_bounded() -> None:
+    throttle = LoginThrottle(limit=5, window=900, max_keys=100)
+    for i in range(5000):
+        throttle.attempt(f"guess{i}", f"10.0.{i // 250}.{i % 250}", now=float(i % 800))
+    assert len(throttle) <= 100
+    assert throttle.attempt("late", "10.9.9.9", now=5000.0) is not None
+    assert len(throttle) <= 3, "expired failures are forgotten"
 
 
 # ---- inert rendering and redaction ----
@@ -446,3 +502,19 @@ def test_pages_without_kafka_sessions_follow_the_users_file(tmp_path: Path) -> N
             await client.close()
 
     asyncio.run(scenario())
+
+
+def test_the_view_and_its_wal_and_shm_files_are_private(tmp_path: Path) -> None:
+    """The write-ahead log holds the same comments as the database: it gets the same mode."""
+    old = os.umask(0o022)
+    try:
+        store = Store(tmp_path / "review" / "view.sqlite3")
+        with store.transaction():
+            store.put_review_item(item("p1", "Call 519-555-0142 about it", ["5.7.9"], []))
+        files = sorted((tmp_path / "review").iterdir())
+        assert {f.name for f in files} >= {"view.sqlite3", "view.sqlite3-wal", "view.sqlite3-shm"}
+        assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
+        assert stat.S_IMODE((tmp_path / "review").stat().st_mode) == 0o700
+        store.close()
+    finally:
+        os.umask(old)

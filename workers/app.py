@@ -168,13 +168,28 @@ class CivicwatchApp(faust.App):
 def declare_and_wait(conf: Settings, specs: list[TopicSpec], timeout: float = 60.0) -> None:
     ensure_topics(conf.bootstrap_servers, "", specs, default_partitions=conf.partitions, replication=conf.replication)
     names = {s.name for s in specs}
-    admin = KafkaAdminClient(bootstrap_servers=conf.bootstrap_servers, client_id="civicwatch-admin")
+    admin = KafkaAdminClient(
+        bootstrap_servers=conf.bootstrap_servers, client_id="civicwatch-admin", **conf.kafka_auth()
+    )
     try:
         deadline = time.monotonic() + timeout
         while not names <= set(admin.list_topics()) and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
         admin.close()
+
+
+def broker_credentials(conf: Settings) -> faust.SASLCredentials | None:
+    """The worker's SASL log-in, from the same settings as every other client's."""
+    auth = conf.kafka_auth()
+    if not auth:
+        return None
+    return faust.SASLCredentials(
+        username=auth["sasl_plain_username"],
+        password=auth["sasl_plain_password"],
+        mechanism=auth["sasl_mechanism"],
+        ssl_context=auth.get("ssl_context"),
+    )
 
 
 app = CivicwatchApp(
@@ -195,6 +210,7 @@ app = CivicwatchApp(
     web_bind=settings.web_bind,
     table_cleanup_interval=60.0,
     broker_commit_every=500,
+    broker_credentials=broker_credentials(settings),
     broker_session_timeout=settings.session_timeout,
     broker_heartbeat_interval=settings.session_timeout / 10,
     broker_commit_interval=1.0,

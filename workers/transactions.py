@@ -37,6 +37,8 @@ from kafka import TopicPartition as KafkaTopicPartition
 from kafka.errors import KafkaError as KafkaPythonError
 from kafka.errors import UnstableOffsetCommitError
 
+from runtime.settings import kafka_auth
+
 log = structlog.get_logger("civicwatch.transactions")
 
 MAX_BACKOFF = 10.0
@@ -93,6 +95,7 @@ class PartitionTransactions:
                 linger_ms=5,
                 max_batch_size=1_048_576,
                 client_id=f"civicwatch-{tp.topic}-{tp.partition}",
+                **kafka_auth(),
             )
             try:
                 await producer.start()  # InitProducerId: fences and aborts a dead owner's transaction
@@ -211,6 +214,7 @@ def stable_committed(
         isolation_level="read_committed",
         enable_auto_commit=False,
         client_id="civicwatch-offsets",
+        **kafka_auth(),
     )
     deadline = time.monotonic() + timeout
     found: dict[TopicPartition, int] = {}

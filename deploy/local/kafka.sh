@@ -10,6 +10,13 @@
 # KAFKA_BOOTSTRAP_SERVERS set: an external cluster is in use and nothing is provisioned or stopped.
 # CIVICWATCH_KAFKA_PORT / CIVICWATCH_KAFKA_CONTROLLER_PORT / CIVICWATCH_KAFKA_DIR let a test harness run
 # a second broker beside the development one.
+#
+# CIVICWATCH_KAFKA_SASL_PORT adds a SASL_PLAINTEXT listener (SCRAM-SHA-512) on 127.0.0.1, and
+# CIVICWATCH_KAFKA_SCRAM_USERS ("name=password,name=password") creates its users when the storage is
+# first formatted (KRaft: kafka-storage format --add-scram). CIVICWATCH_KAFKA_SASL_SSL_PORT adds the same
+# over TLS (SASL_SSL, as Compose and Kubernetes run it) with the PKCS12 keystore CIVICWATCH_KAFKA_SSL_KEYSTORE
+# (password CIVICWATCH_KAFKA_SSL_KEYSTORE_PASSWORD). The PLAINTEXT listener stays for the development tools
+# on this machine.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,6 +26,8 @@ LIBS="$ROOT/.local/kafka/libs"
 DIR="${CIVICWATCH_KAFKA_DIR:-$ROOT/.local/kafka}"
 PORT="${CIVICWATCH_KAFKA_PORT:-19092}"
 CPORT="${CIVICWATCH_KAFKA_CONTROLLER_PORT:-$((PORT + 1))}"
+SASL_PORT="${CIVICWATCH_KAFKA_SASL_PORT:-}"
+SASL_SSL_PORT="${CIVICWATCH_KAFKA_SASL_SSL_PORT:-}"
 PIDFILE="$DIR/broker.pid"
 LOG="$DIR/broker.log"
 HEAP="${CIVICWATCH_KAFKA_HEAP:--Xms256m -Xmx768m}"
@@ -57,15 +66,35 @@ port_open() {
 
 write_config() {
   mkdir -p "$DIR/data"
+  local listeners="PLAINTEXT://127.0.0.1:$PORT" advertised="PLAINTEXT://127.0.0.1:$PORT"
+  local sasl=""
+  if [ -n "$SASL_PORT" ]; then
+    listeners="$listeners,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT"
+    advertised="$advertised,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT"
+    sasl="sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+  fi
+  if [ -n "$SASL_SSL_PORT" ]; then
+    listeners="$listeners,SASL_SSL://127.0.0.1:$SASL_SSL_PORT"
+    advertised="$advertised,SASL_SSL://127.0.0.1:$SASL_SSL_PORT"
+    sasl="$sasl
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=${CIVICWATCH_KAFKA_SSL_KEYSTORE:?the SASL_SSL listener needs a keystore}
+listener.name.sasl_ssl.ssl.keystore.password=${CIVICWATCH_KAFKA_SSL_KEYSTORE_PASSWORD:-}
+listener.name.sasl_ssl.ssl.key.password=${CIVICWATCH_KAFKA_SSL_KEYSTORE_PASSWORD:-}"
+  fi
   cat > "$DIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CPORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+listeners=$listeners,CONTROLLER://127.0.0.1:$CPORT
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
+$sasl
 log.dirs=$DIR/data
 num.partitions=4
 auto.create.topics.enable=false
@@ -106,7 +135,14 @@ up() {
   if [ ! -f "$DIR/data/meta.properties" ]; then
     local cid
     cid="$(java "${jopts[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
-    java "${jopts[@]}" kafka.tools.StorageTool format -t "$cid" -c "$DIR/server.properties" >/dev/null
+    local scram=() user
+    if [ -n "${CIVICWATCH_KAFKA_SCRAM_USERS:-}" ]; then
+      IFS=',' read -r -a users <<< "$CIVICWATCH_KAFKA_SCRAM_USERS"
+      for user in "${users[@]}"; do
+        scram+=(--add-scram "SCRAM-SHA-512=[name=${user%%=*},password=${user#*=}]")
+      done
+    fi
+    java "${jopts[@]}" kafka.tools.StorageTool format -t "$cid" -c "$DIR/server.properties" "${scram[@]}" >/dev/null
   fi
   : > "$LOG"
   nohup java "${jopts[@]}" kafka.Kafka "$DIR/server.properties" >>"$DIR/stdout.log" 2>&1 &

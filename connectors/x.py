@@ -11,9 +11,13 @@ Scopes, each with its own checkpoint in ``connector.state`` (``x:<scope>``):
 
 Paging is restartable without tokens: X answers newest first, so a sweep remembers the newest id it
 saw and walks down with ``until_id`` = the oldest id of the last page, ``since_id`` = the previous
-sweep's newest. The checkpoint after every page holds (since_id, until_id, sweep_newest): a restart
-mid-sweep asks for exactly the tweets not yet produced. Tweet ids are time-ordered, so ``since_id``
-never misses a later tweet.
+sweep's newest. The checkpoint after every page holds (since_id, until_id, sweep_newest, seen): a
+restart mid-sweep asks for exactly the tweets not yet produced. Tweet ids are time-ordered, but X
+returns a post some time after it was created, so a post with a lower id can become visible after
+the sweep moved past it: every sweep therefore starts ``CIVICWATCH_X_OVERLAP_SECONDS`` below
+``since_id`` and skips the ids it already produced there (``seen``, kept in the checkpoint).
+
+Long posts (over 280 characters) are read whole from ``note_tweet``.
 
 Reads are metered: every poll is one request, a sliding 15-minute budget caps them
 (``CIVICWATCH_X_MAX_REQUESTS``), and ``x-rate-limit-remaining: 0`` parks that endpoint until its
@@ -22,7 +26,8 @@ sleeps in real time and cannot be stopped; we raise ``RateLimited`` and the runn
 injected clock.
 
 Where the access level allows it (``CIVICWATCH_X_STREAM=auto``), the filtered stream delivers the
-same tweets within seconds: one rule per followed conversation plus one for mentions. Streamed ids
+same tweets within seconds: one rule per followed conversation plus one for mentions, each with
+``-is:retweet`` (reposts are no one's comment; polling drops them too). Streamed ids
 are kept in a ``stream`` checkpoint until every scope's ``since_id`` has passed them, so the polling
 that goes on at ``CIVICWATCH_X_RECONCILE_INTERVAL`` (to fill whatever a disconnection lost) skips them:
 the stream adds speed, polling keeps the no-gap promise. Without the access level (403
@@ -82,7 +87,9 @@ TWEET_FIELDS = [
     "lang",
     "referenced_tweets",
     "edit_history_tweet_ids",
+    "note_tweet",
 ]
+"""``note_tweet`` carries the whole text of a long post; without it ``text`` stops at 280 characters."""
 NO_LANGUAGE = {"und", "zxx", "qme", "qam", "qct", "qht", "qst"}
 """X's codes for "undetermined", "no text", media-only, hashtags-only...: no language to pass on."""
 
@@ -112,15 +119,35 @@ def _id(tweet: Mapping[str, Any], name: str) -> str:
     return value
 
 
+def _full_text(tweet: Mapping[str, Any]) -> str:
+    """A long post's whole text is in ``note_tweet.text``; ``text`` then holds only its first 280 characters."""
+    note = tweet.get("note_tweet")
+    if isinstance(note, Mapping) and isinstance(note.get("text"), str):
+        return str(note["text"])
+    text = tweet.get("text")
+    if not isinstance(text, str):
+        raise InvalidEvent("text: missing or not a string")
+    return text
+
+
+def is_repost(tweet: Mapping[str, Any]) -> bool:
+    """A repost (``referenced_tweets`` of type ``retweeted``) repeats someone's words: it is no comment."""
+    refs = tweet.get("referenced_tweets") or []
+    return isinstance(refs, list) and any(isinstance(r, dict) and r.get("type") == "retweeted" for r in refs)
+
+
+def id_at(ts: float) -> str:
+    """The lowest tweet id that can have been created at ``ts`` (epoch seconds)."""
+    return str(max(0, int(ts * 1000) - TWITTER_EPOCH_MS) << 22)
+
+
 def tweet_to_comment(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]]) -> Comment:
     """Map a v2 tweet object (with the ``author_id`` expansion's users) to a comment, or raise ``InvalidEvent``."""
     if not isinstance(tweet, Mapping):
         raise InvalidEvent("tweet: not a JSON object")
     tweet_id = _id(tweet, "id")
     author = _id(tweet, "author_id")
-    text = tweet.get("text")
-    if not isinstance(text, str):
-        raise InvalidEvent("text: missing or not a string")
+    text = _full_text(tweet)
     history = tweet.get("edit_history_tweet_ids") or [tweet_id]
     if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
         raise InvalidEvent("edit_history_tweet_ids: not a list of ids")
@@ -154,9 +181,7 @@ def tweet_to_comment(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, 
 
 def tweet_to_post(tweet: Mapping[str, Any], account: str) -> Post:
     tweet_id = _id(tweet, "id")
-    text = tweet.get("text")
-    if not isinstance(text, str):
-        raise InvalidEvent("text: missing or not a string")
+    text = _full_text(tweet)
     try:
         return Post(
             platform="x",
@@ -243,6 +268,8 @@ class XScope:
     until_id: str | None = None
     sweep_newest: str | None = None
     pagination_token: str | None = None
+    seen: set[str] = field(default_factory=set)
+    """Ids produced at or above the overlap floor: a re-read of the overlap skips them."""
     due: float = 0.0
     closed: bool = False
 
@@ -262,6 +289,7 @@ class XScope:
             until_id=self.until_id,
             sweep_newest=self.sweep_newest,
             pagination_token=self.pagination_token,
+            seen=sorted(self.seen, key=int),
             closed=self.closed,
         )
 
@@ -277,11 +305,14 @@ class XScope:
             until_id=d.get("until_id"),
             sweep_newest=d.get("sweep_newest"),
             pagination_token=d.get("pagination_token"),
+            seen=set(d.get("seen") or []),
             closed=bool(d.get("closed")),
         )
 
 
 STREAM_TAG = "civicwatch"
+NO_REPOSTS = "-is:retweet"
+"""Stream rule operator: a repost of a mention matches ``@city`` but is no one's comment."""
 STREAM_SCOPE = "stream"
 
 
@@ -339,7 +370,8 @@ class XStream:
 
     @property
     def alive(self) -> bool:
-        return self.thread is not None and not self.listener.refused
+        """The thread, not just our flag: tweepy's thread ends for good on errors it does not retry."""
+        return self.thread is not None and self.thread.is_alive() and not self.listener.refused
 
     def drain(self, limit: int) -> list[bytes]:
         out: list[bytes] = []
@@ -396,8 +428,8 @@ class XConnector:
             self.streaming = self.stream.open(self.stream_rules())
 
     def stream_rules(self) -> list[str]:
-        mentions = [f"@{name}" for name in self.accounts.values()]
-        return mentions + [f"conversation_id:{c}" for c in sorted(self.tracked_conversations())]
+        mentions = [f"@{name} {NO_REPOSTS}" for name in self.accounts.values()]
+        return mentions + [f"conversation_id:{c} {NO_REPOSTS}" for c in sorted(self.tracked_conversations())]
 
     def _interval(self) -> float:
         return self.settings.reconcile_interval if self.streaming else self.settings.poll_interval
@@ -417,6 +449,12 @@ class XConnector:
         if missing:
             raise ConnectorError(f"X has no account named {', '.join(missing)} (CIVICWATCH_X_ACCOUNTS)")
         return {found[a.lower()]: a for a in self.settings.accounts}
+
+    def _floor(self, since_id: str) -> str:
+        """Where a sweep starts: ``overlap_seconds`` below ``since_id``, because X returns a post some
+        time after it is created, so one with a lower id can become visible after a higher one was
+        read; ``seen`` keeps the overlap from being produced twice."""
+        return min(since_id, id_at(snowflake_time(since_id) - self.settings.overlap_seconds), key=int)
 
     def _within_window(self, tweet_id: str, now: float) -> bool:
         return now - snowflake_time(tweet_id) <= self.settings.conversation_days * 86400
@@ -473,7 +511,7 @@ class XConnector:
                 error = exc if isinstance(exc, InvalidEvent) else InvalidEvent("stream line: not valid JSON")
                 batch.dead_letters.append(dead_letter(raw, stage="connector.x", error=error, key="x:stream"))
                 continue
-            if tweet_id in self.streamed or comment.author_id in self.accounts:
+            if tweet_id in self.streamed or comment.author_id in self.accounts or is_repost(tweet):
                 continue  # a reconnection repeats tweets; the city's own replies are not comments
             self.streamed.add(tweet_id)
             batch.comments.append(comment)
@@ -491,7 +529,7 @@ class XConnector:
         if scope.pagination_token:
             params["pagination_token" if scope.kind != "conversation" else "next_token"] = scope.pagination_token
         if scope.since_id:
-            params["since_id"] = scope.since_id
+            params["since_id"] = self._floor(scope.since_id)
         else:  # first sweep of a scope: no further back than the conversations we follow
             params["start_time"] = utc(now - self.settings.conversation_days * 86400 + 60)
         if scope.until_id:
@@ -519,7 +557,11 @@ class XConnector:
             try:
                 if not isinstance(tweet, dict):
                     raise InvalidEvent("tweet: not a JSON object")
-                ids.append(_id(tweet, "id"))
+                tweet_id = _id(tweet, "id")
+                ids.append(tweet_id)
+                if tweet_id in scope.seen:
+                    continue  # re-read in the overlap below since_id
+                scope.seen.add(tweet_id)
                 if scope.kind == "timeline":
                     post = tweet_to_post(tweet, scope.account)
                     batch.posts.append(post)
@@ -532,6 +574,8 @@ class XConnector:
                         conv.due = now
                         batch.checkpoints.append(conv.to_checkpoint(now))
                     continue
+                if is_repost(tweet):
+                    continue  # a repost of a mention is no one's comment
                 comment = tweet_to_comment(tweet, users)
                 if tweet["id"] in self.streamed:
                     continue  # the stream delivered it already
@@ -546,7 +590,7 @@ class XConnector:
         self._advance(scope, meta, ids, now)
         batch.checkpoints.insert(0, scope.to_checkpoint(now))
         if self.streamed:
-            floor = min((int(s.since_id) for s in self.scopes.values() if s.since_id), default=0)
+            floor = min((int(self._floor(s.since_id)) for s in self.scopes.values() if s.since_id), default=0)
             passed = {i for i in self.streamed if int(i) <= floor}
             if passed:
                 self.streamed -= passed
@@ -576,6 +620,9 @@ class XConnector:
             return
         if scope.sweep_newest is not None:
             scope.since_id = scope.sweep_newest
+        if scope.since_id is not None:
+            floor = int(self._floor(scope.since_id))
+            scope.seen = {i for i in scope.seen if int(i) > floor}
         scope.until_id = scope.sweep_newest = scope.pagination_token = None
         scope.due = now + self._interval()
 

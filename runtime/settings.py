@@ -160,6 +160,8 @@ class XSettings(_FromEnv):
     stream: str = "off"
     reconcile_interval: float = 900.0
     action_interval: float = 18.0
+    overlap_seconds: float = 300.0
+    """Each sweep re-reads this far below ``since_id`` for posts X made visible late."""
 
     @field_validator("accounts", mode="before")
     @classmethod

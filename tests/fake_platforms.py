@@ -1,5 +1,6 @@
-"""X and Graph endpoints served through ``responses``: they page, honour ``since_id``/``until_id`` and
-``since`` as the real APIs do, answer with the documented shapes, and can be told to fail.
+"""X and Graph endpoints served through ``responses``: they page, honour ``since_id``/``until_id``,
+return posts late (``visible_at``), leave ``note_tweet`` out unless asked, answer with the documented
+shapes, and can be told to fail.
 
 Nothing here reaches the network: ``responses`` intercepts every request of the test's session.
 """
@@ -53,6 +54,9 @@ class FakeX:
         self.extra_body: dict[str, dict[str, Any]] = {}
         self.clock: Any = None
         self.times: list[float] = []
+        self.visible_at: dict[str, float] = {}
+        """Tweet id -> when search and the timelines first return it: a post is indexed a few seconds
+        to minutes after it is created, so one with a lower id can appear after a higher one."""
         rsps.add_callback(
             responses.GET, re.compile(re.escape(X_API) + r"/users/by\b.*"), callback=self._users_by, content_type=None
         )
@@ -117,8 +121,16 @@ class FakeX:
             since = int(q.get("since_id", "0"))
             until = int(q.get("until_id", str(1 << 63)))
             size = int(q.get("max_results", "10"))
-            selected = sorted((t for t in pool if since < int(t["id"]) < until), key=lambda t: -int(t["id"]))
-            page = selected[:size]
+            now = self.clock.time() if self.clock is not None else float("inf")
+            selected = sorted(
+                (t for t in pool if since < int(t["id"]) < until and self.visible_at.get(t["id"], 0) <= now),
+                key=lambda t: -int(t["id"]),
+            )
+            fields = set(q.get("tweet.fields", "").split(","))
+            page = [
+                t if "note_tweet" in fields else {k: v for k, v in t.items() if k != "note_tweet"} for t in selected
+            ]
+            page = page[:size]
             authors = {t.get("author_id") for t in page}
             users = [u for uid, u in self.users.items() if uid in authors]
             body = x_page(page, users, next_token="b26v89c19zqg8o3fpds" if len(selected) > size else None)

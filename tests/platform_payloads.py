@@ -59,6 +59,25 @@ def tweet(
     return body
 
 
+def long_tweet(tid: str, full_text: str, author: str, *, conversation: str, reply_to: str) -> dict[str, Any]:
+    """A long post (over 280 characters) as v2 returns it with ``tweet.fields=note_tweet``: ``text``
+    holds only the first 280 characters and an ellipsis, ``note_tweet.text`` the whole post
+    (https://docs.x.com/x-api/fundamentals/data-dictionary/reference, Post object, ``note_tweet``).
+    ``FakeX`` leaves ``note_tweet`` out unless the request names it, as X does."""
+    body = tweet(tid, full_text[:280] + "…", author, conversation=conversation, reply_to=reply_to)
+    body["note_tweet"] = {"text": full_text, "entities": {}}
+    return body
+
+
+def retweet(tid: str, original: dict[str, Any], author: str, original_handle: str) -> dict[str, Any]:
+    """A repost: its own id and conversation, ``referenced_tweets`` of type ``retweeted`` and the
+    ``RT @handle:`` text (https://docs.x.com/x-api/fundamentals/data-dictionary/reference). A repost
+    of a mention is itself returned by the mentions timeline; it is no one's comment."""
+    body = tweet(tid, f"RT @{original_handle}: {original['text']}"[:140], author)
+    body["referenced_tweets"] = [{"type": "retweeted", "id": original["id"]}]
+    return body
+
+
 def x_page(tweets: list[dict[str, Any]], users: list[dict[str, Any]], next_token: str | None = None) -> dict[str, Any]:
     """A v2 list response: ``data``, ``includes.users`` (author_id expansion), ``meta``."""
     if not tweets:

@@ -446,3 +446,29 @@ def test_pages_without_kafka_sessions_follow_the_users_file(tmp_path: Path) -> N
             await client.close()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("deletion_first", [False, True])
+def test_a_deleted_comment_leaves_the_queue_and_its_text_the_view(store: Store, deletion_first: bool) -> None:
+    """Whichever topic is read first, a moderator never sees or acts on the text of a deleted comment."""
+    gone = TaggedComment(
+        comment=comment("7", "", deleted=True),
+        language="und",
+        tags=[],
+        flags=["deleted"],
+        action=None,
+        routes=[],
+        policy="windsor",
+    )
+    pending = item("7", "call me at 519 555 0100", ["5.7.9"], [])
+    with store.transaction():
+        for put in ([lambda: store.put_tagged(gone), lambda: store.put_review_item(pending)])[
+            :: -1 if not deletion_first else 1
+        ]:
+            put()
+        store.put_review_item(item("8", "still here", ["5.7.2"], []))
+    row = store.item("r-7")
+    assert row is not None and row.status == "deleted" and row.item.comment.text == ""
+    assert row.item.comment.deleted
+    assert [r.item.review_id for r in store.queue(QueueFilter(), AT.timestamp())[0]] == ["r-8"]
+    assert [r.item.review_id for r in store.queue(QueueFilter(status="deleted"), AT.timestamp())[0]] == ["r-7"]

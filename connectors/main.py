@@ -270,7 +270,13 @@ def _graph(settings: Any, clock: Any) -> Any:
     from connectors.facebook.graph import TOKEN_VARIABLE
     from connectors.secrets import Secrets
 
-    graph, session = make_graph(Secrets().require(TOKEN_VARIABLE), settings.api_version)
+    secrets = Secrets()
+    graph, session = make_graph(secrets.require(TOKEN_VARIABLE), settings.api_version)
     return GraphClient(
-        graph, session, clock, throttle_wait=settings.throttle_wait, usage_ceiling=settings.usage_ceiling
+        graph,
+        session,
+        clock,
+        throttle_wait=settings.throttle_wait,
+        usage_ceiling=settings.usage_ceiling,
+        app_secret=secrets.get("FACEBOOK_APP_SECRET"),  # appsecret_proof whenever the secret is configured
     )

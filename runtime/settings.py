@@ -184,6 +184,8 @@ class FacebookSettings(_FromEnv):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8089
     action_interval: float = 1.0
+    recheck_interval: float = 3600.0
+    """How often each followed post's comments are re-read whole for edits and deletions (0: never)."""
 
     @field_validator("api_version", mode="before")
     @classmethod

@@ -7,12 +7,15 @@ Nothing here reaches the network: ``responses`` intercepts every request of the 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 import threading
 from collections import defaultdict, deque
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import orjson
 import responses
@@ -186,11 +189,50 @@ class FakeX:
         return 200, {"content-type": "application/json"}, dumps({"data": {"hidden": hidden}})
 
 
-class FakeGraph:
-    """A Page's posts and comments (``filter=stream``, ``order=chronological``, ``since``) and moderation."""
+def graph_cursor(item_id: str) -> str:
+    """An opaque cursor naming one item, as Graph's are (base64)."""
+    return base64.urlsafe_b64encode(f"cursor:{item_id}".encode()).decode()
 
-    def __init__(self, rsps: responses.RequestsMock, version: str = "v25.0", *, token_in_next: bool = False) -> None:
+
+GRAPH_INVALID_CURSOR = {
+    "error": {
+        "message": "(#100) The after cursor is not valid",
+        "type": "OAuthException",
+        "code": 100,
+        "fbtrace_id": "AbCdCursor",
+    }
+}
+GRAPH_PROOF_REQUIRED = {
+    "error": {
+        "message": "API calls from the server require an appsecret_proof argument",
+        "type": "GraphMethodException",
+        "code": 100,
+        "fbtrace_id": "AbCdProof",
+    }
+}
+
+
+class FakeGraph:
+    """A Page's posts and comments and moderation, paged as Graph documents it.
+
+    Lists page by ``after`` cursors (https://developers.facebook.com/docs/graph-api/results/): a
+    cursor names an item and is invalid once that item is deleted. The comments edge ignores
+    ``since`` (not one of its parameters: https://developers.facebook.com/docs/graph-api/reference/object/comments/);
+    ``/{page-id}/posts`` honours it (time-based paging). ``attachment`` is returned only when
+    ``fields`` names it. With ``app_secret`` set the app requires ``appsecret_proof``
+    (https://developers.facebook.com/docs/graph-api/securing-requests/) and refuses calls without it.
+    """
+
+    def __init__(
+        self,
+        rsps: responses.RequestsMock,
+        version: str = "v25.0",
+        *,
+        token_in_next: bool = False,
+        app_secret: str | None = None,
+    ) -> None:
         self.version = version
+        self.app_secret = app_secret
         self.posts: list[dict[str, Any]] = []
         self.comments: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.failures: dict[str, deque[Reply]] = defaultdict(deque)
@@ -221,35 +263,57 @@ class FakeGraph:
     def _record(self, endpoint: str, request: Any) -> Reply | None:
         """A queued failure for ``endpoint:<object id>``, else for ``endpoint``, else ``None``."""
         path = urlparse(request.url).path
-        self.calls.append((endpoint, path, _query(request.url)))
+        q = _query(request.url)
+        self.calls.append((endpoint, path, q))
+        if self.app_secret is not None:
+            body = request.body if isinstance(request.body, str) else (request.body or b"").decode()
+            form = {k: v[0] for k, v in parse_qs(body).items()}
+            token = q.get("access_token") or form.get("access_token", "")
+            proof = q.get("appsecret_proof") or form.get("appsecret_proof", "")
+            expected = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(proof, expected):
+                return 400, {"content-type": "application/json"}, dumps(GRAPH_PROOF_REQUIRED)
         segments = path.rstrip("/").split("/")
         for key in (f"{endpoint}:{segments[-1]}", f"{endpoint}:{segments[-2]}", endpoint):
             if self.failures[key]:
                 return self.failures[key].popleft()
         return None
 
-    def _next(self, path: str, q: dict[str, str], offset: int) -> str:
-        args = {k: v for k, v in q.items() if k not in ("access_token", "offset")}
+    def _next(self, path: str, q: dict[str, str], after: str) -> str:
+        args = {k: v for k, v in q.items() if k not in ("access_token", "after", "appsecret_proof")}
         if self.token_in_next:
             args["access_token"] = q.get("access_token", "")
-        args["offset"] = str(offset)
-        return f"{GRAPH}{path}?" + "&".join(f"{k}={v}" for k, v in args.items())
+        args["after"] = after
+        return f"{GRAPH}{path}?" + urlencode(args)
 
-    def _list(self, request: Any, items: list[dict[str, Any]], newest_first: bool) -> Reply:
+    def _list(self, request: Any, items: list[dict[str, Any]], newest_first: bool, *, since: bool) -> Reply:
         q = _query(request.url)
-        since = int(q.get("since", "0"))
+        after = q.get("after")
         size = int(q.get("limit", "25"))
-        offset = int(q.get("offset", "0"))
 
         def ts(item: dict[str, Any]) -> float:
             return datetime.strptime(item["created_time"], "%Y-%m-%dT%H:%M:%S%z").timestamp()
 
-        selected = [i for i in items if not isinstance(i.get("created_time"), str) or ts(i) >= since]
+        floor = int(q.get("since", "0")) if since else 0
+        selected = [i for i in items if not isinstance(i.get("created_time"), str) or ts(i) >= floor]
         selected.sort(key=lambda i: ts(i) if isinstance(i.get("created_time"), str) else 0, reverse=newest_first)
-        page = selected[offset : offset + size]
-        more = offset + size < len(selected)
+        start = 0
+        if after is not None:
+            ids = [str(i.get("id")) for i in selected]
+            named = base64.urlsafe_b64decode(after.encode()).decode().removeprefix("cursor:")
+            if named not in ids:
+                return 400, {"content-type": "application/json"}, dumps(GRAPH_INVALID_CURSOR)
+            start = ids.index(named) + 1
+        page = selected[start : start + size]
+        if "attachment" not in q.get("fields", ""):
+            page = [{k: v for k, v in i.items() if k != "attachment"} for i in page]
+        if not page:
+            return 200, {"content-type": "application/json; charset=UTF-8"}, dumps({"data": []})
+        more = start + size < len(selected)
         path = urlparse(request.url).path
-        body = fb_page(page, self._next(path, q, offset + size) if more else None)
+        last = graph_cursor(str(page[-1].get("id")))
+        body = fb_page(page, self._next(path, q, last) if more else None)
+        body["paging"]["cursors"] = {"before": graph_cursor(str(page[0].get("id"))), "after": last}
         return 200, {"content-type": "application/json; charset=UTF-8"}, dumps(body)
 
     def _page(self, request: Any) -> Reply:
@@ -260,12 +324,12 @@ class FakeGraph:
         )
 
     def _posts(self, request: Any) -> Reply:
-        return self._record("posts", request) or self._list(request, self.posts, newest_first=True)
+        return self._record("posts", request) or self._list(request, self.posts, newest_first=True, since=True)
 
     def _comments(self, request: Any) -> Reply:
         post_id = urlparse(request.url).path.split("/")[-2]
         failed = self._record("comments", request)
-        return failed or self._list(request, self.comments[post_id], newest_first=False)
+        return failed or self._list(request, self.comments[post_id], newest_first=False, since=False)
 
     def _hide(self, request: Any) -> Reply:
         comment_id = urlparse(request.url).path.split("/")[-1]

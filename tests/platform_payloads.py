@@ -171,6 +171,22 @@ def fb_comment(
     return body
 
 
+def fb_attachment_comment(post_no: int, comment_no: int, kind: str, ts: float) -> dict[str, Any]:
+    """A comment that is only a sticker, GIF or photo: no ``message`` at all, an ``attachment``
+    (StoryAttachment: ``type``, ``url``, ``media.image.src``;
+    https://developers.facebook.com/docs/graph-api/reference/story-attachment/) when ``fields`` asks."""
+    body = fb_comment(post_no, comment_no, "", ts)
+    del body["message"]
+    src = f"https://scontent.xx.fbcdn.net/v/t39.1997-6/{comment_no}_n.png"
+    body["attachment"] = {
+        "type": kind,
+        "url": f"https://www.facebook.com/{PAGE_ID}/posts/{post_no}?comment_id={comment_no}",
+        "media": {"image": {"height": 240, "width": 240, "src": src}},
+        "target": {"id": str(comment_no)},
+    }
+    return body
+
+
 def fb_page(data: list[Any], next_url: str | None = None) -> dict[str, Any]:
     """A Graph list: ``data`` and ``paging.cursors`` (+ ``paging.next`` when there is more)."""
     paging: dict[str, Any] = {"cursors": {"before": "QVFIUmJlZAm9yZA", "after": "QVFIUmFmdGVyY3Vyc29y"}}

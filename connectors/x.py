@@ -33,6 +33,9 @@ that goes on at ``CIVICWATCH_X_RECONCILE_INTERVAL`` (to fill whatever a disconne
 the stream adds speed, polling keeps the no-gap promise. Without the access level (403
 ``client-not-enrolled``), polling alone runs at ``CIVICWATCH_X_POLL_INTERVAL``.
 
+Deletions: X expects stored posts to follow deletions; a daily batch compliance job
+(``connectors.x_compliance``) turns each deleted comment into a ``deleted`` comment on its key.
+
 An edited tweet is a new tweet id whose ``edit_history_tweet_ids`` starts with the original: it is
 produced under the original's id with ``edited=true``, so the key ``x:<original id>`` keeps a
 comment's versions on one partition, in order.
@@ -69,6 +72,8 @@ from connectors.core import (
 )
 from connectors.runner import checkpoint, close_scopes, next_due
 from connectors.secrets import Secrets
+from connectors.x_compliance import PRODUCED, Compliance
+from connectors.x_compliance import SCOPE as COMPLIANCE_SCOPE
 from runtime.settings import XSettings
 from schemas import Checkpoint, Comment, ModerationAction, Post, dead_letter
 from schemas.codec import InvalidEvent, describe_validation
@@ -404,6 +409,8 @@ class XConnector:
     streaming: bool = False
     streamed: set[str] = field(default_factory=set)
     """Tweet ids delivered by the stream that polling may still return: skipped there."""
+    compliance: Compliance | None = None
+    """Batch compliance jobs: deletions on X become ``deleted`` comments (``connectors.x_compliance``)."""
 
     def start(self, state: Mapping[str, Checkpoint]) -> None:
         if not self.accounts:
@@ -411,9 +418,14 @@ class XConnector:
         now = self.clock.time()
         self.scopes = {}
         self.streamed = set()
+        if self.compliance is None:
+            self.compliance = Compliance(self.settings.compliance_interval, self.settings.compliance_days)
+        self.compliance.load(state, now)
         for cp in state.values():
             if cp.scope == STREAM_SCOPE:
                 self.streamed = set(cp.details.get("ids") or [])
+                continue
+            if cp.scope == COMPLIANCE_SCOPE or cp.scope.startswith(PRODUCED):
                 continue
             scope = XScope.from_checkpoint(cp)
             if scope.account_id in self.accounts and not scope.closed:
@@ -481,7 +493,24 @@ class XConnector:
             self.requests_made.popleft()
         if len(self.requests_made) >= self.settings.max_requests_per_window:
             raise Retry(self.requests_made[0] + WINDOW - now, "budget")
-        scope = next_due(self.scopes.values(), now, PRIORITY)
+        compliance = self.compliance
+        if compliance is not None and compliance.enabled and compliance.due <= now:
+            self.requests_made.append(now)
+            client = self.api.client
+            try:
+                return compliance.step(self.api.call, client.create_compliance_job, client.get_compliance_job, now)
+            except (Retry, TransientError, CredentialError):
+                raise
+            except ConnectorError as exc:
+                log.warning("scope_refused", connector=NAME, scope=COMPLIANCE_SCOPE, reason=exc.reason)
+                compliance.due = now + min(compliance.interval, 3600.0)
+                return Batch()
+        try:
+            scope = next_due(self.scopes.values(), now, PRIORITY)
+        except Retry as idle:
+            if compliance is not None and compliance.enabled:
+                raise Retry(min(idle.after, compliance.due - now), idle.reason) from None
+            raise
         self.requests_made.append(now)
         try:
             body = self._fetch(scope, now)
@@ -516,6 +545,8 @@ class XConnector:
             self.streamed.add(tweet_id)
             batch.comments.append(comment)
         batch.checkpoints.append(self._stream_checkpoint(now))
+        if self.compliance is not None:
+            batch.checkpoints.extend(self.compliance.record(batch.comments, now))
         return batch
 
     def _fetch(self, scope: XScope, now: float) -> dict[str, Any]:
@@ -589,6 +620,8 @@ class XConnector:
                 log.warning("payload_dead_lettered", connector=NAME, scope=scope.key, reason=exc.reason)
         self._advance(scope, meta, ids, now)
         batch.checkpoints.insert(0, scope.to_checkpoint(now))
+        if self.compliance is not None:
+            batch.checkpoints.extend(self.compliance.record(batch.comments, now))
         if self.streamed:
             floor = min((int(self._floor(s.since_id)) for s in self.scopes.values() if s.since_id), default=0)
             passed = {i for i in self.streamed if int(i) <= floor}

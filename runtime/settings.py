@@ -162,6 +162,10 @@ class XSettings(_FromEnv):
     action_interval: float = 18.0
     overlap_seconds: float = 300.0
     """Each sweep re-reads this far below ``since_id`` for posts X made visible late."""
+    compliance_interval: float = 86400.0
+    """How often a batch compliance job asks X which produced comments were deleted (0: never)."""
+    compliance_days: float = 14.0
+    """How far back produced comment ids are kept and checked."""
 
     @field_validator("accounts", mode="before")
     @classmethod

@@ -23,10 +23,13 @@ import responses
 from tests.platform_payloads import (
     CITY,
     CITY_ID,
+    COMPLIANCE_STORAGE,
     GRAPH,
     PAGE_ID,
     X_API,
     X_CLIENT_NOT_ENROLLED,
+    compliance_job,
+    compliance_result,
     dumps,
     fb_page,
     user,
@@ -88,6 +91,17 @@ class FakeX:
         rsps.add_callback(responses.POST, rules_url, callback=self._post_rules, content_type=None)
         stream_url = re.compile(re.escape(X_API) + r"/tweets/search/stream(\?.*)?$")
         rsps.add_callback(responses.GET, stream_url, callback=self._stream, content_type=None)
+        self.deleted: set[str] = set()
+        """Tweet ids deleted on X: a compliance job's result lists those of the ids uploaded."""
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, list[str]] = {}
+        jobs_url = re.compile(re.escape(X_API) + r"/compliance/jobs(\?.*)?$")
+        rsps.add_callback(responses.POST, jobs_url, callback=self._create_job, content_type=None)
+        job_url = re.compile(re.escape(X_API) + r"/compliance/jobs/\d+(\?.*)?$")
+        rsps.add_callback(responses.GET, job_url, callback=self._get_job, content_type=None)
+        storage = re.compile(re.escape(COMPLIANCE_STORAGE) + r"/.*")
+        rsps.add_callback(responses.PUT, storage, callback=self._upload, content_type=None)
+        rsps.add_callback(responses.GET, storage, callback=self._download, content_type=None)
 
     def fail(self, endpoint: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         self.failures[endpoint].append((status, {"content-type": "application/json", **(headers or {})}, dumps(body)))
@@ -175,6 +189,37 @@ class FakeX:
             self.stream_done.wait(30)  # hold the reconnection until the test closes the stream
             return 200, {"content-type": "application/json"}, b""
         return 200, {"content-type": "application/json"}, b"\r\n".join(self.stream_lines) + b"\r\n"
+
+    def _create_job(self, request: Any) -> Reply:
+        doc = orjson.loads(request.body)
+        self.calls.append(("compliance_create", {"type": doc.get("type", "")}))
+        if self.failures["compliance_create"]:
+            return self.failures["compliance_create"].popleft()
+        job_id = str(1_600_000_000_000_000_000 + len(self.jobs))
+        job = compliance_job(job_id, doc.get("name", ""), "created")
+        self.jobs[job_id] = job
+        return 200, {"content-type": "application/json"}, dumps({"data": job})
+
+    def _get_job(self, request: Any) -> Reply:
+        job_id = urlparse(request.url).path.rstrip("/").split("/")[-1]
+        self.calls.append(("compliance_get", {"id": job_id}))
+        job = self.jobs[job_id]
+        if job["status"] == "in_progress":
+            job["status"] = "complete"  # the next look finds it done
+        elif job_id in self.uploads and job["status"] == "created":
+            job["status"] = "in_progress"
+        return 200, {"content-type": "application/json"}, dumps({"data": job})
+
+    def _upload(self, request: Any) -> Reply:
+        job_id = urlparse(request.url).path.split("/")[2]
+        body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
+        self.uploads[job_id] = body.decode().split("\n")
+        return 200, {}, b""
+
+    def _download(self, request: Any) -> Reply:
+        job_id = urlparse(request.url).path.split("/")[2]
+        gone = [i for i in self.uploads.get(job_id, []) if i in self.deleted]
+        return 200, {"content-type": "application/json"}, b"\n".join(dumps(compliance_result(i)) for i in gone)
 
     def _hide(self, request: Any) -> Reply:
         tweet_id = request.url.rstrip("/").split("/")[-2]

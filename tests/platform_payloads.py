@@ -135,6 +135,37 @@ X_DELETED_REFERENCE = {
     "type": "https://api.twitter.com/2/problems/resource-not-found",
 }
 
+COMPLIANCE_STORAGE = "https://storage.googleapis.com/twttr-tweet-compliance"
+
+
+def compliance_job(job_id: str, name: str, status: str) -> dict[str, Any]:
+    """A batch compliance job as ``POST``/``GET /2/compliance/jobs`` return it
+    (https://docs.x.com/x-api/compliance/batch-compliance/quickstart)."""
+    return {
+        "id": job_id,
+        "type": "tweets",
+        "name": name,
+        "status": status,
+        "resumable": False,
+        "upload_url": f"{COMPLIANCE_STORAGE}/{job_id}/submission/{job_id}_upload.json?X-Goog-Signature=abc",
+        "upload_expires_at": iso(NOW + 900),
+        "download_url": f"{COMPLIANCE_STORAGE}/{job_id}/compliance/{job_id}_download.json?X-Goog-Signature=def",
+        "download_expires_at": iso(NOW + 7 * 86400),
+        "created_at": iso(NOW),
+    }
+
+
+def compliance_result(tweet_id: str, reason: str = "deleted") -> dict[str, Any]:
+    """One line of a compliance job's result file: the id and what to do with it."""
+    return {
+        "id": tweet_id,
+        "action": "delete",
+        "created_at": iso(((int(tweet_id) >> 22) + 1288834974657) / 1000),
+        "redacted_at": iso(NOW),
+        "reason": reason,
+    }
+
+
 # Graph API
 PAGE_ID = "104000000000001"
 APP_SECRET = "test-app-secret-7f3a9c"

@@ -491,3 +491,20 @@ def test_a_dead_stream_thread_brings_polling_back_to_the_poll_interval(fake: Fak
     xc.poll()
     assert not xc.streaming
     assert all(s.due <= NOW + SETTINGS.poll_interval for s in xc.scopes.values())
+
+
+def test_deletions_on_x_come_back_from_a_compliance_job_as_deleted_comments(fake: FakeX) -> None:
+    """Before: nothing asked X which stored posts were deleted, so a deleted reply stayed under review."""
+    clock, sink = FakeClock(NOW), MemorySink()
+    settings = SETTINGS.model_copy(update={"compliance_interval": 3600.0})
+    runner = run(clock, sink, polls=12, settings=settings)
+    assert len(comments_in(sink)) == 26
+    gone = fake.replies[4]["id"]
+    fake.deleted.add(gone)
+    clock.now += 3600
+    runner.run(max_polls=runner.stats.polls + 12)
+    deleted = [c for c in comments_in(sink) if c.deleted]
+    assert [(c.comment_id, c.post_id, c.text) for c in deleted] == [(gone, POST_ID, "")]
+    [uploaded] = fake.uploads.values()
+    assert len(uploaded) == 26 and gone in uploaded, "every produced id was checked"
+    assert [e for e, _ in fake.calls if e.startswith("compliance")][:1] == ["compliance_create"]

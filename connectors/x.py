@@ -19,9 +19,15 @@ the sweep moved past it: every sweep therefore starts ``CIVICWATCH_X_OVERLAP_SEC
 
 Long posts (over 280 characters) are read whole from ``note_tweet``.
 
-Reads are metered: every poll is one request, a sliding 15-minute budget caps them
+Reads are metered twice. Rate: every poll is one request, a sliding 15-minute budget caps them
 (``CIVICWATCH_X_MAX_REQUESTS``), and ``x-rate-limit-remaining: 0`` parks that endpoint until its
-``x-rate-limit-reset`` instead of spending a request on a 429. tweepy's own waiting is off because it
+``x-rate-limit-reset`` instead of spending a request on a 429. Cost: X bills pay-per-use reads per
+resource returned (each post, each user of the ``author_id`` expansion), not per request, so every
+answer's posts and users are counted at ``CIVICWATCH_X_POST_READ_USD``/``USER_READ_USD`` into the
+day's spend (``spend`` checkpoint, gauge ``civicwatch_connector_spend_usd``); at
+``CIVICWATCH_X_DAILY_BUDGET_USD`` reads wait for the next UTC day (log ``x_daily_budget_reached``).
+A scope X refuses (403, a spending limit) is logged as ``scope_refused`` and counted in
+``civicwatch_connector_scope_refused``. tweepy's own waiting is off because it
 sleeps in real time and cannot be stopped; we raise ``RateLimited`` and the runner waits on the
 injected clock.
 
@@ -58,6 +64,7 @@ import structlog
 import tweepy
 from pydantic import ValidationError
 
+from connectors import metrics
 from connectors.core import (
     Batch,
     Clock,
@@ -101,6 +108,14 @@ NO_LANGUAGE = {"und", "zxx", "qme", "qam", "qct", "qht", "qst"}
 REPLY = "replied_to"
 Kind = Literal["timeline", "conversation", "mentions"]
 PRIORITY: dict[str, int] = {"timeline": 0, "conversation": 1, "mentions": 2}
+
+
+def billed(body: Mapping[str, Any]) -> tuple[int, int]:
+    """Posts and users in one answer: what pay-per-use bills ("per resource returned")."""
+    data = body.get("data")
+    includes = body.get("includes") or {}
+    posts = (len(data) if isinstance(data, list) else int(isinstance(data, dict))) + len(includes.get("tweets") or [])
+    return posts, len(includes.get("users") or [])
 
 
 def snowflake_time(tweet_id: str) -> float:
@@ -315,6 +330,7 @@ class XScope:
         )
 
 
+SPEND_SCOPE = "spend"
 STREAM_TAG = "civicwatch"
 NO_REPOSTS = "-is:retweet"
 """Stream rule operator: a repost of a mention matches ``@city`` but is no one's comment."""
@@ -409,10 +425,14 @@ class XConnector:
     streaming: bool = False
     streamed: set[str] = field(default_factory=set)
     """Tweet ids delivered by the stream that polling may still return: skipped there."""
+    spend: dict[str, float] = field(default_factory=dict)
+    """Today's (UTC) reads: ``day`` (epoch day), ``usd``, ``posts``, ``users``; kept in the ``spend`` checkpoint."""
     compliance: Compliance | None = None
     """Batch compliance jobs: deletions on X become ``deleted`` comments (``connectors.x_compliance``)."""
 
     def start(self, state: Mapping[str, Checkpoint]) -> None:
+        spent = state.get(SPEND_SCOPE)
+        self.spend = {k: float(v) for k, v in spent.details.items()} if spent is not None else {}
         if not self.accounts:
             self.accounts = self._resolve_accounts()
         now = self.clock.time()
@@ -421,7 +441,10 @@ class XConnector:
         if self.compliance is None:
             self.compliance = Compliance(self.settings.compliance_interval, self.settings.compliance_days)
         self.compliance.load(state, now)
+        metrics.BUDGET.labels(NAME).set(self.settings.daily_budget_usd)
         for cp in state.values():
+            if cp.scope == SPEND_SCOPE:
+                continue
             if cp.scope == STREAM_SCOPE:
                 self.streamed = set(cp.details.get("ids") or [])
                 continue
@@ -456,6 +479,8 @@ class XConnector:
             usernames=list(self.settings.accounts),
             user_fields=["username"],
         )
+        data = body.get("data")
+        self._meter(0, len(data) if isinstance(data, list) else 0, self.clock.time())
         found = {u["username"].lower(): u["id"] for u in body.get("data") or []}
         missing = [a for a in self.settings.accounts if a.lower() not in found]
         if missing:
@@ -489,6 +514,11 @@ class XConnector:
                     s.due = min(s.due, now + self.settings.poll_interval)
             elif lines := self.stream.drain(self.settings.page_size):
                 return self._apply_stream(lines, now)
+        budget = self.settings.daily_budget_usd
+        if budget > 0 and self.spend.get("day") == now // 86400 and self.spend.get("usd", 0.0) >= budget:
+            tomorrow = (now // 86400 + 1) * 86400
+            log.warning("x_daily_budget_reached", usd=round(self.spend["usd"], 3), budget=budget)
+            raise Retry(tomorrow - now + 1, "daily_budget")
         while self.requests_made and self.requests_made[0] <= now - WINDOW:
             self.requests_made.popleft()
         if len(self.requests_made) >= self.settings.max_requests_per_window:
@@ -518,9 +548,26 @@ class XConnector:
             raise
         except ConnectorError as exc:  # one refused scope must not hold up the others
             log.warning("scope_refused", connector=NAME, scope=scope.key, reason=exc.reason)
+            metrics.REFUSED.labels(NAME, type(exc).__name__).inc()
             scope.due = now + self._interval()
             return Batch()
-        return self._apply(scope, body, now)
+        batch = self._apply(scope, body, now)
+        batch.checkpoints.append(self._meter(*billed(body), now))
+        return batch
+
+    def _meter(self, posts: int, users: int, now: float) -> Checkpoint:
+        """Add what X bills for one answer (each post and each user returned) to today's spend."""
+        day = float(now // 86400)
+        if self.spend.get("day") != day:
+            self.spend = {"day": day, "usd": 0.0, "posts": 0.0, "users": 0.0}
+        cost = posts * self.settings.post_read_usd + users * self.settings.user_read_usd
+        self.spend["usd"] += cost
+        self.spend["posts"] += posts
+        self.spend["users"] += users
+        metrics.RESOURCES.labels(NAME, "post").inc(posts)
+        metrics.RESOURCES.labels(NAME, "user").inc(users)
+        metrics.SPEND.labels(NAME).set(self.spend["usd"])
+        return checkpoint(NAME, SPEND_SCOPE, None, now, **self.spend)
 
     def _stream_checkpoint(self, now: float) -> Checkpoint:
         return checkpoint(NAME, STREAM_SCOPE, None, now, ids=sorted(self.streamed, key=int))
@@ -545,6 +592,7 @@ class XConnector:
             self.streamed.add(tweet_id)
             batch.comments.append(comment)
         batch.checkpoints.append(self._stream_checkpoint(now))
+        batch.checkpoints.append(self._meter(len(lines), len(batch.comments), now))
         if self.compliance is not None:
             batch.checkpoints.extend(self.compliance.record(batch.comments, now))
         return batch

@@ -166,6 +166,12 @@ class XSettings(_FromEnv):
     """How often a batch compliance job asks X which produced comments were deleted (0: never)."""
     compliance_days: float = 14.0
     """How far back produced comment ids are kept and checked."""
+    daily_budget_usd: float = 5.0
+    """Reads stop for the rest of the UTC day once their estimated cost reaches this (0: no limit)."""
+    post_read_usd: float = 0.005
+    """Pay-per-use price of one post returned (X's pricing page; check the Developer Console)."""
+    user_read_usd: float = 0.010
+    """Pay-per-use price of one user returned (the author_id expansion's users count)."""
 
     @field_validator("accounts", mode="before")
     @classmethod

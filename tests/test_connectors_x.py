@@ -508,3 +508,32 @@ def test_deletions_on_x_come_back_from_a_compliance_job_as_deleted_comments(fake
     [uploaded] = fake.uploads.values()
     assert len(uploaded) == 26 and gone in uploaded, "every produced id was checked"
     assert [e for e, _ in fake.calls if e.startswith("compliance")][:1] == ["compliance_create"]
+
+
+def test_reads_are_metered_per_resource_and_stop_at_the_daily_budget(fake: FakeX) -> None:
+    """Before: only requests were counted, though pay-per-use bills each post and user returned."""
+    from schemas import Checkpoint
+    from schemas.topics import CONNECTOR_STATE
+
+    clock, sink = FakeClock(NOW), MemorySink()
+    settings = SETTINGS.model_copy(update={"daily_budget_usd": 0.2})
+    run(clock, sink, polls=30, settings=settings)
+    states = [decode(v, Checkpoint) for _, v in sink.topics[CONNECTOR_STATE.full_name()]]
+    today = [cp.details for cp in states if cp.scope == "spend" and cp.details["day"] == NOW // 86400]
+    spend = today[-1]
+    # users_by (1 user), timeline (1 post, 1 user), search pages of 10, 10 and 6 posts with 4, 3 and 3 users:
+    # 0.195 USD after the second page, 0.255 after the third, and no fourth read that day.
+    assert (spend["posts"], spend["users"]) == (27, 12)
+    assert spend["usd"] == pytest.approx(27 * 0.005 + 12 * 0.010)
+    tomorrow = (NOW // 86400 + 1) * 86400
+    waits = [s for s in clock.sleeps if s > 3600]
+    assert waits and clock.now >= tomorrow, "past the budget, reads waited for the next UTC day"
+    assert any(cp.scope == "spend" and cp.details["day"] == tomorrow // 86400 for cp in states), "a new day's spend"
+    assert metrics.SPEND.labels("x")._value.get() > 0 and metrics.BUDGET.labels("x")._value.get() == 0.2
+
+
+def test_a_refused_scope_is_counted(fake: FakeX) -> None:
+    fake.fail("search", 403, {"title": "Forbidden", "type": "about:blank", "status": 403, "detail": "Forbidden"})
+    before = metrics.REFUSED.labels("x", "NotPermitted")._value.get()
+    run(FakeClock(NOW), MemorySink(), polls=4)
+    assert metrics.REFUSED.labels("x", "NotPermitted")._value.get() == before + 1

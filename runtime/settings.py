@@ -203,6 +203,28 @@ class FacebookSettings(_FromEnv):
         return value.lstrip("v") if isinstance(value, str) else value
 
 
+class InstagramSettings(_FromEnv):
+    """The Instagram connector, webhook receiver and actions (``civicwatch connect instagram...``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CIVICWATCH_INSTAGRAM_")
+
+    ig_user_id: str = ""
+    api_version: str = "25.0"
+    poll_interval: float = 300.0
+    lookback_days: float = 7.0
+    page_size: int = 50
+    throttle_wait: float = 600.0
+    usage_ceiling: float = 90.0
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8090
+    action_interval: float = 1.0
+
+    @field_validator("api_version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        return value.lstrip("v") if isinstance(value, str) else value
+
+
 class ConnectorSettings(_FromEnv):
     """What every connector process shares: backoff on 5xx/network errors, retries, metrics."""
 
@@ -212,7 +234,13 @@ class ConnectorSettings(_FromEnv):
     metrics_port: int = 0
 
 
-ALL_SETTINGS: tuple[type[_FromEnv], ...] = (Settings, XSettings, FacebookSettings, ConnectorSettings)
+ALL_SETTINGS: tuple[type[_FromEnv], ...] = (
+    Settings,
+    XSettings,
+    FacebookSettings,
+    InstagramSettings,
+    ConnectorSettings,
+)
 
 
 def variables() -> set[str]:

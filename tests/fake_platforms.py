@@ -25,6 +25,8 @@ from tests.platform_payloads import (
     CITY_ID,
     COMPLIANCE_STORAGE,
     GRAPH,
+    IG_USER_ID,
+    IG_USERNAME,
     PAGE_ID,
     X_API,
     X_CLIENT_NOT_ENROLLED,
@@ -392,3 +394,88 @@ class FakeGraph:
             return failed
         self.deleted.add(comment_id)
         return 200, {"content-type": "application/json"}, dumps({"success": True})
+
+
+class FakeInstagram:
+    """An Instagram professional account on graph.facebook.com: its media (newest first), each
+    media's comments with ``replies`` nested, hide (``POST ?hide=``) and delete, cursor paging."""
+
+    def __init__(self, rsps: responses.RequestsMock) -> None:
+        self.media: list[dict[str, Any]] = []
+        self.comments: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.replies: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.calls: list[tuple[str, str, dict[str, str]]] = []
+        self.hidden: dict[str, bool] = {}
+        self.deleted: set[str] = set()
+        base = re.escape(GRAPH) + r"/v\d+\.\d+/"
+        rsps.add_callback(
+            responses.GET, re.compile(base + IG_USER_ID + r"/media.*"), callback=self._media, content_type=None
+        )
+        rsps.add_callback(
+            responses.GET, re.compile(base + r"\d+/comments.*"), callback=self._comments, content_type=None
+        )
+        rsps.add_callback(
+            responses.GET, re.compile(base + IG_USER_ID + r"(\?.*)?$"), callback=self._user, content_type=None
+        )
+        rsps.add_callback(responses.POST, re.compile(base + r"\d+(\?.*)?$"), callback=self._hide, content_type=None)
+        rsps.add_callback(responses.DELETE, re.compile(base + r"\d+(\?.*)?$"), callback=self._delete, content_type=None)
+
+    @staticmethod
+    def _ok(body: Any) -> Reply:
+        return 200, {"content-type": "application/json; charset=UTF-8"}, dumps(body)
+
+    def _paged(self, request: Any, items: list[dict[str, Any]]) -> Reply:
+        q = _query(request.url)
+        size = int(q.get("limit", "25"))
+        ids = [i["id"] for i in items]
+        start = 0
+        if "after" in q:
+            named = base64.urlsafe_b64decode(q["after"].encode()).decode().removeprefix("cursor:")
+            if named not in ids:
+                return 400, {"content-type": "application/json"}, dumps(GRAPH_INVALID_CURSOR)
+            start = ids.index(named) + 1
+        page = items[start : start + size]
+        if not page:
+            return self._ok({"data": []})
+        body: dict[str, Any] = {
+            "data": page,
+            "paging": {"cursors": {"before": graph_cursor(page[0]["id"]), "after": graph_cursor(page[-1]["id"])}},
+        }
+        if start + size < len(items):
+            args = {k: v for k, v in q.items() if k not in ("access_token", "after")}
+            body["paging"]["next"] = f"{GRAPH}{urlparse(request.url).path}?" + urlencode(
+                {**args, "after": graph_cursor(page[-1]["id"])}
+            )
+        return self._ok(body)
+
+    def _user(self, request: Any) -> Reply:
+        self.calls.append(("user", urlparse(request.url).path, _query(request.url)))
+        return self._ok({"id": IG_USER_ID, "username": IG_USERNAME})
+
+    def _media(self, request: Any) -> Reply:
+        self.calls.append(("media", urlparse(request.url).path, _query(request.url)))
+        newest_first = sorted(self.media, key=lambda m: m["timestamp"], reverse=True)
+        return self._paged(request, newest_first)
+
+    def _comments(self, request: Any) -> Reply:
+        media_id = urlparse(request.url).path.split("/")[-2]
+        self.calls.append(("comments", urlparse(request.url).path, _query(request.url)))
+        live = [c for c in self.comments[media_id] if c["id"] not in self.deleted]
+        nested = []
+        for c in live:
+            replies = [r for r in self.replies[c["id"]] if r["id"] not in self.deleted]
+            nested.append({**c, "replies": {"data": replies}} if replies else c)
+        return self._paged(request, nested)
+
+    def _hide(self, request: Any) -> Reply:
+        comment_id = urlparse(request.url).path.split("/")[-1]
+        form = parse_qs(request.body if isinstance(request.body, str) else (request.body or b"").decode())
+        self.calls.append(("hide", comment_id, {k: v[0] for k, v in form.items()}))
+        self.hidden[comment_id] = form.get("hide", ["false"])[0] == "true"
+        return self._ok({"success": True})
+
+    def _delete(self, request: Any) -> Reply:
+        comment_id = urlparse(request.url).path.split("/")[-1]
+        self.calls.append(("delete", comment_id, {}))
+        self.deleted.add(comment_id)
+        return self._ok({"success": True})

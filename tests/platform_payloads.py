@@ -276,3 +276,58 @@ def sign(body: bytes, secret: str = APP_SECRET) -> str:
 
 def dumps(doc: Any) -> bytes:
     return orjson.dumps(doc)
+
+
+# Instagram (Instagram API with Facebook Login: graph.facebook.com, a Page token)
+IG_USER_ID = "17841400000000001"
+IG_USERNAME = "cityoftestville"
+
+
+def ig_time(ts: float) -> str:
+    """IG ``timestamp``: ISO 8601 with ``+0000``, like Graph's ``created_time``."""
+    return graph_time(ts)
+
+
+def ig_media(media_id: str, caption: str, ts: float) -> dict[str, Any]:
+    """An IG Media of ``/{ig-user-id}/media``
+    (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media)."""
+    return {
+        "id": media_id,
+        "caption": caption,
+        "timestamp": ig_time(ts),
+        "permalink": f"https://www.instagram.com/p/C{media_id[-6:]}/",
+        "media_product_type": "FEED",
+    }
+
+
+def ig_comment(
+    comment_id: str, text: str, ts: float, *, user_id: str = "17841400000007001", username: str = "resident7001"
+) -> dict[str, Any]:
+    """An IG Comment of ``/{media-id}/comments`` (``id``, ``text``, ``timestamp``, ``from``, ``username``;
+    https://developers.facebook.com/docs/instagram-platform/comment-moderation)."""
+    return {
+        "id": comment_id,
+        "text": text,
+        "timestamp": ig_time(ts),
+        "from": {"id": user_id, "username": username},
+        "username": username,
+        "hidden": False,
+    }
+
+
+def ig_delivery(changes: list[dict[str, Any]], ig_user_id: str = IG_USER_ID) -> dict[str, Any]:
+    """An Instagram webhook delivery: ``object: instagram``, entries of ``comments`` changes
+    (https://developers.facebook.com/docs/graph-api/webhooks/reference/instagram)."""
+    return {"object": "instagram", "entry": [{"id": ig_user_id, "time": int(NOW), "changes": changes}]}
+
+
+def ig_comment_change(comment_id: str, media_id: str, text: str, *, parent: str | None = None) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "from": {"id": "17841400000007002", "username": "resident7002"},
+        "media": {"id": media_id, "media_product_type": "FEED"},
+        "id": comment_id,
+        "text": text,
+    }
+    if parent:
+        value["parent_id"] = parent
+    return {"field": "comments", "value": value}

@@ -128,8 +128,10 @@ class GraphClient:
         throttle_wait: float = 600.0,
         usage_ceiling: float = 90.0,
         app_secret: str | None = None,
+        token_variable: str = TOKEN_VARIABLE,
     ) -> None:
         self.graph = graph
+        self.token_variable = token_variable
         self.proof = (
             hmac.new(app_secret.encode(), str(graph.access_token).encode(), hashlib.sha256).hexdigest()
             if app_secret and graph.access_token
@@ -189,7 +191,7 @@ class GraphClient:
         subcode = error.get("error_subcode")
         label = f"Graph error {code}" + (f"/{subcode}" if subcode else "")
         if code == 190:
-            return CredentialError(TOKEN_VARIABLE, f"was rejected by the Graph API ({label})")
+            return CredentialError(self.token_variable, f"was rejected by the Graph API ({label})")
         if code in THROTTLE_CODES:
             headers = last.headers if last is not None else None
             wait = regain_seconds(headers) or self.throttle_wait

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -89,7 +90,19 @@ def delivery_batch(body: bytes, page_id: str) -> Batch:
 class WebhookReceiver:
     """Holds what the handler needs; ``server(host, port)`` makes the HTTP server."""
 
-    def __init__(self, sink: Sink, page_id: str, app_secret: str, verify_token: str) -> None:
+    def __init__(
+        self,
+        sink: Sink,
+        page_id: str,
+        app_secret: str,
+        verify_token: str,
+        *,
+        deliveries: Callable[[bytes, str], Batch] = delivery_batch,
+        name: str = NAME,
+    ) -> None:
+        self.mapper = deliveries
+        """Maps one signed delivery: Page ``feed`` changes here, Instagram ``comments`` in ``connectors.instagram``."""
+        self.name = name
         self.sink = sink
         self.page_id = page_id
         self.app_secret = app_secret
@@ -144,15 +157,15 @@ class WebhookReceiver:
         return ThreadingHTTPServer((host, port), Handler)
 
     def handle(self, body: bytes) -> HTTPStatus:
-        batch = delivery_batch(body, self.page_id)
+        batch = self.mapper(body, self.page_id)
         try:
             with self.commit_lock:
-                commit_batch(self.sink, batch, NAME)
+                commit_batch(self.sink, batch, self.name)
         except Exception as exc:
             log.error("webhook_commit_failed", error=type(exc).__name__)
             return HTTPStatus.INTERNAL_SERVER_ERROR
         self.deliveries += 1
-        metrics.FETCHED.labels(NAME).inc(batch.fetched)
+        metrics.FETCHED.labels(self.name).inc(batch.fetched)
         log.info(
             "webhook_delivery_committed",
             comments=len(batch.comments),

@@ -110,12 +110,13 @@ Kind = Literal["timeline", "conversation", "mentions"]
 PRIORITY: dict[str, int] = {"timeline": 0, "conversation": 1, "mentions": 2}
 
 
-def billed(body: Mapping[str, Any]) -> tuple[int, int]:
-    """Posts and users in one answer: what pay-per-use bills ("per resource returned")."""
+def billed(body: Mapping[str, Any]) -> tuple[list[str], int]:
+    """Post ids and the number of users in one answer: what pay-per-use bills ("per resource returned")."""
     data = body.get("data")
     includes = body.get("includes") or {}
-    posts = (len(data) if isinstance(data, list) else int(isinstance(data, dict))) + len(includes.get("tweets") or [])
-    return posts, len(includes.get("users") or [])
+    items = [*(data if isinstance(data, list) else [data] if isinstance(data, dict) else [])]
+    items += includes.get("tweets") or []
+    return [str(t.get("id")) for t in items if isinstance(t, dict)], len(includes.get("users") or [])
 
 
 def snowflake_time(tweet_id: str) -> float:
@@ -427,6 +428,8 @@ class XConnector:
     """Tweet ids delivered by the stream that polling may still return: skipped there."""
     spend: dict[str, float] = field(default_factory=dict)
     """Today's (UTC) reads: ``day`` (epoch day), ``usd``, ``posts``, ``users``; kept in the ``spend`` checkpoint."""
+    billed_today: set[str] = field(default_factory=set)
+    """Post ids already counted today: X bills a post once per UTC day."""
     compliance: Compliance | None = None
     """Batch compliance jobs: deletions on X become ``deleted`` comments (``connectors.x_compliance``)."""
 
@@ -480,7 +483,7 @@ class XConnector:
             user_fields=["username"],
         )
         data = body.get("data")
-        self._meter(0, len(data) if isinstance(data, list) else 0, self.clock.time())
+        self._meter([], len(data) if isinstance(data, list) else 0, self.clock.time())
         found = {u["username"].lower(): u["id"] for u in body.get("data") or []}
         missing = [a for a in self.settings.accounts if a.lower() not in found]
         if missing:
@@ -555,11 +558,17 @@ class XConnector:
         batch.checkpoints.append(self._meter(*billed(body), now))
         return batch
 
-    def _meter(self, posts: int, users: int, now: float) -> Checkpoint:
-        """Add what X bills for one answer (each post and each user returned) to today's spend."""
+    def _meter(self, post_ids: list[str], users: int, now: float) -> Checkpoint:
+        """Add what X bills for one answer to today's spend: each user returned, and each post not
+        already returned today (X bills a post once per UTC day however often it is read, so the
+        overlap re-reads cost nothing; after a restart today's ids are unknown and count again)."""
         day = float(now // 86400)
         if self.spend.get("day") != day:
             self.spend = {"day": day, "usd": 0.0, "posts": 0.0, "users": 0.0}
+            self.billed_today = set()
+        fresh = set(post_ids) - self.billed_today
+        self.billed_today |= fresh
+        posts = len(fresh)
         cost = posts * self.settings.post_read_usd + users * self.settings.user_read_usd
         self.spend["usd"] += cost
         self.spend["posts"] += posts
@@ -592,7 +601,7 @@ class XConnector:
             self.streamed.add(tweet_id)
             batch.comments.append(comment)
         batch.checkpoints.append(self._stream_checkpoint(now))
-        batch.checkpoints.append(self._meter(len(lines), len(batch.comments), now))
+        batch.checkpoints.append(self._meter([c.comment_id for c in batch.comments], len(batch.comments), now))
         if self.compliance is not None:
             batch.checkpoints.extend(self.compliance.record(batch.comments, now))
         return batch

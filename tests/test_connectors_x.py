@@ -537,3 +537,18 @@ def test_a_refused_scope_is_counted(fake: FakeX) -> None:
     before = metrics.REFUSED.labels("x", "NotPermitted")._value.get()
     run(FakeClock(NOW), MemorySink(), polls=4)
     assert metrics.REFUSED.labels("x", "NotPermitted")._value.get() == before + 1
+
+
+def test_the_overlap_re_reads_are_not_billed_twice_in_a_day(fake: FakeX) -> None:
+    """X bills a post once per UTC day (https://docs.x.com/x-api/fundamentals/post-cap, deduplication)."""
+    from schemas import Checkpoint
+    from schemas.topics import CONNECTOR_STATE
+
+    clock, sink = FakeClock(NOW), MemorySink()
+    runner = run(clock, sink, polls=12)
+    fake.replies.append(tweet(snowflake(NOW + 60), "Thanks", "900000000000001", conversation=POST_ID, reply_to=POST_ID))
+    clock.now += 60
+    runner.run(max_polls=runner.stats.polls + 8)
+    states = [decode(v, Checkpoint) for _, v in sink.topics[CONNECTOR_STATE.full_name()]]
+    spend = [cp.details for cp in states if cp.scope == "spend"][-1]
+    assert spend["posts"] == 1 + 26 + 1 + 1, "the post, 26 replies, the outside mention and the new reply, once each"

@@ -61,7 +61,9 @@ def rsps() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def fake(rsps: responses.RequestsMock) -> FakeX:
-    """The city's post, 25 replies (emoji, Arabic, Chinese, escaped entities), its own reply, two mentions."""
+    """The city's post, 25 replies (emoji, Arabic, Chinese, escaped entities), its own reply, two mentions.
+
+    As in v2, a reply's ``text`` starts with the @handle it replies to."""
     x = FakeX(rsps, NOW)
     x.timeline.append(tweet(POST_ID, "Snow clearing starts tonight on arterial roads ❄️", CITY_ID))
     texts = ["Merci pour l'info 👍", "شكرا على التحديث", "谢谢市政府", "Plows &amp; salt &lt;finally&gt;"]
@@ -69,7 +71,8 @@ def fake(rsps: responses.RequestsMock) -> FakeX:
         tid = snowflake(NOW - 3000 + i * 10)
         author = f"90000000000000{i % 3}"
         x.add_user(author, f"resident{i % 3}")
-        x.replies.append(tweet(tid, f"{texts[i % 4]} #{i}", author, conversation=POST_ID, reply_to=POST_ID))
+        text = f"@{CITY} {texts[i % 4]} #{i}"
+        x.replies.append(tweet(tid, text, author, conversation=POST_ID, reply_to=POST_ID))
     x.replies.append(
         tweet(snowflake(NOW - 2500), "We'll look into it.", CITY_ID, conversation=POST_ID, reply_to=POST_ID)
     )
@@ -152,7 +155,7 @@ def test_sweep_pages_down_with_until_id_and_produces_every_comment_once(fake: Fa
     assert len(comments) == 26 and max(ids.values()) == 1, "25 replies and one outside mention, once each"
     assert CITY_ID not in {c.author_id for c in comments}, "the city's own reply is not a comment"
     texts = {c.text for c in comments}
-    assert "Plows & salt <finally> #3" in texts and "谢谢市政府 #2" in texts and "Merci pour l'info 👍 #0" in texts
+    assert {f"@{CITY} Plows & salt <finally> #3", f"@{CITY} 谢谢市政府 #2", f"@{CITY} Merci pour l'info 👍 #0"} <= texts
     assert len(sink.topics[POSTS.full_name()]) == 1
     searches = [q for endpoint, q in fake.calls if endpoint == "search"]
     first_page = sorted((t["id"] for t in fake.replies), key=int, reverse=True)[:10]

@@ -215,3 +215,52 @@ def test_restart_and_webhook_against_kafka(fake: FakeInstagram, kafka_bootstrap:
     keys = Counter(m.key.decode() for m in messages)
     assert len(keys) == 15 and max(keys.values()) == 1
     assert "instagram:17873440459146009" in keys
+
+
+@pytest.mark.integration
+def test_instagram_webhook_command_runs_as_a_process(kafka_bootstrap: str, kafka_topics: str) -> None:
+    """``civicwatch connect instagram-webhook`` as operators run it: signed delivery in, comment in Kafka."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "CIVICWATCH_TOPIC_PREFIX": kafka_topics,
+        "CIVICWATCH_INSTAGRAM_IG_USER_ID": IG_USER_ID,
+        "FACEBOOK_APP_SECRET": APP_SECRET,
+        "FACEBOOK_VERIFY_TOKEN": VERIFY_TOKEN,
+        "CIVICWATCH_LOG_FORMAT": "json",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "connectors", "instagram-webhook", "--port", "0"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        address = ""
+        for line in proc.stderr:
+            if line.startswith("listening on "):
+                address = line.removeprefix("listening on ").strip()
+                break
+        assert address, "the receiver did not start"
+        url = f"http://{address}/webhook"
+        challenge = requests.get(
+            url, params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}
+        )
+        assert challenge.text == "1158201444"
+        body = dumps(ig_delivery([ig_comment_change("17873440459146990", MEDIA, "Par le processus 🚀")]))
+        assert requests.post(url, data=body, headers={"X-Hub-Signature-256": sign(body)}).status_code == 200
+        messages = consume_all(
+            kafka_bootstrap, kafka_topics + COMMENTS_RAW.name, 1, timeout=30, isolation_level="read_committed"
+        )
+        mine = [decode(m.value, Comment) for m in messages if m.key == b"instagram:17873440459146990"]
+        assert [(c.text, c.platform) for c in mine] == [("Par le processus 🚀", "instagram")]
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0
+    logs = proc.stderr.read() if proc.stderr else ""
+    assert VERIFY_TOKEN not in logs and APP_SECRET not in logs

@@ -1,4 +1,5 @@
-"""The connector processes: ``python -m connectors x | facebook | facebook-webhook | replay | actions``
+"""The connector processes: ``python -m connectors x | facebook | facebook-webhook | instagram |
+instagram-webhook | replay | actions``
 (``civicwatch connect ...`` in the CLI).
 
 Each runs until SIGTERM or Ctrl-C. A missing or rejected token stops start-up with exit code 2 and
@@ -190,6 +191,75 @@ def connect_facebook_webhook(
     _fail_cleanly("facebook-webhook", body)
 
 
+@app.command("instagram")
+def connect_instagram(loglevel: str = typer.Option("info", help="Log level.")) -> None:
+    """Poll the city's Instagram media for comments and replies (Graph API, Facebook Login)."""
+    from runtime.logs import configure_logging
+
+    configure_logging(loglevel)
+    stop = _stop_on_signals()
+
+    def body() -> None:
+        from connectors.core import SystemClock
+        from connectors.instagram import InstagramConnector
+        from runtime.settings import InstagramSettings
+
+        clock = SystemClock(stop)
+        settings = InstagramSettings.from_env()
+        _run(InstagramConnector(_instagram_graph(settings, clock), settings, clock), stop)
+
+    _fail_cleanly("instagram", body)
+
+
+@app.command("instagram-webhook")
+def connect_instagram_webhook(
+    host: str | None = typer.Option(None, help="Bind address (default CIVICWATCH_INSTAGRAM_WEBHOOK_HOST)."),
+    port: int | None = typer.Option(None, help="Port (default CIVICWATCH_INSTAGRAM_WEBHOOK_PORT)."),
+    loglevel: str = typer.Option("info", help="Log level."),
+) -> None:
+    """Receive the account's real-time ``comments`` changes (verify-token handshake, signed deliveries)."""
+    from runtime.logs import configure_logging
+
+    configure_logging(loglevel)
+
+    def body() -> None:
+        from connectors import metrics
+        from connectors.core import ConnectorError
+        from connectors.facebook import WebhookReceiver
+        from connectors.instagram import comments_delivery
+        from connectors.secrets import Secrets
+        from runtime.settings import ConnectorSettings, InstagramSettings
+
+        settings = InstagramSettings.from_env()
+        if not settings.ig_user_id:
+            raise ConnectorError("CIVICWATCH_INSTAGRAM_IG_USER_ID is empty: name the city's Instagram account id")
+        secrets = Secrets()
+        app_secret = secrets.require("FACEBOOK_APP_SECRET")
+        verify_token = secrets.require("FACEBOOK_VERIFY_TOKEN")
+        metrics.serve(ConnectorSettings.from_env().metrics_port)
+        sink = _sink("instagram-webhook")
+        receiver = WebhookReceiver(
+            sink, settings.ig_user_id, app_secret, verify_token, deliveries=comments_delivery, name="instagram-webhook"
+        )
+        server = receiver.server(host or settings.webhook_host, port if port is not None else settings.webhook_port)
+        stop = _stop_on_signals()
+
+        def shutdown_on_stop() -> None:
+            stop.wait()
+            server.shutdown()
+
+        threading.Thread(target=shutdown_on_stop, daemon=True).start()
+        bound_host, bound_port = server.server_address[:2]
+        typer.echo(f"listening on {bound_host!s}:{bound_port}", err=True)
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
+            sink.close()
+
+    _fail_cleanly("instagram-webhook", body)
+
+
 @app.command("replay")
 def connect_replay(
     infile: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON Lines of posts and comments."),
@@ -213,7 +283,9 @@ def connect_replay(
 @app.command("actions")
 def connect_actions(
     platform: list[str] = typer.Option(
-        ["x", "facebook"], "--platform", help="Platform(s) whose actions this process carries out."
+        ["x", "facebook"],
+        "--platform",
+        help="Platform(s) whose actions this process carries out (x, facebook, instagram).",
     ),
     loglevel: str = typer.Option("info", help="Log level."),
 ) -> None:
@@ -230,9 +302,9 @@ def connect_actions(
         from connectors.runner import KafkaCheckpointStore
         from runtime.settings import ConnectorSettings, FacebookSettings, Settings, XSettings
 
-        unknown = sorted(set(platform) - {"x", "facebook"})
+        unknown = sorted(set(platform) - {"x", "facebook", "instagram"})
         if unknown:
-            raise ConnectorError(f"no actions for platform(s) {', '.join(unknown)}; choose x and/or facebook")
+            raise ConnectorError(f"no actions for platform(s) {', '.join(unknown)}; choose x, facebook, instagram")
         settings = Settings.from_env()
         common = ConnectorSettings.from_env()
         clock = SystemClock(stop)
@@ -248,6 +320,12 @@ def connect_actions(
 
             fb = FacebookSettings.from_env()
             handlers["facebook"] = FacebookActions(_graph(fb, clock), fb.page_id, fb.action_interval)
+        if "instagram" in platform:
+            from connectors.instagram import InstagramActions
+            from runtime.settings import InstagramSettings
+
+            ig = InstagramSettings.from_env()
+            handlers["instagram"] = InstagramActions(_instagram_graph(ig, clock), ig.ig_user_id, ig.action_interval)
         metrics.serve(common.metrics_port)
         sink = _sink("actions-" + "-".join(sorted(handlers)))
         consumer = actions_consumer(settings.bootstrap_servers, settings.topic_prefix, sorted(handlers))
@@ -277,7 +355,32 @@ def _graph(settings: Any, clock: Any) -> Any:
     from connectors.facebook.graph import TOKEN_VARIABLE
     from connectors.secrets import Secrets
 
-    graph, session = make_graph(Secrets().require(TOKEN_VARIABLE), settings.api_version)
+    secrets = Secrets()
+    graph, session = make_graph(secrets.require(TOKEN_VARIABLE), settings.api_version)
     return GraphClient(
-        graph, session, clock, throttle_wait=settings.throttle_wait, usage_ceiling=settings.usage_ceiling
+        graph,
+        session,
+        clock,
+        throttle_wait=settings.throttle_wait,
+        usage_ceiling=settings.usage_ceiling,
+        app_secret=secrets.get("FACEBOOK_APP_SECRET"),  # appsecret_proof whenever the secret is configured
+    )
+
+
+def _instagram_graph(settings: Any, clock: Any) -> Any:
+    """The Graph client on the Instagram token (a Page token with instagram_manage_comments)."""
+    from connectors.facebook import GraphClient, make_graph
+    from connectors.instagram import TOKEN_VARIABLE
+    from connectors.secrets import Secrets
+
+    secrets = Secrets()
+    graph, session = make_graph(secrets.require(TOKEN_VARIABLE), settings.api_version)
+    return GraphClient(
+        graph,
+        session,
+        clock,
+        throttle_wait=settings.throttle_wait,
+        usage_ceiling=settings.usage_ceiling,
+        app_secret=secrets.get("FACEBOOK_APP_SECRET"),
+        token_variable=TOKEN_VARIABLE,
     )

@@ -11,22 +11,36 @@ Scopes, each with its own checkpoint in ``connector.state`` (``x:<scope>``):
 
 Paging is restartable without tokens: X answers newest first, so a sweep remembers the newest id it
 saw and walks down with ``until_id`` = the oldest id of the last page, ``since_id`` = the previous
-sweep's newest. The checkpoint after every page holds (since_id, until_id, sweep_newest): a restart
-mid-sweep asks for exactly the tweets not yet produced. Tweet ids are time-ordered, so ``since_id``
-never misses a later tweet.
+sweep's newest. The checkpoint after every page holds (since_id, until_id, sweep_newest, seen): a
+restart mid-sweep asks for exactly the tweets not yet produced. Tweet ids are time-ordered, but X
+returns a post some time after it was created, so a post with a lower id can become visible after
+the sweep moved past it: every sweep therefore starts ``CIVICWATCH_X_OVERLAP_SECONDS`` below
+``since_id`` and skips the ids it already produced there (``seen``, kept in the checkpoint).
 
-Reads are metered: every poll is one request, a sliding 15-minute budget caps them
+Long posts (over 280 characters) are read whole from ``note_tweet``.
+
+Reads are metered twice. Rate: every poll is one request, a sliding 15-minute budget caps them
 (``CIVICWATCH_X_MAX_REQUESTS``), and ``x-rate-limit-remaining: 0`` parks that endpoint until its
-``x-rate-limit-reset`` instead of spending a request on a 429. tweepy's own waiting is off because it
+``x-rate-limit-reset`` instead of spending a request on a 429. Cost: X bills pay-per-use reads per
+resource returned (each post, each user of the ``author_id`` expansion), not per request, so every
+answer's posts and users are counted at ``CIVICWATCH_X_POST_READ_USD``/``USER_READ_USD`` into the
+day's spend (``spend`` checkpoint, gauge ``civicwatch_connector_spend_usd``); at
+``CIVICWATCH_X_DAILY_BUDGET_USD`` reads wait for the next UTC day (log ``x_daily_budget_reached``).
+A scope X refuses (403, a spending limit) is logged as ``scope_refused`` and counted in
+``civicwatch_connector_scope_refused``. tweepy's own waiting is off because it
 sleeps in real time and cannot be stopped; we raise ``RateLimited`` and the runner waits on the
 injected clock.
 
 Where the access level allows it (``CIVICWATCH_X_STREAM=auto``), the filtered stream delivers the
-same tweets within seconds: one rule per followed conversation plus one for mentions. Streamed ids
+same tweets within seconds: one rule per followed conversation plus one for mentions, each with
+``-is:retweet`` (reposts are no one's comment; polling drops them too). Streamed ids
 are kept in a ``stream`` checkpoint until every scope's ``since_id`` has passed them, so the polling
 that goes on at ``CIVICWATCH_X_RECONCILE_INTERVAL`` (to fill whatever a disconnection lost) skips them:
 the stream adds speed, polling keeps the no-gap promise. Without the access level (403
 ``client-not-enrolled``), polling alone runs at ``CIVICWATCH_X_POLL_INTERVAL``.
+
+Deletions: X expects stored posts to follow deletions; a daily batch compliance job
+(``connectors.x_compliance``) turns each deleted comment into a ``deleted`` comment on its key.
 
 An edited tweet is a new tweet id whose ``edit_history_tweet_ids`` starts with the original: it is
 produced under the original's id with ``edited=true``, so the key ``x:<original id>`` keeps a
@@ -50,6 +64,7 @@ import structlog
 import tweepy
 from pydantic import ValidationError
 
+from connectors import metrics
 from connectors.core import (
     Batch,
     Clock,
@@ -64,6 +79,8 @@ from connectors.core import (
 )
 from connectors.runner import checkpoint, close_scopes, next_due
 from connectors.secrets import Secrets
+from connectors.x_compliance import PRODUCED, Compliance
+from connectors.x_compliance import SCOPE as COMPLIANCE_SCOPE
 from runtime.settings import XSettings
 from schemas import Checkpoint, Comment, ModerationAction, Post, dead_letter
 from schemas.codec import InvalidEvent, describe_validation
@@ -82,13 +99,24 @@ TWEET_FIELDS = [
     "lang",
     "referenced_tweets",
     "edit_history_tweet_ids",
+    "note_tweet",
 ]
+"""``note_tweet`` carries the whole text of a long post; without it ``text`` stops at 280 characters."""
 NO_LANGUAGE = {"und", "zxx", "qme", "qam", "qct", "qht", "qst"}
 """X's codes for "undetermined", "no text", media-only, hashtags-only...: no language to pass on."""
 
 REPLY = "replied_to"
 Kind = Literal["timeline", "conversation", "mentions"]
 PRIORITY: dict[str, int] = {"timeline": 0, "conversation": 1, "mentions": 2}
+
+
+def billed(body: Mapping[str, Any]) -> tuple[list[str], int]:
+    """Post ids and the number of users in one answer: what pay-per-use bills ("per resource returned")."""
+    data = body.get("data")
+    includes = body.get("includes") or {}
+    items = [*(data if isinstance(data, list) else [data] if isinstance(data, dict) else [])]
+    items += includes.get("tweets") or []
+    return [str(t.get("id")) for t in items if isinstance(t, dict)], len(includes.get("users") or [])
 
 
 def snowflake_time(tweet_id: str) -> float:
@@ -112,15 +140,35 @@ def _id(tweet: Mapping[str, Any], name: str) -> str:
     return value
 
 
+def _full_text(tweet: Mapping[str, Any]) -> str:
+    """A long post's whole text is in ``note_tweet.text``; ``text`` then holds only its first 280 characters."""
+    note = tweet.get("note_tweet")
+    if isinstance(note, Mapping) and isinstance(note.get("text"), str):
+        return str(note["text"])
+    text = tweet.get("text")
+    if not isinstance(text, str):
+        raise InvalidEvent("text: missing or not a string")
+    return text
+
+
+def is_repost(tweet: Mapping[str, Any]) -> bool:
+    """A repost (``referenced_tweets`` of type ``retweeted``) repeats someone's words: it is no comment."""
+    refs = tweet.get("referenced_tweets") or []
+    return isinstance(refs, list) and any(isinstance(r, dict) and r.get("type") == "retweeted" for r in refs)
+
+
+def id_at(ts: float) -> str:
+    """The lowest tweet id that can have been created at ``ts`` (epoch seconds)."""
+    return str(max(0, int(ts * 1000) - TWITTER_EPOCH_MS) << 22)
+
+
 def tweet_to_comment(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]]) -> Comment:
     """Map a v2 tweet object (with the ``author_id`` expansion's users) to a comment, or raise ``InvalidEvent``."""
     if not isinstance(tweet, Mapping):
         raise InvalidEvent("tweet: not a JSON object")
     tweet_id = _id(tweet, "id")
     author = _id(tweet, "author_id")
-    text = tweet.get("text")
-    if not isinstance(text, str):
-        raise InvalidEvent("text: missing or not a string")
+    text = _full_text(tweet)
     history = tweet.get("edit_history_tweet_ids") or [tweet_id]
     if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
         raise InvalidEvent("edit_history_tweet_ids: not a list of ids")
@@ -154,9 +202,7 @@ def tweet_to_comment(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, 
 
 def tweet_to_post(tweet: Mapping[str, Any], account: str) -> Post:
     tweet_id = _id(tweet, "id")
-    text = tweet.get("text")
-    if not isinstance(text, str):
-        raise InvalidEvent("text: missing or not a string")
+    text = _full_text(tweet)
     try:
         return Post(
             platform="x",
@@ -243,6 +289,8 @@ class XScope:
     until_id: str | None = None
     sweep_newest: str | None = None
     pagination_token: str | None = None
+    seen: set[str] = field(default_factory=set)
+    """Ids produced at or above the overlap floor: a re-read of the overlap skips them."""
     due: float = 0.0
     closed: bool = False
 
@@ -262,6 +310,7 @@ class XScope:
             until_id=self.until_id,
             sweep_newest=self.sweep_newest,
             pagination_token=self.pagination_token,
+            seen=sorted(self.seen, key=int),
             closed=self.closed,
         )
 
@@ -277,11 +326,15 @@ class XScope:
             until_id=d.get("until_id"),
             sweep_newest=d.get("sweep_newest"),
             pagination_token=d.get("pagination_token"),
+            seen=set(d.get("seen") or []),
             closed=bool(d.get("closed")),
         )
 
 
+SPEND_SCOPE = "spend"
 STREAM_TAG = "civicwatch"
+NO_REPOSTS = "-is:retweet"
+"""Stream rule operator: a repost of a mention matches ``@city`` but is no one's comment."""
 STREAM_SCOPE = "stream"
 
 
@@ -339,7 +392,8 @@ class XStream:
 
     @property
     def alive(self) -> bool:
-        return self.thread is not None and not self.listener.refused
+        """The thread, not just our flag: tweepy's thread ends for good on errors it does not retry."""
+        return self.thread is not None and self.thread.is_alive() and not self.listener.refused
 
     def drain(self, limit: int) -> list[bytes]:
         out: list[bytes] = []
@@ -372,16 +426,32 @@ class XConnector:
     streaming: bool = False
     streamed: set[str] = field(default_factory=set)
     """Tweet ids delivered by the stream that polling may still return: skipped there."""
+    spend: dict[str, float] = field(default_factory=dict)
+    """Today's (UTC) reads: ``day`` (epoch day), ``usd``, ``posts``, ``users``; kept in the ``spend`` checkpoint."""
+    billed_today: set[str] = field(default_factory=set)
+    """Post ids already counted today: X bills a post once per UTC day."""
+    compliance: Compliance | None = None
+    """Batch compliance jobs: deletions on X become ``deleted`` comments (``connectors.x_compliance``)."""
 
     def start(self, state: Mapping[str, Checkpoint]) -> None:
+        spent = state.get(SPEND_SCOPE)
+        self.spend = {k: float(v) for k, v in spent.details.items()} if spent is not None else {}
         if not self.accounts:
             self.accounts = self._resolve_accounts()
         now = self.clock.time()
         self.scopes = {}
         self.streamed = set()
+        if self.compliance is None:
+            self.compliance = Compliance(self.settings.compliance_interval, self.settings.compliance_days)
+        self.compliance.load(state, now)
+        metrics.BUDGET.labels(NAME).set(self.settings.daily_budget_usd)
         for cp in state.values():
+            if cp.scope == SPEND_SCOPE:
+                continue
             if cp.scope == STREAM_SCOPE:
                 self.streamed = set(cp.details.get("ids") or [])
+                continue
+            if cp.scope == COMPLIANCE_SCOPE or cp.scope.startswith(PRODUCED):
                 continue
             scope = XScope.from_checkpoint(cp)
             if scope.account_id in self.accounts and not scope.closed:
@@ -396,8 +466,8 @@ class XConnector:
             self.streaming = self.stream.open(self.stream_rules())
 
     def stream_rules(self) -> list[str]:
-        mentions = [f"@{name}" for name in self.accounts.values()]
-        return mentions + [f"conversation_id:{c}" for c in sorted(self.tracked_conversations())]
+        mentions = [f"@{name} {NO_REPOSTS}" for name in self.accounts.values()]
+        return mentions + [f"conversation_id:{c} {NO_REPOSTS}" for c in sorted(self.tracked_conversations())]
 
     def _interval(self) -> float:
         return self.settings.reconcile_interval if self.streaming else self.settings.poll_interval
@@ -412,11 +482,19 @@ class XConnector:
             usernames=list(self.settings.accounts),
             user_fields=["username"],
         )
+        data = body.get("data")
+        self._meter([], len(data) if isinstance(data, list) else 0, self.clock.time())
         found = {u["username"].lower(): u["id"] for u in body.get("data") or []}
         missing = [a for a in self.settings.accounts if a.lower() not in found]
         if missing:
             raise ConnectorError(f"X has no account named {', '.join(missing)} (CIVICWATCH_X_ACCOUNTS)")
         return {found[a.lower()]: a for a in self.settings.accounts}
+
+    def _floor(self, since_id: str) -> str:
+        """Where a sweep starts: ``overlap_seconds`` below ``since_id``, because X returns a post some
+        time after it is created, so one with a lower id can become visible after a higher one was
+        read; ``seen`` keeps the overlap from being produced twice."""
+        return min(since_id, id_at(snowflake_time(since_id) - self.settings.overlap_seconds), key=int)
 
     def _within_window(self, tweet_id: str, now: float) -> bool:
         return now - snowflake_time(tweet_id) <= self.settings.conversation_days * 86400
@@ -439,11 +517,33 @@ class XConnector:
                     s.due = min(s.due, now + self.settings.poll_interval)
             elif lines := self.stream.drain(self.settings.page_size):
                 return self._apply_stream(lines, now)
+        budget = self.settings.daily_budget_usd
+        if budget > 0 and self.spend.get("day") == now // 86400 and self.spend.get("usd", 0.0) >= budget:
+            tomorrow = (now // 86400 + 1) * 86400
+            log.warning("x_daily_budget_reached", usd=round(self.spend["usd"], 3), budget=budget)
+            raise Retry(tomorrow - now + 1, "daily_budget")
         while self.requests_made and self.requests_made[0] <= now - WINDOW:
             self.requests_made.popleft()
         if len(self.requests_made) >= self.settings.max_requests_per_window:
             raise Retry(self.requests_made[0] + WINDOW - now, "budget")
-        scope = next_due(self.scopes.values(), now, PRIORITY)
+        compliance = self.compliance
+        if compliance is not None and compliance.enabled and compliance.due <= now:
+            self.requests_made.append(now)
+            client = self.api.client
+            try:
+                return compliance.step(self.api.call, client.create_compliance_job, client.get_compliance_job, now)
+            except (Retry, TransientError, CredentialError):
+                raise
+            except ConnectorError as exc:
+                log.warning("scope_refused", connector=NAME, scope=COMPLIANCE_SCOPE, reason=exc.reason)
+                compliance.due = now + min(compliance.interval, 3600.0)
+                return Batch()
+        try:
+            scope = next_due(self.scopes.values(), now, PRIORITY)
+        except Retry as idle:
+            if compliance is not None and compliance.enabled:
+                raise Retry(min(idle.after, compliance.due - now), idle.reason) from None
+            raise
         self.requests_made.append(now)
         try:
             body = self._fetch(scope, now)
@@ -451,9 +551,32 @@ class XConnector:
             raise
         except ConnectorError as exc:  # one refused scope must not hold up the others
             log.warning("scope_refused", connector=NAME, scope=scope.key, reason=exc.reason)
+            metrics.REFUSED.labels(NAME, type(exc).__name__).inc()
             scope.due = now + self._interval()
             return Batch()
-        return self._apply(scope, body, now)
+        batch = self._apply(scope, body, now)
+        batch.checkpoints.append(self._meter(*billed(body), now))
+        return batch
+
+    def _meter(self, post_ids: list[str], users: int, now: float) -> Checkpoint:
+        """Add what X bills for one answer to today's spend: each user returned, and each post not
+        already returned today (X bills a post once per UTC day however often it is read, so the
+        overlap re-reads cost nothing; after a restart today's ids are unknown and count again)."""
+        day = float(now // 86400)
+        if self.spend.get("day") != day:
+            self.spend = {"day": day, "usd": 0.0, "posts": 0.0, "users": 0.0}
+            self.billed_today = set()
+        fresh = set(post_ids) - self.billed_today
+        self.billed_today |= fresh
+        posts = len(fresh)
+        cost = posts * self.settings.post_read_usd + users * self.settings.user_read_usd
+        self.spend["usd"] += cost
+        self.spend["posts"] += posts
+        self.spend["users"] += users
+        metrics.RESOURCES.labels(NAME, "post").inc(posts)
+        metrics.RESOURCES.labels(NAME, "user").inc(users)
+        metrics.SPEND.labels(NAME).set(self.spend["usd"])
+        return checkpoint(NAME, SPEND_SCOPE, None, now, **self.spend)
 
     def _stream_checkpoint(self, now: float) -> Checkpoint:
         return checkpoint(NAME, STREAM_SCOPE, None, now, ids=sorted(self.streamed, key=int))
@@ -473,11 +596,14 @@ class XConnector:
                 error = exc if isinstance(exc, InvalidEvent) else InvalidEvent("stream line: not valid JSON")
                 batch.dead_letters.append(dead_letter(raw, stage="connector.x", error=error, key="x:stream"))
                 continue
-            if tweet_id in self.streamed or comment.author_id in self.accounts:
+            if tweet_id in self.streamed or comment.author_id in self.accounts or is_repost(tweet):
                 continue  # a reconnection repeats tweets; the city's own replies are not comments
             self.streamed.add(tweet_id)
             batch.comments.append(comment)
         batch.checkpoints.append(self._stream_checkpoint(now))
+        batch.checkpoints.append(self._meter([c.comment_id for c in batch.comments], len(batch.comments), now))
+        if self.compliance is not None:
+            batch.checkpoints.extend(self.compliance.record(batch.comments, now))
         return batch
 
     def _fetch(self, scope: XScope, now: float) -> dict[str, Any]:
@@ -491,7 +617,7 @@ class XConnector:
         if scope.pagination_token:
             params["pagination_token" if scope.kind != "conversation" else "next_token"] = scope.pagination_token
         if scope.since_id:
-            params["since_id"] = scope.since_id
+            params["since_id"] = self._floor(scope.since_id)
         else:  # first sweep of a scope: no further back than the conversations we follow
             params["start_time"] = utc(now - self.settings.conversation_days * 86400 + 60)
         if scope.until_id:
@@ -519,7 +645,11 @@ class XConnector:
             try:
                 if not isinstance(tweet, dict):
                     raise InvalidEvent("tweet: not a JSON object")
-                ids.append(_id(tweet, "id"))
+                tweet_id = _id(tweet, "id")
+                ids.append(tweet_id)
+                if tweet_id in scope.seen:
+                    continue  # re-read in the overlap below since_id
+                scope.seen.add(tweet_id)
                 if scope.kind == "timeline":
                     post = tweet_to_post(tweet, scope.account)
                     batch.posts.append(post)
@@ -532,6 +662,8 @@ class XConnector:
                         conv.due = now
                         batch.checkpoints.append(conv.to_checkpoint(now))
                     continue
+                if is_repost(tweet):
+                    continue  # a repost of a mention is no one's comment
                 comment = tweet_to_comment(tweet, users)
                 if tweet["id"] in self.streamed:
                     continue  # the stream delivered it already
@@ -545,8 +677,10 @@ class XConnector:
                 log.warning("payload_dead_lettered", connector=NAME, scope=scope.key, reason=exc.reason)
         self._advance(scope, meta, ids, now)
         batch.checkpoints.insert(0, scope.to_checkpoint(now))
+        if self.compliance is not None:
+            batch.checkpoints.extend(self.compliance.record(batch.comments, now))
         if self.streamed:
-            floor = min((int(s.since_id) for s in self.scopes.values() if s.since_id), default=0)
+            floor = min((int(self._floor(s.since_id)) for s in self.scopes.values() if s.since_id), default=0)
             passed = {i for i in self.streamed if int(i) <= floor}
             if passed:
                 self.streamed -= passed
@@ -576,6 +710,9 @@ class XConnector:
             return
         if scope.sweep_newest is not None:
             scope.since_id = scope.sweep_newest
+        if scope.since_id is not None:
+            floor = int(self._floor(scope.since_id))
+            scope.seen = {i for i in scope.seen if int(i) > floor}
         scope.until_id = scope.sweep_newest = scope.pagination_token = None
         scope.due = now + self._interval()
 

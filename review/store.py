@@ -87,7 +87,7 @@ CREATE TABLE IF NOT EXISTS session_state (
     credential TEXT NOT NULL, seen_at REAL NOT NULL
 );
 """
-STATUSES = ("pending", "escalated", "decided")
+STATUSES = ("pending", "escalated", "decided", "deleted")
 VIEW_TABLES = ("offsets", "review_items", "item_clauses", "comments", "decisions", "audit", "posts", "aggregates")
 
 
@@ -191,6 +191,11 @@ class Store:
                 item.model_dump_json(),
             ),
         )
+        deleted = self.db.execute(
+            "SELECT 1 FROM comments WHERE comment_key = ? AND json_extract(payload, '$.comment.deleted')", (c.key,)
+        ).fetchone()
+        if deleted:  # the deletion was read first (another topic): the item arrives withdrawn
+            self._withdraw(c.key)
         if cur.rowcount:
             self.db.executemany(
                 "INSERT OR IGNORE INTO item_clauses VALUES (?, ?)", [(item.review_id, k) for k in item.clauses]
@@ -205,6 +210,11 @@ class Store:
 
     def put_tagged(self, tagged: TaggedComment) -> None:
         c = tagged.comment
+        if c.deleted:
+            # Gone from the platform: its text leaves the view and its pending item the queue.
+            self._withdraw(c.key)
+        elif c.hidden is not None and not c.edited:
+            return  # a hide or unhide changes no text: the audit record tells it
         self.db.execute(
             "INSERT INTO comments VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (comment_key) DO UPDATE SET"
             " payload = excluded.payload, created_at = excluded.created_at",
@@ -216,6 +226,14 @@ class Store:
                 ts(c.created_at),
                 tagged.model_dump_json(),
             ),
+        )
+
+    def _withdraw(self, comment_key: str) -> None:
+        self.db.execute(
+            "UPDATE review_items SET status = CASE status WHEN 'pending' THEN 'deleted' ELSE status END,"
+            " payload = json_set(payload, '$.comment.text', '', '$.comment.deleted', json('true'))"
+            " WHERE comment_key = ?",
+            (comment_key,),
         )
 
     def put_post(self, post: Post) -> None:

@@ -485,7 +485,9 @@ async def decide(request: web.Request) -> web.StreamResponse:
     kind = str(form.get("decision", ""))
     reason = str(form.get("reason", "")).strip()
     error, status = None, 400
-    if kind not in DECISIONS:
+    if row.status == "deleted":
+        error, status = "The comment was deleted on the platform: there is nothing left to act on.", 409
+    elif kind not in DECISIONS:
         error = "Choose a decision."
     elif not reason:
         error = "Give a reason: it goes to the audit log (who, what, when, why)."

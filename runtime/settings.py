@@ -211,6 +211,18 @@ class XSettings(_FromEnv):
     stream: str = "off"
     reconcile_interval: float = 900.0
     action_interval: float = 18.0
+    overlap_seconds: float = 300.0
+    """Each sweep re-reads this far below ``since_id`` for posts X made visible late."""
+    compliance_interval: float = 86400.0
+    """How often a batch compliance job asks X which produced comments were deleted (0: never)."""
+    compliance_days: float = 14.0
+    """How far back produced comment ids are kept and checked."""
+    daily_budget_usd: float = 5.0
+    """Reads stop for the rest of the UTC day once their estimated cost reaches this (0: no limit)."""
+    post_read_usd: float = 0.005
+    """Pay-per-use price of one post returned (X's pricing page; check the Developer Console)."""
+    user_read_usd: float = 0.010
+    """Pay-per-use price of one user returned (the author_id expansion's users count)."""
 
     @field_validator("accounts", mode="before")
     @classmethod
@@ -238,6 +250,30 @@ class FacebookSettings(_FromEnv):
     webhook_max_age: float = 3600.0
     """Seconds after which a delivery counts as a replay and is dropped."""
     action_interval: float = 1.0
+    recheck_interval: float = 3600.0
+    """How often each followed post's comments are re-read whole for edits and deletions (0: never)."""
+
+    @field_validator("api_version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        return value.lstrip("v") if isinstance(value, str) else value
+
+
+class InstagramSettings(_FromEnv):
+    """The Instagram connector, webhook receiver and actions (``civicwatch connect instagram...``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CIVICWATCH_INSTAGRAM_")
+
+    ig_user_id: str = ""
+    api_version: str = "25.0"
+    poll_interval: float = 300.0
+    lookback_days: float = 7.0
+    page_size: int = 50
+    throttle_wait: float = 600.0
+    usage_ceiling: float = 90.0
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8090
+    action_interval: float = 1.0
 
     @field_validator("api_version", mode="before")
     @classmethod
@@ -254,7 +290,13 @@ class ConnectorSettings(_FromEnv):
     metrics_port: int = 0
 
 
-ALL_SETTINGS: tuple[type[_FromEnv], ...] = (Settings, XSettings, FacebookSettings, ConnectorSettings)
+ALL_SETTINGS: tuple[type[_FromEnv], ...] = (
+    Settings,
+    XSettings,
+    FacebookSettings,
+    InstagramSettings,
+    ConnectorSettings,
+)
 
 
 def kafka_auth() -> dict[str, Any]:

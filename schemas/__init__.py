@@ -4,6 +4,7 @@ from schemas.codec import InvalidEvent, MalformedMessage, SchemaError, dead_lett
 from schemas.events import (
     ALL_EVENTS,
     Aggregate,
+    Attachment,
     AuditRecord,
     Checkpoint,
     Comment,
@@ -22,6 +23,7 @@ from schemas.events import (
 __all__ = [
     "ALL_EVENTS",
     "Aggregate",
+    "Attachment",
     "AuditRecord",
     "Checkpoint",
     "Comment",

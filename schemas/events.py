@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Platform = Literal["x", "facebook", "replay"]
+Platform = Literal["x", "facebook", "instagram", "replay"]
 MAX_TEXT_CHARS = 100_000
 """Hard ceiling on comment text; X caps at 25,000 and Facebook at 8,000, so beyond is hostile input."""
 
@@ -31,13 +31,31 @@ class Event(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=MAX_TEXT_CHARS)
     SCHEMA_NAME: ClassVar[str] = "event"
     SCHEMA_VERSION: ClassVar[int] = 1
+    READS: ClassVar[frozenset[int]] = frozenset({1})
+    """Versions ``decode`` accepts: the current one and older ones whose records stay readable."""
+
+
+class Attachment(BaseModel):
+    """What a comment shows besides its text (a photo, GIF, sticker or video): a comment may be only that."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: str = Field(min_length=1, max_length=64)
+    url: str | None = Field(default=None, max_length=4096)
 
 
 class Comment(Event):
-    """A resident's public comment (or reply) as read from a platform."""
+    """A resident's public comment (or reply) as read from a platform, or a later state of it.
+
+    Version 2 added ``instagram``, ``attachment`` and ``hidden``; version 1 records read as version 2
+    with neither. The same key carries a comment's versions in order: ``edited`` (new text),
+    ``deleted`` (gone from the platform: text empty, nothing left to act on) and ``hidden`` (hidden or
+    shown again on the platform, text unchanged; ``None`` when the platform did not say).
+    """
 
     SCHEMA_NAME: ClassVar[str] = "comment"
-    schema_version: Literal[1] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS: ClassVar[frozenset[int]] = frozenset({1, 2})
+    schema_version: Literal[1, 2] = 2
     platform: Platform
     comment_id: str = Field(min_length=1, max_length=128)
     post_id: str = Field(min_length=1, max_length=128)
@@ -51,6 +69,8 @@ class Comment(Event):
     url: str | None = Field(default=None, max_length=2048)
     edited: bool = False
     deleted: bool = False
+    attachment: Attachment | None = None
+    hidden: bool | None = None
 
     @property
     def key(self) -> str:

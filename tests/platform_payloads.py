@@ -60,6 +60,25 @@ def tweet(
     return body
 
 
+def long_tweet(tid: str, full_text: str, author: str, *, conversation: str, reply_to: str) -> dict[str, Any]:
+    """A long post (over 280 characters) as v2 returns it with ``tweet.fields=note_tweet``: ``text``
+    holds only the first 280 characters and an ellipsis, ``note_tweet.text`` the whole post
+    (https://docs.x.com/x-api/fundamentals/data-dictionary/reference, Post object, ``note_tweet``).
+    ``FakeX`` leaves ``note_tweet`` out unless the request names it, as X does."""
+    body = tweet(tid, full_text[:280] + "…", author, conversation=conversation, reply_to=reply_to)
+    body["note_tweet"] = {"text": full_text, "entities": {}}
+    return body
+
+
+def retweet(tid: str, original: dict[str, Any], author: str, original_handle: str) -> dict[str, Any]:
+    """A repost: its own id and conversation, ``referenced_tweets`` of type ``retweeted`` and the
+    ``RT @handle:`` text (https://docs.x.com/x-api/fundamentals/data-dictionary/reference). A repost
+    of a mention is itself returned by the mentions timeline; it is no one's comment."""
+    body = tweet(tid, f"RT @{original_handle}: {original['text']}"[:140], author)
+    body["referenced_tweets"] = [{"type": "retweeted", "id": original["id"]}]
+    return body
+
+
 def x_page(tweets: list[dict[str, Any]], users: list[dict[str, Any]], next_token: str | None = None) -> dict[str, Any]:
     """A v2 list response: ``data``, ``includes.users`` (author_id expansion), ``meta``."""
     if not tweets:
@@ -117,6 +136,37 @@ X_DELETED_REFERENCE = {
     "type": "https://api.twitter.com/2/problems/resource-not-found",
 }
 
+COMPLIANCE_STORAGE = "https://storage.googleapis.com/twttr-tweet-compliance"
+
+
+def compliance_job(job_id: str, name: str, status: str) -> dict[str, Any]:
+    """A batch compliance job as ``POST``/``GET /2/compliance/jobs`` return it
+    (https://docs.x.com/x-api/compliance/batch-compliance/quickstart)."""
+    return {
+        "id": job_id,
+        "type": "tweets",
+        "name": name,
+        "status": status,
+        "resumable": False,
+        "upload_url": f"{COMPLIANCE_STORAGE}/{job_id}/submission/{job_id}_upload.json?X-Goog-Signature=abc",
+        "upload_expires_at": iso(NOW + 900),
+        "download_url": f"{COMPLIANCE_STORAGE}/{job_id}/compliance/{job_id}_download.json?X-Goog-Signature=def",
+        "download_expires_at": iso(NOW + 7 * 86400),
+        "created_at": iso(NOW),
+    }
+
+
+def compliance_result(tweet_id: str, reason: str = "deleted") -> dict[str, Any]:
+    """One line of a compliance job's result file: the id and what to do with it."""
+    return {
+        "id": tweet_id,
+        "action": "delete",
+        "created_at": iso(((int(tweet_id) >> 22) + 1288834974657) / 1000),
+        "redacted_at": iso(NOW),
+        "reason": reason,
+    }
+
+
 # Graph API
 PAGE_ID = "104000000000001"
 APP_SECRET = "test-app-secret-7f3a9c"
@@ -150,6 +200,22 @@ def fb_comment(
     }
     if parent:
         body["parent"] = {"id": parent}
+    return body
+
+
+def fb_attachment_comment(post_no: int, comment_no: int, kind: str, ts: float) -> dict[str, Any]:
+    """A comment that is only a sticker, GIF or photo: no ``message`` at all, an ``attachment``
+    (StoryAttachment: ``type``, ``url``, ``media.image.src``;
+    https://developers.facebook.com/docs/graph-api/reference/story-attachment/) when ``fields`` asks."""
+    body = fb_comment(post_no, comment_no, "", ts)
+    del body["message"]
+    src = f"https://scontent.xx.fbcdn.net/v/t39.1997-6/{comment_no}_n.png"
+    body["attachment"] = {
+        "type": kind,
+        "url": f"https://www.facebook.com/{PAGE_ID}/posts/{post_no}?comment_id={comment_no}",
+        "media": {"image": {"height": 240, "width": 240, "src": src}},
+        "target": {"id": str(comment_no)},
+    }
     return body
 
 
@@ -212,3 +278,58 @@ def sign(body: bytes, secret: str = APP_SECRET) -> str:
 
 def dumps(doc: Any) -> bytes:
     return orjson.dumps(doc)
+
+
+# Instagram (Instagram API with Facebook Login: graph.facebook.com, a Page token)
+IG_USER_ID = "17841400000000001"
+IG_USERNAME = "cityoftestville"
+
+
+def ig_time(ts: float) -> str:
+    """IG ``timestamp``: ISO 8601 with ``+0000``, like Graph's ``created_time``."""
+    return graph_time(ts)
+
+
+def ig_media(media_id: str, caption: str, ts: float) -> dict[str, Any]:
+    """An IG Media of ``/{ig-user-id}/media``
+    (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media)."""
+    return {
+        "id": media_id,
+        "caption": caption,
+        "timestamp": ig_time(ts),
+        "permalink": f"https://www.instagram.com/p/C{media_id[-6:]}/",
+        "media_product_type": "FEED",
+    }
+
+
+def ig_comment(
+    comment_id: str, text: str, ts: float, *, user_id: str = "17841400000007001", username: str = "resident7001"
+) -> dict[str, Any]:
+    """An IG Comment of ``/{media-id}/comments`` (``id``, ``text``, ``timestamp``, ``from``, ``username``;
+    https://developers.facebook.com/docs/instagram-platform/comment-moderation)."""
+    return {
+        "id": comment_id,
+        "text": text,
+        "timestamp": ig_time(ts),
+        "from": {"id": user_id, "username": username},
+        "username": username,
+        "hidden": False,
+    }
+
+
+def ig_delivery(changes: list[dict[str, Any]], ig_user_id: str = IG_USER_ID) -> dict[str, Any]:
+    """An Instagram webhook delivery: ``object: instagram``, entries of ``comments`` changes
+    (https://developers.facebook.com/docs/graph-api/webhooks/reference/instagram)."""
+    return {"object": "instagram", "entry": [{"id": ig_user_id, "time": int(time.time()), "changes": changes}]}
+
+
+def ig_comment_change(comment_id: str, media_id: str, text: str, *, parent: str | None = None) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "from": {"id": "17841400000007002", "username": "resident7002"},
+        "media": {"id": media_id, "media_product_type": "FEED"},
+        "id": comment_id,
+        "text": text,
+    }
+    if parent:
+        value["parent_id"] = parent
+    return {"field": "comments", "value": value}

@@ -338,3 +338,16 @@ def test_performance_report_shows_the_analytics_worker_beside_the_classification
     assert "## Analytics worker" in text
     assert "| 1 worker(s) | 28,000 | 2,500/s | 80% | 105 MiB | 6.0 |" in text
     assert "| 2 worker(s) | 28,215 | 2,698/s | 77% | 107 MiB | 6.4 |" in text
+
+
+def test_later_versions_of_a_comment_are_not_counted_again() -> None:
+    """An edit, a deletion or a hide is the same comment again: analytics counts each comment once."""
+    first = decode(tagged_records(1, seed=5)[0][0], TaggedComment)
+    versions = [
+        first,
+        first.model_copy(update={"comment": first.comment.model_copy(update={"edited": True, "text": "changed"})}),
+        first.model_copy(update={"comment": first.comment.model_copy(update={"deleted": True, "text": ""})}),
+        first.model_copy(update={"comment": first.comment.model_copy(update={"hidden": True})}),
+    ]
+    pending, failed = observe_batch([(encode(v), 0) for v in versions], NOW, EXPIRES)
+    assert failed == {} and pending.comments == 1

@@ -140,3 +140,22 @@ def test_one_poison_comment_does_not_sink_its_batch() -> None:
     batch = [(None, comment(f"c{i}", text), None) for i, text in enumerate(["fine", "poison", "fine too"])]
     results = classify_safely(FlakyPipeline(), batch)  # type: ignore[arg-type]
     assert [type(r).__name__ for r in results] == ["Classification", "ValueError", "Classification"]
+
+
+@pytest.mark.parametrize(
+    ("change", "flag"),
+    [({"deleted": True, "text": ""}, "deleted"), ({"hidden": True}, "hidden"), ({"hidden": False}, "unhidden")],
+)
+def test_deletions_and_hides_reach_the_tagged_topic_and_the_audit_log_unclassified(
+    step: CommentStep, change: dict[str, Any], flag: str
+) -> None:
+    """Before: a deletion was only marked for dedupe, so the review view and the audit log never heard of it."""
+    changed = comment(text="Plow my street").model_copy(update=change)
+    prepared, admitted = admit_all(step, [encode(changed)], {"x:c1": text_digest("Plow my street")})
+    assert admitted == [], "nothing to classify"
+    by_topic = {o.topic: o.value for o in prepared.outputs[TP0]}
+    assert set(by_topic) == {TOPICS.tagged, TOPICS.audit}
+    tagged = decode(by_topic[TOPICS.tagged], TaggedComment)
+    assert tagged.flags == [flag] and tagged.tags == [] and tagged.routes == []
+    audit = decode(by_topic[TOPICS.audit], AuditRecord)
+    assert (audit.verb, audit.subject, audit.actor) == (f"comment.{flag}", "x:c1", "x")

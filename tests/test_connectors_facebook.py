@@ -14,7 +14,7 @@ import pytest
 import requests
 import responses
 
-from connectors.core import CredentialError, FakeClock, NotPermitted, RateLimited, TransientError
+from connectors.core import ConnectorError, CredentialError, FakeClock, NotPermitted, RateLimited, TransientError
 from connectors.facebook import FacebookActions, FacebookConnector, GraphClient, WebhookReceiver, make_graph
 from connectors.facebook.graph import next_request, usage_percent
 from connectors.facebook.mapping import feed_change, graph_comment
@@ -26,7 +26,7 @@ from schemas import Comment, DeadLetter, ModerationAction, Post, decode
 from schemas.codec import InvalidEvent
 from schemas.topics import COMMENTS_DEADLETTER, COMMENTS_RAW, POSTS
 from tests.conftest import consume_all
-from tests.fake_platforms import FakeGraph
+from tests.fake_platforms import FakeGraph, graph_cursor
 from tests.platform_payloads import (
     APP_SECRET,
     GRAPH,
@@ -35,6 +35,7 @@ from tests.platform_payloads import (
     PAGE_TOKEN,
     VERIFY_TOKEN,
     dumps,
+    fb_attachment_comment,
     fb_comment,
     fb_post,
     feed_comment,
@@ -212,8 +213,8 @@ def test_feed_changes_map_to_comments(change: dict[str, object], expected: tuple
 def test_feed_changes_without_comments_are_ignored_and_page_posts_become_posts() -> None:
     reaction = {"item": "reaction", "verb": "add", "post_id": f"{PAGE_ID}_1", "reaction_type": "like"}
     assert feed_change(reaction, PAGE_ID) is None
-    hide_echo = {**feed_comment("hide", 1, 2, "x")["value"]}
-    assert feed_change(hide_echo, PAGE_ID) is None
+    like = {**feed_comment("add", 1, 2, "x")["value"], "item": "like"}
+    assert feed_change(like, PAGE_ID) is None
     status = {
         "item": "status",
         "verb": "add",
@@ -266,8 +267,9 @@ def test_polls_posts_then_pages_comments_in_order_once_each(fake: FakeGraph) -> 
         "posts older than the lookback are not polled"
     )
     pages = [q for e, _, q in fake.calls if e == "comments"]
-    assert pages[0]["filter"] == "stream" and pages[0]["order"] == "chronological" and "offset" not in pages[0]
-    assert pages[1]["offset"] == "10", "the second page came from paging.next"
+    assert pages[0]["filter"] == "stream" and pages[0]["order"] == "chronological" and "after" not in pages[0]
+    assert pages[1]["after"] == graph_cursor(f"{POST_NO}_109"), "the second page starts after the first's last"
+    assert not any("since" in q for q in pages), "since is no parameter of the comments edge"
 
 
 def test_new_comments_later_and_the_inclusive_since_bring_no_repeat(fake: FakeGraph) -> None:
@@ -566,3 +568,106 @@ def test_a_replayed_delivery_cannot_bring_back_deleted_text() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_caught_up_polls_ask_after_the_last_cursor_and_read_only_new_comments(fake: FakeGraph) -> None:
+    """Before: the poller asked ``since`` (which the comments edge ignores), so every poll re-read the
+    whole list; a malformed comment was dead-lettered once per poll."""
+    post_id = f"{PAGE_ID}_{POST_NO}"
+    fake.comments[post_id].insert(5, {**fb_comment(POST_NO, 555, "x", NOW - 2999), "from": {"name": "no id"}})
+    clock, sink = FakeClock(NOW), MemorySink()
+    r = runner(clock, sink)
+    r.run(max_polls=8)
+    fake.comments[post_id].append(fb_comment(POST_NO, 901, "Later", NOW + 60))
+    before = len(fake.calls)
+    r.run(max_polls=r.stats.polls + 3)
+    asked = [q for e, _, q in fake.calls[before:] if e == "comments"]
+    assert asked and asked[0]["after"] == graph_cursor(f"{POST_NO}_122")
+    ids = Counter(c.comment_id for c in comments_in(sink))
+    assert ids[f"{POST_NO}_901"] == 1 and len(ids) == 24 and max(ids.values()) == 1
+    assert len(sink.topics[COMMENTS_DEADLETTER.full_name()]) == 1, "read once, dead-lettered once"
+
+
+def test_a_deleted_cursor_comment_restarts_the_list_without_repeats(fake: FakeGraph) -> None:
+    post_id = f"{PAGE_ID}_{POST_NO}"
+    clock, sink = FakeClock(NOW), MemorySink()
+    r = runner(clock, sink)
+    r.run(max_polls=8)
+    fake.comments[post_id] = [c for c in fake.comments[post_id] if c["id"] != f"{POST_NO}_122"]
+    fake.comments[post_id].append(fb_comment(POST_NO, 902, "After the deletion", NOW + 60))
+    r.run(max_polls=r.stats.polls + 6)
+    ids = Counter(c.comment_id for c in comments_in(sink) if not c.deleted)
+    assert ids[f"{POST_NO}_902"] == 1 and max(ids.values()) == 1
+
+
+def test_sticker_and_photo_only_comments_carry_their_attachment(fake: FakeGraph) -> None:
+    """Before: ``attachment`` was not requested, so these arrived as empty comments with nothing to review."""
+    post_id = f"{PAGE_ID}_{POST_NO}"
+    fake.comments[post_id].append(fb_attachment_comment(POST_NO, 700, "sticker", NOW - 100))
+    fake.comments[post_id].append(fb_attachment_comment(POST_NO, 701, "photo", NOW - 90))
+    clock, sink = FakeClock(NOW), MemorySink()
+    runner(clock, sink).run(max_polls=8)
+    got = {c.comment_id: c for c in comments_in(sink)}
+    sticker, photo = got[f"{POST_NO}_700"], got[f"{POST_NO}_701"]
+    assert sticker.text == "" and sticker.attachment is not None and sticker.attachment.type == "sticker"
+    assert photo.attachment is not None and photo.attachment.url == (
+        "https://scontent.xx.fbcdn.net/v/t39.1997-6/701_n.png"
+    )
+    assert got[f"{POST_NO}_100"].attachment is None
+
+
+def test_the_pages_own_comments_are_not_produced(fake: FakeGraph) -> None:
+    """Before: staff replies from the Page were classified like residents' comments (and could be hidden)."""
+    post_id = f"{PAGE_ID}_{POST_NO}"
+    staff = fb_comment(POST_NO, 710, "Crews are on their way.", NOW - 80, author=PAGE_ID, parent=f"{POST_NO}_100")
+    fake.comments[post_id].append(staff)
+    clock, sink = FakeClock(NOW), MemorySink()
+    runner(clock, sink).run(max_polls=8)
+    assert PAGE_ID not in {c.author_id for c in comments_in(sink)} and len(comments_in(sink)) == 23
+    hook = feed_change(feed_comment("add", POST_NO, 711, "We hear you.", author=PAGE_ID)["value"], PAGE_ID)
+    assert hook is None
+
+
+def test_appsecret_proof_is_sent_when_the_app_requires_it(rsps: responses.RequestsMock) -> None:
+    """Before: no ``appsecret_proof``, so an app with "Require App Secret" on refused every call."""
+    graph = FakeGraph(rsps, app_secret=APP_SECRET)
+    graph.posts.append(fb_post(POST_NO, "Council meeting moved", NOW - 3600))
+    graph.comments[f"{PAGE_ID}_{POST_NO}"].append(fb_comment(POST_NO, 100, "Thanks", NOW - 3000))
+    clock, sink = FakeClock(NOW), MemorySink()
+    sdk, session = make_graph(PAGE_TOKEN, "25.0")
+    proven = GraphClient(sdk, session, clock, app_secret=APP_SECRET)
+    r = Runner(FacebookConnector(proven, SETTINGS, clock), sink, MemoryCheckpointStore(sink), clock)
+    r.start()
+    r.run(max_polls=4)
+    assert [c.comment_id for c in comments_in(sink)] == [f"{POST_NO}_100"]
+    assert all("appsecret_proof" in q for _, _, q in graph.calls)
+    with pytest.raises(ConnectorError, match="Graph error 100"):
+        client(clock).request(f"v25.0/{PAGE_ID}", {"fields": "id"})
+
+
+def test_recheck_finds_edits_and_deletions_the_webhook_missed(fake: FakeGraph) -> None:
+    """Before: nothing re-read comments, so an edit or a deletion without a webhook delivery was never seen."""
+    post_id = f"{PAGE_ID}_{POST_NO}"
+    clock, sink = FakeClock(NOW), MemorySink()
+    r = runner(clock, sink)
+    r.run(max_polls=8)
+    assert len(comments_in(sink)) == 23
+    fake.comments[post_id][3]["message"] = "감사합니다 3 (edited: wrong street)"
+    fake.comments[post_id] = [c for c in fake.comments[post_id] if c["id"] != f"{POST_NO}_107"]
+    clock.now += SETTINGS.recheck_interval + 1
+    r.run(max_polls=r.stats.polls + 8)
+    later = comments_in(sink)[23:]
+    edited = [c for c in later if c.edited]
+    deleted = [c for c in later if c.deleted]
+    assert [(c.comment_id, c.text) for c in edited] == [(f"{POST_NO}_103", "감사합니다 3 (edited: wrong street)")]
+    assert [(c.comment_id, c.text) for c in deleted] == [(f"{POST_NO}_107", "")]
+    assert len(later) == 2, "nothing else is produced again"
+
+
+@pytest.mark.parametrize(("verb", "hidden"), [("hide", True), ("unhide", False)])
+def test_hide_and_unhide_deliveries_are_state_changes(verb: str, hidden: bool) -> None:
+    """Before: ``hide``/``unhide`` verbs were dropped, so a comment hidden in Meta's tools stayed in the queue."""
+    change = feed_comment(verb, POST_NO, 720, "Whatever text Meta repeats")
+    comment = feed_change(change["value"], PAGE_ID)
+    assert isinstance(comment, Comment)
+    assert (comment.hidden, comment.text, comment.deleted, comment.edited) == (hidden, "", False, False)

@@ -13,7 +13,7 @@ from connectors import metrics
 from connectors.core import Backoff, CredentialError, FakeClock, NotPermitted, RateLimited
 from connectors.runner import KafkaCheckpointStore, MemoryCheckpointStore, Runner
 from connectors.secrets import Secrets
-from connectors.x import XActions, XApi, XConnector, make_client, tweet_to_comment
+from connectors.x import XActions, XApi, XConnector, make_client, snowflake_time, tweet_to_comment
 from runtime.settings import XSettings
 from runtime.sink import KafkaSink, MemorySink
 from schemas import Comment, DeadLetter, ModerationAction, decode
@@ -30,6 +30,8 @@ from tests.platform_payloads import (
     X_SERVICE_UNAVAILABLE,
     X_TOO_MANY,
     X_UNAUTHORIZED,
+    long_tweet,
+    retweet,
     snowflake,
     tweet,
     x_rate_headers,
@@ -46,6 +48,11 @@ TOKENS = {
 POST_ID = snowflake(NOW - 3600)
 
 
+def overlap_floor(tweet_id: str) -> str:
+    """The id a sweep starts from: ``overlap_seconds`` below ``tweet_id``."""
+    return snowflake(snowflake_time(tweet_id) - SETTINGS.overlap_seconds)
+
+
 @pytest.fixture
 def rsps() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
@@ -54,7 +61,9 @@ def rsps() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def fake(rsps: responses.RequestsMock) -> FakeX:
-    """The city's post, 25 replies (emoji, Arabic, Chinese, escaped entities), its own reply, two mentions."""
+    """The city's post, 25 replies (emoji, Arabic, Chinese, escaped entities), its own reply, two mentions.
+
+    As in v2, a reply's ``text`` starts with the @handle it replies to."""
     x = FakeX(rsps, NOW)
     x.timeline.append(tweet(POST_ID, "Snow clearing starts tonight on arterial roads ❄️", CITY_ID))
     texts = ["Merci pour l'info 👍", "شكرا على التحديث", "谢谢市政府", "Plows &amp; salt &lt;finally&gt;"]
@@ -62,7 +71,8 @@ def fake(rsps: responses.RequestsMock) -> FakeX:
         tid = snowflake(NOW - 3000 + i * 10)
         author = f"90000000000000{i % 3}"
         x.add_user(author, f"resident{i % 3}")
-        x.replies.append(tweet(tid, f"{texts[i % 4]} #{i}", author, conversation=POST_ID, reply_to=POST_ID))
+        text = f"@{CITY} {texts[i % 4]} #{i}"
+        x.replies.append(tweet(tid, text, author, conversation=POST_ID, reply_to=POST_ID))
     x.replies.append(
         tweet(snowflake(NOW - 2500), "We'll look into it.", CITY_ID, conversation=POST_ID, reply_to=POST_ID)
     )
@@ -145,21 +155,22 @@ def test_sweep_pages_down_with_until_id_and_produces_every_comment_once(fake: Fa
     assert len(comments) == 26 and max(ids.values()) == 1, "25 replies and one outside mention, once each"
     assert CITY_ID not in {c.author_id for c in comments}, "the city's own reply is not a comment"
     texts = {c.text for c in comments}
-    assert "Plows & salt <finally> #3" in texts and "谢谢市政府 #2" in texts and "Merci pour l'info 👍 #0" in texts
+    assert {f"@{CITY} Plows & salt <finally> #3", f"@{CITY} 谢谢市政府 #2", f"@{CITY} Merci pour l'info 👍 #0"} <= texts
     assert len(sink.topics[POSTS.full_name()]) == 1
     searches = [q for endpoint, q in fake.calls if endpoint == "search"]
     first_page = sorted((t["id"] for t in fake.replies), key=int, reverse=True)[:10]
     assert "until_id" not in searches[0] and searches[1]["until_id"] == first_page[-1], (
         "the second page asks below the first page's oldest id"
     )
-    assert searches[1]["since_id"] == POST_ID
+    assert searches[1]["since_id"] == overlap_floor(POST_ID)
     assert runner.stats.comments == 26
     # Caught up: the next polls ask only for what is newer, and find nothing.
     before = len(sink.topics[COMMENTS_RAW.full_name()])
     runner.run(max_polls=runner.stats.polls + 4)
     assert len(sink.topics[COMMENTS_RAW.full_name()]) == before
     later = [q for endpoint, q in fake.calls if endpoint == "search"][-1]
-    assert later["since_id"] == max((t["id"] for t in fake.replies), key=int)
+    newest = max((t["id"] for t in fake.replies), key=int)
+    assert later["since_id"] == overlap_floor(newest), "the overlap is re-read"
 
 
 def test_new_replies_after_a_sweep_are_picked_up_without_repeats(fake: FakeX) -> None:
@@ -370,7 +381,7 @@ def test_filtered_stream_delivers_first_and_polling_skips_what_it_delivered(fake
     runner = Runner(xc, sink, MemoryCheckpointStore(sink), clock)
     try:
         runner.start()
-        assert xc.streaming and [r["value"] for r in fake.rules.values()] == [f"@{CITY}"]
+        assert xc.streaming and [r["value"] for r in fake.rules.values()] == [f"@{CITY} -is:retweet"]
         deadline = time.monotonic() + 30
         while stream.lines.qsize() < 4 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -382,7 +393,9 @@ def test_filtered_stream_delivers_first_and_polling_skips_what_it_delivered(fake
     assert [c.comment_id for c in comments[:3]] == [t["id"] for t in streamed], "the stream came first"
     ids = Counter(c.comment_id for c in comments)
     assert len(ids) == 26 and max(ids.values()) == 1, "polling skipped what the stream delivered"
-    assert f"conversation_id:{POST_ID}" in {r["value"] for r in fake.rules.values()}, "rules follow new posts"
+    assert f"conversation_id:{POST_ID} -is:retweet" in {r["value"] for r in fake.rules.values()}, (
+        "rules follow new posts"
+    )
     letters = [decode(v, DeadLetter) for _, v in sink.topics[COMMENTS_DEADLETTER.full_name()]]
     assert [d.key for d in letters] == ["x:stream"]
     assert clock.sleeps and all(s > 800 for s in clock.sleeps), "with a stream, polling only reconciles"
@@ -409,3 +422,136 @@ def test_a_refused_scope_does_not_hold_up_the_others(fake: FakeX) -> None:
     assert [c.comment_id for c in comments_in(sink)] == [fake.mentions[1]["id"]]
     run(clock, sink, polls=12)  # the conversation is asked again after the interval
     assert len({c.comment_id for c in comments_in(sink)}) == 26
+
+
+LONG_TEXT = (
+    "The plow came down our street at 6 a.m. and pushed a wall of snow across every driveway on the "
+    "block, including the two where seniors live who cannot shovel. We called 311 twice last winter "
+    "about the same thing. Could the city ask crews to leave driveway openings on streets where "
+    "residents have asked, the way the pilot program on the east side did? Thank you for listening."
+)
+
+
+def test_long_post_is_read_whole_from_note_tweet(fake: FakeX) -> None:
+    """Before: ``tweet.fields`` lacked ``note_tweet``, so the comment stopped at 280 characters."""
+    assert len(LONG_TEXT) > 280
+    tid = snowflake(NOW - 2000, 5)
+    fake.replies.append(long_tweet(tid, LONG_TEXT, "900000000000001", conversation=POST_ID, reply_to=POST_ID))
+    clock, sink = FakeClock(NOW), MemorySink()
+    run(clock, sink, polls=12)
+    [comment] = [c for c in comments_in(sink) if c.comment_id == tid]
+    assert comment.text == LONG_TEXT
+    assert all(c.text and not c.text.endswith("…") for c in comments_in(sink))
+
+
+def test_reply_visible_late_below_since_id_is_still_produced_once(fake: FakeX) -> None:
+    """Before: the next sweep asked ``since_id`` = the newest id seen, so a reply with a lower id that X
+    returned a minute later was never asked for again."""
+    clock, sink = FakeClock(NOW), MemorySink()
+    fake.clock = clock
+    runner = run(clock, sink, polls=12)
+    fake.add_user("900000000000007", "latecomer")
+    slow, quick = snowflake(NOW + 30), snowflake(NOW + 60)
+    fake.replies.append(
+        tweet(slow, "Bus 3 skipped our stop", "900000000000007", conversation=POST_ID, reply_to=POST_ID)
+    )
+    fake.replies.append(tweet(quick, "Sidewalks still icy", "900000000000007", conversation=POST_ID, reply_to=POST_ID))
+    fake.visible_at[slow] = NOW + 200  # indexed after ``quick`` was read
+    runner.run(max_polls=runner.stats.polls + 16)
+    ids = Counter(c.comment_id for c in comments_in(sink))
+    assert ids[slow] == 1 and ids[quick] == 1 and max(ids.values()) == 1
+
+
+def test_reposts_of_mentions_are_not_comments(fake: FakeX) -> None:
+    """Before: the mentions timeline's reposts (``RT @...``) were produced as residents' comments."""
+    fake.add_user("900000000000008", "reposter")
+    original = fake.mentions[1]
+    fake.mentions.append(retweet(snowflake(NOW - 1700), original, "900000000000008", "someone"))
+    clock, sink = FakeClock(NOW), MemorySink()
+    run(clock, sink, polls=12)
+    comments = comments_in(sink)
+    assert len(comments) == 26 and not any(c.text.startswith("RT @") for c in comments)
+    assert "900000000000008" not in {c.author_id for c in comments}
+
+
+def test_a_dead_stream_thread_brings_polling_back_to_the_poll_interval(fake: FakeX) -> None:
+    """Before: ``alive`` looked only at our refusal flag, so a stream thread that ended kept polling at
+    the 15-minute reconcile interval."""
+    import threading
+
+    from connectors.x import XStream
+
+    clock = FakeClock(NOW)
+    stream = XStream(TOKENS["X_BEARER_TOKEN"], clock)
+    ended = threading.Thread(target=lambda: None)
+    ended.start()
+    ended.join()
+    stream.thread = ended
+    xc = connector(clock)
+    xc.stream, xc.streaming = stream, True
+    xc.start({})
+    assert not stream.alive
+    xc.poll()
+    assert not xc.streaming
+    assert all(s.due <= NOW + SETTINGS.poll_interval for s in xc.scopes.values())
+
+
+def test_deletions_on_x_come_back_from_a_compliance_job_as_deleted_comments(fake: FakeX) -> None:
+    """Before: nothing asked X which stored posts were deleted, so a deleted reply stayed under review."""
+    clock, sink = FakeClock(NOW), MemorySink()
+    settings = SETTINGS.model_copy(update={"compliance_interval": 3600.0})
+    runner = run(clock, sink, polls=12, settings=settings)
+    assert len(comments_in(sink)) == 26
+    gone = fake.replies[4]["id"]
+    fake.deleted.add(gone)
+    clock.now += 3600
+    runner.run(max_polls=runner.stats.polls + 12)
+    deleted = [c for c in comments_in(sink) if c.deleted]
+    assert [(c.comment_id, c.post_id, c.text) for c in deleted] == [(gone, POST_ID, "")]
+    [uploaded] = fake.uploads.values()
+    assert len(uploaded) == 26 and gone in uploaded, "every produced id was checked"
+    assert [e for e, _ in fake.calls if e.startswith("compliance")][:1] == ["compliance_create"]
+
+
+def test_reads_are_metered_per_resource_and_stop_at_the_daily_budget(fake: FakeX) -> None:
+    """Before: only requests were counted, though pay-per-use bills each post and user returned."""
+    from schemas import Checkpoint
+    from schemas.topics import CONNECTOR_STATE
+
+    clock, sink = FakeClock(NOW), MemorySink()
+    settings = SETTINGS.model_copy(update={"daily_budget_usd": 0.2})
+    run(clock, sink, polls=30, settings=settings)
+    states = [decode(v, Checkpoint) for _, v in sink.topics[CONNECTOR_STATE.full_name()]]
+    today = [cp.details for cp in states if cp.scope == "spend" and cp.details["day"] == NOW // 86400]
+    spend = today[-1]
+    # users_by (1 user), timeline (1 post, 1 user), search pages of 10, 10 and 6 posts with 4, 3 and 3 users:
+    # 0.195 USD after the second page, 0.255 after the third, and no fourth read that day.
+    assert (spend["posts"], spend["users"]) == (27, 12)
+    assert spend["usd"] == pytest.approx(27 * 0.005 + 12 * 0.010)
+    tomorrow = (NOW // 86400 + 1) * 86400
+    waits = [s for s in clock.sleeps if s > 3600]
+    assert waits and clock.now >= tomorrow, "past the budget, reads waited for the next UTC day"
+    assert any(cp.scope == "spend" and cp.details["day"] == tomorrow // 86400 for cp in states), "a new day's spend"
+    assert metrics.SPEND.labels("x")._value.get() > 0 and metrics.BUDGET.labels("x")._value.get() == 0.2
+
+
+def test_a_refused_scope_is_counted(fake: FakeX) -> None:
+    fake.fail("search", 403, {"title": "Forbidden", "type": "about:blank", "status": 403, "detail": "Forbidden"})
+    before = metrics.REFUSED.labels("x", "NotPermitted")._value.get()
+    run(FakeClock(NOW), MemorySink(), polls=4)
+    assert metrics.REFUSED.labels("x", "NotPermitted")._value.get() == before + 1
+
+
+def test_the_overlap_re_reads_are_not_billed_twice_in_a_day(fake: FakeX) -> None:
+    """X bills a post once per UTC day (https://docs.x.com/x-api/fundamentals/post-cap, deduplication)."""
+    from schemas import Checkpoint
+    from schemas.topics import CONNECTOR_STATE
+
+    clock, sink = FakeClock(NOW), MemorySink()
+    runner = run(clock, sink, polls=12)
+    fake.replies.append(tweet(snowflake(NOW + 60), "Thanks", "900000000000001", conversation=POST_ID, reply_to=POST_ID))
+    clock.now += 60
+    runner.run(max_polls=runner.stats.polls + 8)
+    states = [decode(v, Checkpoint) for _, v in sink.topics[CONNECTOR_STATE.full_name()]]
+    spend = [cp.details for cp in states if cp.scope == "spend"][-1]
+    assert spend["posts"] == 1 + 26 + 1 + 1, "the post, 26 replies, the outside mention and the new reply, once each"

@@ -518,3 +518,80 @@ def test_the_view_and_its_wal_and_shm_files_are_private(tmp_path: Path) -> None:
         store.close()
     finally:
         os.umask(old)
+
+
+@pytest.mark.parametrize("deletion_first", [False, True])
+def test_a_deleted_comment_leaves_the_queue_and_its_text_the_view(store: Store, deletion_first: bool) -> None:
+    """Whichever topic is read first, a moderator never sees or acts on the text of a deleted comment."""
+    gone = TaggedComment(
+        comment=comment("7", "", deleted=True),
+        language="und",
+        tags=[],
+        flags=["deleted"],
+        action=None,
+        routes=[],
+        policy="windsor",
+    )
+    pending = item("7", "call me at 519 555 0100", ["5.7.9"], [])
+    with store.transaction():
+        for put in ([lambda: store.put_tagged(gone), lambda: store.put_review_item(pending)])[
+            :: -1 if not deletion_first else 1
+        ]:
+            put()
+        store.put_review_item(item("8", "still here", ["5.7.2"], []))
+    row = store.item("r-7")
+    assert row is not None and row.status == "deleted" and row.item.comment.text == ""
+    assert row.item.comment.deleted
+    assert [r.item.review_id for r in store.queue(QueueFilter(), AT.timestamp())[0]] == ["r-8"]
+    assert [r.item.review_id for r in store.queue(QueueFilter(status="deleted"), AT.timestamp())[0]] == ["r-7"]
+
+
+def test_a_deleted_items_page_says_so_and_refuses_a_decision(tmp_path: Path) -> None:
+    """The item page of a comment deleted on the platform shows no decision form, and a posted decision is refused."""
+    import asyncio
+    import re
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from review.service import ReviewService
+    from review.web import build_app
+    from runtime.settings import Settings
+
+    users = tmp_path / "users.yaml"
+    add_user(users, "mod", "moderator", "moderator-password")
+    settings = Settings(bootstrap_servers="127.0.0.1:1", review_db=tmp_path / "view.sqlite3", review_users=users)
+    service = ReviewService(settings)
+    gone = TaggedComment(
+        comment=comment("7", "", deleted=True),
+        language="und",
+        tags=[],
+        flags=["deleted"],
+        action=None,
+        routes=[],
+        policy="windsor",
+    )
+    with service.store.transaction():
+        service.store.put_review_item(item("7", "call me at 519 555 0100", ["5.7.9"], []))
+        service.store.put_tagged(gone)
+
+    async def scenario() -> None:
+        client = TestClient(TestServer(build_app(service)))
+        await client.start_server()
+        try:
+            page = await (await client.get("/login")).text()
+            token = re.search(r'name="csrf" value="([^"]+)"', page)
+            assert token
+            await client.post(
+                "/login", data={"csrf": token.group(1), "username": "mod", "password": "moderator-password"}
+            )
+            shown = await (await client.get("/items/r-7")).text()
+            assert 'data-testid="deleted"' in shown and 'data-testid="decision-form"' not in shown
+            assert "519 555 0100" not in shown
+            csrf = re.search(r'name="csrf" value="([^"]+)"', shown)
+            form = {"csrf": csrf.group(1) if csrf else "", "decision": "hide", "reason": "private information"}
+            refused = await client.post("/items/r-7/decision", data=form, headers={"Origin": str(client.make_url(""))})
+            assert refused.status == 409, refused.status
+        finally:
+            await client.close()
+
+    asyncio.run(scenario())

@@ -102,8 +102,8 @@ def test_schema_violations_name_known_fields_but_never_echo_input() -> None:
 
 def test_unknown_schema_version_is_refused_explicitly() -> None:
     data = orjson.loads(encode(comment()))
-    data["schema_version"] = 2
-    with pytest.raises(InvalidEvent, match="unsupported schema_version 2"):
+    data["schema_version"] = 3
+    with pytest.raises(InvalidEvent, match="unsupported schema_version 3"):
         decode(orjson.dumps(data), Comment)
 
 
@@ -150,6 +150,19 @@ def test_every_event_declares_a_name_and_a_version_literal() -> None:
     assert len(set(names)) == len(names)
     for event in ALL_EVENTS:
         schema = event.model_json_schema()
-        assert schema["properties"]["schema_version"]["const"] == event.SCHEMA_VERSION
+        version = schema["properties"]["schema_version"]
+        assert version.get("const", max(version.get("enum", [0]))) == event.SCHEMA_VERSION
+        assert set(version.get("enum", [event.SCHEMA_VERSION])) == set(event.READS)
         assert schema.get("additionalProperties") is False, f"{event.__name__} must reject unknown fields"
-    assert json.loads(export.render()["comment.v1.json"])["$id"] == "civicwatch:comment:v1"
+    assert json.loads(export.render()["comment.v2.json"])["$id"] == "civicwatch:comment:v2"
+
+
+def test_version_1_comments_stay_readable_as_version_2() -> None:
+    """Comment v2 added instagram, attachment and hidden: a v1 record already on a topic still decodes."""
+    data = orjson.loads(encode(comment()))
+    assert data["schema_version"] == 2
+    for name in ("attachment", "hidden"):
+        data.pop(name)
+    data["schema_version"] = 1
+    old = decode(orjson.dumps(data), Comment)
+    assert (old.schema_version, old.attachment, old.hidden, old.deleted) == (1, None, None, False)

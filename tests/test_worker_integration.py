@@ -62,7 +62,7 @@ def test_every_comment_routed_exactly_once_and_bad_input_dead_lettered(
         b"{not json",
         b"\xff\xfe\x00garbage",
         orjson.dumps({"schema_version": 1, "platform": "x"}),
-        orjson.dumps({**orjson.loads(encode(comments[0])), "schema_version": 2}),
+        orjson.dumps({**orjson.loads(encode(comments[0])), "schema_version": 3}),
         encode(make(999, "x")).replace(b'"text":"x"', b'"text":"' + b"a" * 150_000 + b'"'),
         b"[1, 2, 3]",
     ]
@@ -137,3 +137,26 @@ def test_worker_log_holds_no_comment_text(worker: WorkerProcess) -> None:
     log = worker.log()
     assert "batch_processed" in log
     assert "519-974-" not in log and "fucking" not in log and "Wyandotte" not in log
+
+
+def test_a_deletion_reaches_the_tagged_topic_and_the_audit_log(
+    kafka_bootstrap: str, kafka_topics: str, worker: WorkerProcess
+) -> None:
+    """A comment then its deletion (as a connector sends it): classified once, then recorded, not classified."""
+    prefix = kafka_topics
+    first = factories.comment("del-1", "This fucking plow skipped us again", platform="facebook", at=NOW)
+    gone = first.model_copy(update={"text": "", "deleted": True, "author_id": "unknown"})
+    sink = KafkaSink(kafka_bootstrap, prefix)
+    with sink.transaction():
+        sink.send(COMMENTS_RAW, first)
+    with sink.transaction():
+        sink.send(COMMENTS_RAW, gone)
+    sink.close()
+    key = b"facebook:del-1"
+    deadline_tagged = consume_all(kafka_bootstrap, prefix + "comments.tagged", 302, timeout=90)
+    versions = [decode(m.value, TaggedComment) for m in deadline_tagged if m.key == key]
+    assert [t.flags == ["deleted"] for t in versions] == [False, True]
+    assert versions[1].comment.text == "" and versions[1].routes == []
+    audit = consume_all(kafka_bootstrap, prefix + "audit.log", 2, timeout=30)
+    verbs = [orjson.loads(m.value)["verb"] for m in audit if m.key == key]
+    assert "comment.deleted" in verbs

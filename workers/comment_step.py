@@ -23,7 +23,7 @@ from aiokafka import TopicPartition
 from pipelines.pipeline import Classification, PolicyPipeline
 from pipelines.types import CommentInput
 from runtime.deadletters import dead_letter_of, log_dead_letter
-from schemas import AuditRecord, Comment, ModerationAction, decode, encode
+from schemas import AuditRecord, Comment, ModerationAction, TaggedComment, decode, encode
 from schemas.ids import stable_id, text_digest
 from schemas.topics import (
     AUDIT_LOG,
@@ -117,16 +117,19 @@ class CommentStep:
             prepared.outputs[tp].append(self.dead_letter(event, "ingest", exc))
             prepared.dead += 1
             return None
-        digest = text_digest(comment.text) + ("|deleted" if comment.deleted else "")
+        changed = comment.deleted or comment.hidden is not None
+        digest = text_digest(comment.text) + (f"|{state_of(comment)}" if changed else "")
         known = self.pending_marks.get(comment.key) or seen(comment.key)
         if known == digest or (comment.key, digest) in in_batch:
             prepared.duplicates += 1
             log.info("duplicate_comment_skipped", comment_key=comment.key)
             return None
         in_batch.add((comment.key, digest))
-        if comment.deleted:
-            prepared.marks[tp].append((event, comment.key, digest))
-            log.info("deleted_comment_recorded", comment_key=comment.key)
+        if changed:
+            prepared.outputs[tp].extend(self.state_change(comment))
+            if comment.deleted:
+                prepared.marks[tp].append((event, comment.key, digest))
+            log.info("comment_state_recorded", comment_key=comment.key, state=state_of(comment))
             return None
         return event, comment, post_text(f"{comment.platform}:{comment.post_id}")
 
@@ -172,6 +175,30 @@ class CommentStep:
             out.append(Output(self.topics.council, key, encode(routed.council)))
         return out
 
+    def state_change(self, comment: Comment) -> list[Output]:
+        """A deletion, hide or unhide on the platform is not classified: it goes on ``comments.tagged``
+        (flag ``deleted``/``hidden``/``unhidden``, so the review view drops the text and the item) and
+        on ``audit.log``."""
+        state = state_of(comment)
+        tagged = TaggedComment(
+            comment=comment,
+            language=comment.language or "und",
+            tags=[],
+            flags=[state],
+            action=None,
+            routes=[],
+            policy=self.policy_label(),
+        )
+        audit = AuditRecord(
+            audit_id=stable_id("audit", f"comment.{state}", comment.key, comment.received_at.isoformat()),
+            actor=comment.platform,
+            verb=f"comment.{state}",
+            subject=comment.key,
+            reason=f"the comment was {state} on {comment.platform}",
+        )
+        key = comment.key.encode()
+        return [Output(self.topics.tagged, key, encode(tagged)), Output(self.topics.audit, key, encode(audit))]
+
     def auto_hide(self, comment: Comment, review_id: str, clauses: list[str]) -> list[Output]:
         """Policy ``auto_hide`` rules (5.7.9 by default): hide at once, then let a moderator review."""
         decision_id = "auto-" + review_id
@@ -200,6 +227,12 @@ class CommentStep:
         log_dead_letter(record)
         key = event.message.key if isinstance(event.message.key, bytes) else None
         return Output(self.topics.deadletter, key, encode(record))
+
+
+def state_of(comment: Comment) -> str:
+    if comment.deleted:
+        return "deleted"
+    return "hidden" if comment.hidden else "unhidden"
 
 
 def classify_safely(pipeline: PolicyPipeline, batch: Sequence[Pending]) -> list[Classification | BaseException]:

@@ -6,14 +6,20 @@ Scopes, each with a checkpoint in ``connector.state`` (``facebook:<scope>``):
   sent twice after a restart mid-sweep is one upsert, not a duplicate); each post within
   ``lookback_days`` opens a comments scope.
 - ``comments:<post id>``: ``/{post-id}/comments?filter=stream&order=chronological`` gives comments
-  and replies in one ascending list. The checkpoint is a watermark: the latest ``created_time``
-  produced and the ids produced at that second. Asking ``since`` one second before it and dropping
-  what is older or already listed resumes with no gap and no duplicate whatever Graph's paging did,
-  so the ``after`` cursor never needs to survive a restart.
+  and replies in one ascending list, paged by ``after`` cursors (the edge has no ``since``). The
+  checkpoint holds the ``after`` cursor of the last page read, so the next poll asks only for what
+  came after it, and a watermark (the latest ``created_time`` produced and the ids produced at that
+  second) that drops anything already produced. A cursor dies with the comment it names (Graph:
+  "invalidated if the item is deleted"): a refused cursor restarts the list from the top, and the
+  watermark keeps that from repeating anything.
+- Every ``CIVICWATCH_FACEBOOK_RECHECK_INTERVAL`` a comments scope re-reads its list from the top and
+  compares each comment with the digest of its text kept in the checkpoint: a changed text is
+  produced as ``edited``, a comment no longer listed as ``deleted``. This catches what the webhook
+  missed (a delivery lost, the webhook not set up); deliveries and re-reads meet on one key.
 
-Edits and deletions do not show in polling (Graph has no "since edited"); the webhook receiver
-delivers them as ``edited``/``deleted`` comments. Comments on posts older than the lookback also
-arrive by webhook only.
+The Page's own comments (staff replies) are not residents' comments and are never produced. A
+comment that is only a photo, GIF or sticker has no ``message``: its ``attachment`` comes with it.
+Comments on posts older than the lookback arrive by webhook only.
 """
 
 from __future__ import annotations
@@ -25,19 +31,20 @@ from typing import Any
 import orjson
 import structlog
 
-from connectors.core import Batch, Clock, ConnectorError, CredentialError, NotFound, Retry, TransientError
+from connectors.core import Batch, Clock, ConnectorError, CredentialError, NotFound, Retry, TransientError, utc
 from connectors.facebook.graph import GraphClient, next_request
-from connectors.facebook.mapping import graph_comment, graph_post
+from connectors.facebook.mapping import UNKNOWN_AUTHOR, graph_comment, graph_post
 from connectors.runner import checkpoint, close_scopes, next_due
 from runtime.settings import FacebookSettings
-from schemas import Checkpoint, dead_letter
+from schemas import Checkpoint, Comment, dead_letter
 from schemas.codec import InvalidEvent
+from schemas.ids import text_digest
 
 log = structlog.get_logger("civicwatch.facebook")
 
 NAME = "facebook"
 POST_FIELDS = "id,message,created_time,permalink_url"
-COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},permalink_url"
+COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},permalink_url,attachment{type,url,media}"
 
 
 @dataclass
@@ -50,6 +57,13 @@ class PageScope:
     next_page: tuple[str, dict[str, str]] | None = None
     sweep_newest: float | None = None
     sweep_boundary: set[str] = field(default_factory=set)
+    after: str | None = None
+    """The ``after`` cursor of the last comments page read: the next poll starts there."""
+    digests: dict[str, tuple[str, float]] = field(default_factory=dict)
+    """Comment id -> (digest of its text, created time) of what was produced: re-reads compare with it."""
+    recheck_at: float = 0.0
+    rechecking: bool = False
+    found: set[str] = field(default_factory=set)
     due: float = 0.0
     closed: bool = False
 
@@ -71,6 +85,9 @@ class PageScope:
             kind=self.kind,
             boundary=sorted(self.boundary),
             post_created=self.post_created,
+            after=self.after,
+            digests={k: list(v) for k, v in sorted(self.digests.items())},
+            recheck_at=self.recheck_at,
             closed=self.closed,
         )
 
@@ -83,6 +100,9 @@ class PageScope:
             watermark=float(cp.cursor) if cp.cursor else None,
             boundary=set(d.get("boundary") or []),
             post_created=d.get("post_created"),
+            after=d.get("after"),
+            digests={k: (str(v[0]), float(v[1])) for k, v in (d.get("digests") or {}).items()},
+            recheck_at=float(d.get("recheck_at") or 0.0),
             closed=bool(d.get("closed")),
         )
 
@@ -189,15 +209,28 @@ class FacebookConnector:
         return batch
 
     def _poll_comments(self, scope: PageScope, now: float) -> Batch:
-        args = {
+        interval = self.settings.recheck_interval
+        if not scope.rechecking and interval > 0 and 0 < scope.recheck_at <= now:
+            scope.rechecking, scope.found, scope.after = True, set(), None  # re-read from the top
+        args: dict[str, Any] = {
             "fields": COMMENT_FIELDS,
             "filter": "stream",
             "order": "chronological",
             "limit": self.settings.page_size,
         }
-        if scope.watermark is not None:
-            args["since"] = int(scope.watermark) - 1
-        body = self._get(scope, "comments", args)
+        if scope.after is not None:
+            args["after"] = scope.after
+        try:
+            body = self.graph.request(f"{self.graph.version}/{scope.target}/comments", args)
+        except (Retry, TransientError, CredentialError, NotFound):
+            raise
+        except ConnectorError as exc:
+            if scope.after is None:
+                raise
+            # The cursor's comment was deleted: start over; the watermark drops what was produced.
+            log.info("cursor_refused_restarting", connector=NAME, scope=scope.key, reason=exc.reason)
+            scope.after, scope.due = None, now
+            return Batch()
         data = body.get("data") or []
         batch = Batch(fetched=len(data))
         for obj in data:
@@ -206,16 +239,56 @@ class FacebookConnector:
             except InvalidEvent as exc:
                 self._dead(batch, obj, scope, exc)
                 continue
+            if comment.author_id == self.settings.page_id:
+                continue  # the Page's own reply: staff, not a resident
             created = float(int(comment.created_at.timestamp()))
-            if scope.already_sent(comment.comment_id, created):
+            digest = text_digest(comment.text + "\x1f" + (comment.attachment.type if comment.attachment else ""))
+            scope.found.add(comment.comment_id)
+            known = scope.digests.get(comment.comment_id)
+            if known is not None and known[0] != digest:
+                batch.comments.append(comment.model_copy(update={"edited": True}))
+            scope.digests[comment.comment_id] = (digest, created)
+            if known is not None or scope.already_sent(comment.comment_id, created):
                 continue
             if scope.watermark is None or created > scope.watermark:
                 scope.watermark, scope.boundary = created, set()
             scope.boundary.add(comment.comment_id)
             batch.comments.append(comment)
-        self._page_done(scope, body, now)
+        cursor = ((body.get("paging") or {}).get("cursors") or {}).get("after")
+        if isinstance(cursor, str) and cursor:
+            scope.after = cursor
+        if (body.get("paging") or {}).get("next"):
+            scope.due = now
+        else:
+            scope.due = now + self.settings.poll_interval
+            if scope.rechecking:
+                batch.comments.extend(self._deleted(scope))
+            if scope.rechecking or scope.recheck_at == 0.0:
+                scope.rechecking, scope.found = False, set()
+                scope.recheck_at = now + interval
         batch.checkpoints.insert(0, scope.to_checkpoint(now))
         return batch
+
+    def _deleted(self, scope: PageScope) -> list[Comment]:
+        """Comments produced before and no longer listed: deleted on the Page (or by their author)."""
+        gone = sorted(set(scope.digests) - scope.found)
+        out = []
+        for comment_id in gone:
+            _, created = scope.digests.pop(comment_id)
+            out.append(
+                Comment(
+                    platform="facebook",
+                    comment_id=comment_id,
+                    post_id=scope.target,
+                    author_id=UNKNOWN_AUTHOR,
+                    text="",
+                    created_at=utc(created),
+                    deleted=True,
+                )
+            )
+        if gone:
+            log.info("comments_deleted_found", connector=NAME, scope=scope.key, count=len(gone))
+        return out
 
     def _dead(self, batch: Batch, obj: Any, scope: PageScope, exc: InvalidEvent) -> None:
         batch.dead_letters.append(

@@ -22,6 +22,8 @@ Error translation (Graph error codes): 190 -> ``CredentialError``; 4, 17, 32, 61
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
@@ -67,7 +69,9 @@ def make_graph(token: str, version: str, timeout: float = 30.0) -> tuple[faceboo
 def next_request(next_url: str) -> tuple[str, dict[str, str]]:
     """Path and arguments of a ``paging.next`` URL, without its token (workaround 2)."""
     parsed = urlparse(next_url)
-    args = {k: v for k, v in parse_qsl(parsed.query, keep_blank_values=True) if k != "access_token"}
+    args = {
+        k: v for k, v in parse_qsl(parsed.query, keep_blank_values=True) if k not in ("access_token", "appsecret_proof")
+    }
     return parsed.path.lstrip("/"), args
 
 
@@ -123,8 +127,18 @@ class GraphClient:
         *,
         throttle_wait: float = 600.0,
         usage_ceiling: float = 90.0,
+        app_secret: str | None = None,
+        token_variable: str = TOKEN_VARIABLE,
     ) -> None:
         self.graph = graph
+        self.token_variable = token_variable
+        self.proof = (
+            hmac.new(app_secret.encode(), str(graph.access_token).encode(), hashlib.sha256).hexdigest()
+            if app_secret and graph.access_token
+            else None
+        )
+        """``appsecret_proof`` (HMAC-SHA256 of the token keyed with the app secret): sent with every call,
+        so an app that requires it ("Require App Secret") accepts us and a stolen token alone is useless."""
         self.session = session
         self.clock = clock
         self.throttle_wait = throttle_wait
@@ -145,6 +159,8 @@ class GraphClient:
         now = self.clock.time()
         if self.paused_until > now:
             raise RateLimited(self.paused_until - now, "usage_ceiling")
+        if self.proof is not None:
+            args = {**(args or {}), "appsecret_proof": self.proof}
         try:
             result = self.graph.request(path, args=args, post_args=post_args, method=method)
         except facebook.GraphAPIError as exc:
@@ -175,7 +191,7 @@ class GraphClient:
         subcode = error.get("error_subcode")
         label = f"Graph error {code}" + (f"/{subcode}" if subcode else "")
         if code == 190:
-            return CredentialError(TOKEN_VARIABLE, f"was rejected by the Graph API ({label})")
+            return CredentialError(self.token_variable, f"was rejected by the Graph API ({label})")
         if code in THROTTLE_CODES:
             headers = last.headers if last is not None else None
             wait = regain_seconds(headers) or self.throttle_wait

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from schemas import Comment, Post
+from schemas import Attachment, Comment, Post
 from schemas.codec import InvalidEvent, describe_validation
 
 POST_ITEMS = {"status", "post", "photo", "video", "share", "link"}
@@ -57,6 +57,19 @@ def _author(obj: Mapping[str, Any]) -> tuple[str, str | None]:
     return author["id"], name if isinstance(name, str) else None
 
 
+def _attachment(obj: Mapping[str, Any]) -> Attachment | None:
+    """A comment's photo, GIF, sticker or video (``attachment``, a StoryAttachment: ``type``, ``url``,
+    ``media.image.src``); the image's own address when there is one."""
+    att = obj.get("attachment")
+    if not isinstance(att, Mapping) or not isinstance(att.get("type"), str) or not att["type"]:
+        return None
+    media = att.get("media")
+    image = media.get("image") if isinstance(media, Mapping) else None
+    src = image.get("src") if isinstance(image, Mapping) else None
+    url = src if isinstance(src, str) else att.get("url")
+    return Attachment(type=att["type"][:64], url=url if isinstance(url, str) else None)
+
+
 def graph_comment(obj: Any, post_id: str) -> Comment:
     """A comment (or reply) object of ``/{post-id}/comments?filter=stream``."""
     if not isinstance(obj, Mapping):
@@ -74,6 +87,7 @@ def graph_comment(obj: Any, post_id: str) -> Comment:
             text=_text(obj),
             created_at=graph_time(obj.get("created_time")),
             url=obj.get("permalink_url"),
+            attachment=_attachment(obj),
         )
     except ValidationError as exc:
         raise InvalidEvent(describe_validation(exc)) from None
@@ -98,15 +112,19 @@ def graph_post(obj: Any, account: str) -> Post:
 
 def feed_change(value: Any, page_id: str) -> Comment | Post | None:
     """One ``feed`` change of a Page webhook; ``None`` for changes that carry no comment or post
-    (reactions, likes, our own hide/unhide echoing back, removed posts)."""
+    (reactions, likes, removed posts) and for the Page's own comments. ``hide``/``unhide`` of a
+    comment (by a moderator in Meta's tools, or our own action echoing back) is a ``hidden`` state
+    change with no text."""
     if not isinstance(value, Mapping):
         raise InvalidEvent("change.value: not a JSON object")
     item = value.get("item")
     verb = value.get("verb")
     if not isinstance(item, str) or not isinstance(verb, str):
         raise InvalidEvent("change.value: item or verb missing")
-    if item == "comment" and verb in ("add", "edited", "remove"):
+    if item == "comment" and verb in ("add", "edited", "remove", "hide", "unhide"):
         author_id, name = _author(value)
+        if author_id == page_id:
+            return None  # a staff reply from the Page itself
         post_id = _str(value, "post_id")
         parent = value.get("parent_id")
         try:
@@ -117,10 +135,11 @@ def feed_change(value: Any, page_id: str) -> Comment | Post | None:
                 parent_id=parent if isinstance(parent, str) and parent != post_id else None,
                 author_id=author_id,
                 author_handle=name,
-                text="" if verb == "remove" else _text(value),
+                text=_text(value) if verb in ("add", "edited") else "",
                 created_at=graph_time(value.get("created_time")),
                 edited=verb == "edited",
                 deleted=verb == "remove",
+                hidden={"hide": True, "unhide": False}.get(verb),
             )
         except ValidationError as exc:
             raise InvalidEvent(describe_validation(exc)) from None

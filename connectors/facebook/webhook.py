@@ -112,6 +112,10 @@ def delivery_batch(body: bytes, page_id: str, oldest: float = float("-inf"), new
     return batch
 
 
+Deliveries = Callable[[bytes, str, float, float], Batch]
+"""Maps one delivery body for an account id, dropping entries sent outside [oldest, newest]."""
+
+
 class BoundedHTTPServer(ThreadingHTTPServer):
     """A thread per connection, at most ``max_threads`` at once: the accept loop waits for a free
     slot and later connections queue in the listen backlog."""
@@ -158,7 +162,12 @@ class WebhookReceiver:
         max_threads: int = 16,
         max_age: float = 3600.0,
         clock: Callable[[], float] = time.time,
+        deliveries: Deliveries = delivery_batch,
+        name: str = NAME,
     ) -> None:
+        self.mapper = deliveries
+        """Maps one signed delivery: Page ``feed`` changes here, Instagram ``comments`` in ``connectors.instagram``."""
+        self.name = name
         self.sink = sink
         self.page_id = page_id
         self.app_secret = app_secret
@@ -238,15 +247,15 @@ class WebhookReceiver:
             if digest in self._accepted:
                 log.warning("webhook_replay_dropped")
                 return HTTPStatus.OK
-            batch = delivery_batch(body, self.page_id, oldest=now - self.max_age, newest=now + CLOCK_SKEW)
+            batch = self.mapper(body, self.page_id, now - self.max_age, now + CLOCK_SKEW)
             try:
-                commit_batch(self.sink, batch, NAME)
+                commit_batch(self.sink, batch, self.name)
             except Exception as exc:
                 log.error("webhook_commit_failed", error=type(exc).__name__)
                 return HTTPStatus.INTERNAL_SERVER_ERROR
             self._accepted[digest] = now
         self.deliveries += 1
-        metrics.FETCHED.labels(NAME).inc(batch.fetched)
+        metrics.FETCHED.labels(self.name).inc(batch.fetched)
         log.info(
             "webhook_delivery_committed",
             comments=len(batch.comments),

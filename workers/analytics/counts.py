@@ -162,7 +162,10 @@ def observe_batch(
     failed: dict[int, Exception] = {}
     for position, (value, shard) in enumerate(messages):
         try:
-            obs = observe(decode_tagged(value))
+            tagged = decode_tagged(value)
+            if tagged.comment.counted_before:
+                continue  # each comment counts once, as first received
+            obs = observe(tagged)
         except Exception as exc:  # SchemaError, or a bug in observe: dead-letter this one, count the rest
             failed[position] = exc
             continue

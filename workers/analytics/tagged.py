@@ -28,6 +28,14 @@ class CommentPart(_Part):
     post_id: str = Field(min_length=1, max_length=128)
     text: str
     created_at: datetime
+    edited: bool = False
+    deleted: bool = False
+    hidden: bool | None = None
+
+    @property
+    def counted_before(self) -> bool:
+        """A later version (edit, deletion, hide or unhide) of a comment already counted once."""
+        return self.edited or self.deleted or self.hidden is not None
 
 
 class TagPart(_Part):

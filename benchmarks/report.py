@@ -15,6 +15,9 @@ from benchmarks.machine import Machine
 from benchmarks.pipelines import PipelineReport
 
 ANALYSIS = Path(__file__).with_name("analysis.md")
+SOAK = Path(__file__).with_name("soak_cluster.md")
+"""The last ``civicwatch bench soak-cluster`` run (an hour, or a shortened run saying so): kept as
+recorded, since ``bench all`` does not repeat an hour's soak."""
 
 TARGET_THROUGHPUT = 1000.0
 TARGET_P99_MS = 1000.0
@@ -189,4 +192,6 @@ def render(result: BenchResult) -> str:
         ]
     if ANALYSIS.exists():
         lines += ["", ANALYSIS.read_text(encoding="utf-8").strip()]
+    if SOAK.exists():
+        lines += ["", SOAK.read_text(encoding="utf-8").strip()]
     return "\n".join(lines) + "\n"

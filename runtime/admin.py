@@ -2,6 +2,10 @@
 
 Partitions only ever grow (shrinking would reshuffle keys and break per-comment ordering), and only
 the configs we declare are touched, so an operator's other tuning survives a reconcile.
+
+Topics created with a replication of 3 or more get ``min.insync.replicas=2``: an acknowledged write is
+then on two brokers, so losing any one broker loses nothing (with ``acks=all``, which every producer
+here uses, and ``unclean.leader.election.enable=false`` on the cluster).
 """
 
 from __future__ import annotations
@@ -15,6 +19,19 @@ from kafka.errors import TopicAlreadyExistsError
 
 from runtime.settings import kafka_auth
 from schemas.topics import ALL_TOPICS, TopicSpec
+
+
+class ReplicationError(ValueError):
+    """The requested replication factor cannot be met by the cluster."""
+
+
+def min_insync_replicas(replication: int) -> int:
+    """2 from a replication of 3 up (one broker may be lost without refusing writes), else 1."""
+    return 2 if replication >= 3 else 1
+
+
+def live_brokers(admin: KafkaAdminClient) -> int:
+    return len(admin.describe_cluster().get("brokers", []))
 
 
 def ensure_topics(
@@ -34,12 +51,21 @@ def ensure_topics(
         specs = list(specs)
         missing = [s for s in specs if s.full_name(prefix) not in existing]
         if missing:
+            if replication < 1:
+                raise ReplicationError(f"replication factor must be at least 1, not {replication}")
+            brokers = live_brokers(admin)
+            if replication > brokers:
+                raise ReplicationError(
+                    f"replication factor {replication} is larger than the cluster: {brokers} live broker(s) at "
+                    f"{bootstrap}; set CIVICWATCH_REPLICATION to at most {brokers}"
+                )
+            durability = {"min.insync.replicas": str(min_insync_replicas(replication))} if replication > 1 else {}
             new = [
                 NewTopic(
                     name=s.full_name(prefix),
                     num_partitions=s.partitions or default_partitions,
                     replication_factor=replication,
-                    topic_configs=s.kafka_config(),
+                    topic_configs={**s.kafka_config(), **durability},
                 )
                 for s in missing
             ]

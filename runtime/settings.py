@@ -85,7 +85,9 @@ class Settings(_FromEnv):
     app_id: str = "civicwatch"
     data_dir: Path = REPO_ROOT / ".local" / "worker"
     partitions: int = 4
-    replication: int = 1
+    replication: int = Field(default=1, ge=1)
+    """Replicas of every topic ``civicwatch topics create`` and the worker declare; 3 on a cluster
+    (created with ``min.insync.replicas=2``), refused when larger than the live brokers."""
     batch_size: int = 256
     batch_timeout: float = 0.05
     dedupe_ttl_hours: float = 72.0

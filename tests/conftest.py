@@ -4,6 +4,10 @@ The broker for tests listens on its own port (``CIVICWATCH_TEST_KAFKA_PORT``, de
 data under ``.local/kafka-test``; it is reused when already running and stopped at the end only if
 this session started it. ``KAFKA_BOOTSTRAP_SERVERS`` points the tests at another cluster instead.
 Integration tests are never skipped: a broker that cannot start fails them with its log.
+
+The cluster fault tests get three local KRaft nodes of their own (``kafka_cluster``: ports from
+``CIVICWATCH_TEST_CLUSTER_PORT``, default 19392, data under ``.local/kafka-cluster-test``), since they
+kill and restart nodes; they always need the local jars, never an external cluster.
 """
 
 from __future__ import annotations
@@ -12,18 +16,20 @@ import os
 import subprocess
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer
+from kafka import KafkaAdminClient, KafkaConsumer
 
 from civicwatch import kafka_local
 from runtime.admin import delete_topics, ensure_topics
 from workers.process import WorkerProcess
 
-__all__ = ["REPO", "SHARED_DEV", "ReviewProcess", "WorkerProcess", "consume_all", "review_login"]
+__all__ = ["REPO", "SHARED_DEV", "LocalCluster", "ReviewProcess", "WorkerProcess", "consume_all", "review_login"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DEV = Path(os.environ.get("CIVICWATCH_SHARED", REPO.parent / "shared")) / "data" / "dev"
@@ -41,6 +47,101 @@ def kafka_bootstrap() -> Iterator[str]:
     started = not kafka_local.status(env)
     bootstrap = kafka_local.up(timeout=120, env=env)
     yield bootstrap
+    if started:
+        kafka_local.down(env)
+
+
+@dataclass
+class LocalCluster:
+    """Three local KRaft nodes (each broker and controller) that a test may kill, stop and start."""
+
+    env: dict[str, str]
+    nodes: tuple[int, ...] = (1, 2, 3)
+    bootstrap: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.bootstrap = kafka_local.bootstrap_servers(self.env)
+
+    def admin(self) -> KafkaAdminClient:
+        return KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=30000)
+
+    def leaders(self, topic: str) -> Counter[int]:
+        """Partitions of ``topic`` each node leads."""
+        admin = self.admin()
+        try:
+            (described,) = admin.describe_topics([topic])
+            return Counter(int(p["leader_id"]) for p in described["partitions"] if p["leader_id"] >= 0)
+        finally:
+            admin.close()
+
+    def controller(self) -> int:
+        node = kafka_local.active_controller(self.env)
+        assert node is not None, "no node has logged a KRaft leader"
+        return node
+
+    def kill(self, node: int) -> None:
+        kafka_local.kill_node(node, self.env)
+
+    def stop(self, node: int) -> None:
+        kafka_local.stop_node(node, self.env)
+
+    def start(self, node: int) -> None:
+        kafka_local.start_node(node, self.env)
+
+    def in_sync(self, prefix: str) -> bool:
+        """Every partition of the prefixed topics has all its replicas in sync again."""
+        admin = self.admin()
+        try:
+            names = [t for t in admin.list_topics() if t.startswith(prefix)]
+            return all(
+                len(p["isr_nodes"]) == len(p["replica_nodes"])
+                for t in admin.describe_topics(names)
+                for p in t["partitions"]
+            )
+        finally:
+            admin.close()
+
+    def wait_in_sync(self, prefix: str, timeout: float = 300) -> float:
+        """Seconds until every replica of the prefixed topics is back in sync."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            try:
+                if self.in_sync(prefix):
+                    return time.monotonic() - started
+            except Exception:  # a node restarting may refuse the admin client for a moment
+                pass
+            time.sleep(1.0)
+        raise AssertionError(f"replicas of {prefix}* not in sync after {timeout:.0f}s")
+
+    def heal(self) -> None:
+        """Start any node a test left down, and wait for all three."""
+        for node in self.nodes:
+            pid = kafka_local.node_pid(node, self.env)
+            if pid is None or not _alive(pid):
+                self.start(node)
+        kafka_local.wait_until_ready(self.bootstrap, 300, brokers=len(self.nodes))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def kafka_cluster() -> Iterator[LocalCluster]:
+    env = {
+        "CIVICWATCH_KAFKA_BROKERS": "3",
+        "CIVICWATCH_KAFKA_PORT": os.environ.get("CIVICWATCH_TEST_CLUSTER_PORT", "19392"),
+        "CIVICWATCH_KAFKA_DIR": str(REPO / ".local" / "kafka-cluster-test"),
+        "KAFKA_BOOTSTRAP_SERVERS": "",
+    }
+    started = not kafka_local.status(env)
+    kafka_local.up(timeout=300, env=env)
+    cluster = LocalCluster(env)
+    yield cluster
     if started:
         kafka_local.down(env)
 

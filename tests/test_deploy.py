@@ -142,10 +142,30 @@ def compose() -> dict[str, Any]:
     return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
 
 
-def local_broker_properties() -> dict[str, str]:
+def local_broker_properties(brokers: int = 1) -> dict[str, str]:
+    """The properties ``kafka.sh`` writes for one node, its shell variables resolved as they are for
+    a single broker (``brokers=1``) or a cluster."""
     script = (REPO / "deploy" / "local" / "kafka.sh").read_text(encoding="utf-8")
-    block = script.split('cat > "$DIR/server.properties" <<PROPS', 1)[1].split("PROPS", 1)[0]
-    return dict(line.split("=", 1) for line in block.strip().splitlines() if "=" in line)
+    block = script.split('cat > "$NDIR/server.properties" <<PROPS', 1)[1].split("PROPS", 1)[0]
+    replication = min(brokers, 3)
+    values = {"$replication": str(replication), "$min_isr": "2" if replication > 1 else "1"}
+    props = dict(line.split("=", 1) for line in block.strip().splitlines() if "=" in line)
+    return {k: values.get(v, v) for k, v in props.items()}
+
+
+def test_local_cluster_has_the_durability_settings_the_kubernetes_readme_states() -> None:
+    props = local_broker_properties(brokers=3)
+    assert props["unclean.leader.election.enable"] == "false"
+    for prop, value in (
+        ("default.replication.factor", "3"),
+        ("offsets.topic.replication.factor", "3"),
+        ("transaction.state.log.replication.factor", "3"),
+        ("transaction.state.log.min.isr", "2"),
+        ("min.insync.replicas", "2"),
+    ):
+        assert props[prop] == value, prop
+        readme = (REPO / "deploy" / "kubernetes" / "README.md").read_text(encoding="utf-8")
+        assert f"`{prop}`" in readme, f"deploy/kubernetes/README.md does not state {prop}"
 
 
 def test_compose_broker_matches_the_local_broker() -> None:

@@ -113,6 +113,57 @@ def register(app: typer.Typer) -> None:
             loads.append(a.load)
         typer.echo("load average (1 min) before, after each phase: " + " → ".join(f"{x:.2f}" for x in loads))
 
+    @bench.command("soak-cluster")
+    def soak_cluster(
+        minutes: float = typer.Option(60.0, help="Length of the soak."),
+        kill_every: float = typer.Option(600.0, help="Seconds between broker kills."),
+        down: float = typer.Option(30.0, help="Seconds a killed broker stays down."),
+        window: float = typer.Option(600.0, help="Seconds per reported window."),
+        rate: float | None = typer.Option(None, help="Comments/s (default: half the rate measured on the cluster)."),
+        warmup: int = typer.Option(10_000, help="Comments of the rate measurement."),
+        out: Path | None = typer.Option(None, help="Also write the result here as JSON."),
+    ) -> None:
+        """A local three-node cluster for --minutes at half the worker's rate, the broker leading the
+        most comments.raw partitions SIGKILLed every --kill-every seconds: lost, duplicated, p99 and
+        worker RSS per window. Exits 1 on any loss or duplicate."""
+        import dataclasses
+        import json
+        import os
+
+        from benchmarks.soak_cluster import render, soak
+        from civicwatch import kafka_local
+
+        env = {
+            "CIVICWATCH_KAFKA_BROKERS": "3",
+            "CIVICWATCH_KAFKA_PORT": os.environ.get("CIVICWATCH_SOAK_KAFKA_PORT", "19292"),
+            "CIVICWATCH_KAFKA_DIR": os.environ.get("CIVICWATCH_SOAK_KAFKA_DIR", str(REPO / ".local" / "kafka-cluster")),
+            "KAFKA_BOOTSTRAP_SERVERS": "",
+        }
+
+        class LocalNodes:
+            def kill(self, node: int) -> None:
+                kafka_local.kill_node(node, env)
+
+            def start(self, node: int) -> None:
+                kafka_local.start_node(node, env)
+
+            def wait_ready(self) -> None:
+                kafka_local.wait_until_ready(bootstrap, 300, brokers=3)
+
+        started = not kafka_local.status(env)
+        bootstrap = kafka_local.up(timeout=300, env=env)
+        try:
+            with tempfile.TemporaryDirectory(prefix="civicwatch-soak-") as tmp:
+                result = soak(bootstrap, LocalNodes(), minutes, kill_every, down, window, rate, warmup, Path(tmp))
+        finally:
+            if started:
+                kafka_local.down(env)
+        typer.echo(render(result, "civicwatch bench soak-cluster " + " ".join(sys.argv[3:])))
+        if out is not None:
+            out.write_text(json.dumps(dataclasses.asdict(result), indent=1), encoding="utf-8")
+        if result.lost or result.duplicated or result.duplicated_other_outputs:
+            raise typer.Exit(1)
+
     @bench.command("all")
     def all_(
         comments: int = typer.Option(20_000, "-n", help="Comments per throughput phase."),

@@ -83,7 +83,7 @@ def run_pipelines(n: int, per_detector: int, presidio_n: int, profile: bool = Tr
 
 
 def run_presidio(sample: list[str]) -> Rate | None:
-    from pipelines.anchors import presidio
+    from pipelines.training.anchors import presidio
 
     predictor = presidio()
     if predictor is None:

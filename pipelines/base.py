@@ -1,9 +1,9 @@
 """The detector extension point: one ``ClauseDetector`` subclass per module, registered as a spaCy factory.
 
-Adding a detector takes three things: its module under ``pipelines/detectors/``, its test, and one
-clause entry in the policy file. ``register`` turns the class into the spaCy factory
-``civicwatch_<name>`` so the pipeline is assembled from configuration, never from imports scattered
-through the code.
+Adding a detector takes three things: its module under ``pipelines/detectors/`` (its clause,
+category and typed settings), its test, and one rule in the policy file. ``register`` turns the
+class into the spaCy factory ``civicwatch_<name>`` so the pipeline is assembled from configuration,
+never from imports scattered through the code.
 
 Every component reads a shared per-document ``Comment`` (``doc._.cw``) that caches normalised views,
 so ten detectors do not normalise the same text ten times.
@@ -15,6 +15,7 @@ import abc
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
 
+from pydantic import BaseModel, ConfigDict
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -119,24 +120,53 @@ def tags_of(doc: Doc) -> list[Tag]:
     return tags
 
 
+class DetectorSettings(BaseModel):
+    """A detector's ``settings`` from the policy file, typed: a misspelt key or a value of the wrong type
+    stops start-up (naming the file and line, see ``pipelines.policy``) instead of being ignored.
+
+    A detector with settings subclasses this and names it in ``settings_model``; one without takes none."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+SettingsIn = Mapping[str, Any] | DetectorSettings | None
+"""What a detector is built from: the rule's ``settings`` as the policy file gives them, or already typed."""
+
+
 class ClauseDetector(abc.ABC):
     """Finds evidence that a comment falls under one clause of the policy.
 
     Subclasses set the class attributes and implement ``detect``. Scores are calibrated so one
     threshold per clause in the policy file means the same thing across clauses: roughly the
     probability that a moderator would agree with the tag.
+
+    ``clause`` and ``category`` are stated here and nowhere else: the policy's rule for the detector
+    takes them from the class. A detector the policy binds to several clauses (the term lists of
+    5.7.10-5.7.12) sets ``per_rule`` and leaves them empty; each of its rules then states them.
     """
 
     name: ClassVar[str]
     version: ClassVar[str]
     clause: ClassVar[str]
     category: ClassVar[str]
+    per_rule: ClassVar[bool] = False
+    settings_model: ClassVar[type[DetectorSettings]] = DetectorSettings
 
-    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
-        self.settings: Mapping[str, Any] = settings or {}
-        # The policy may bind one detector class to several clauses (5.7.10-5.7.12 term lists).
-        self.rule_clause: str = str(self.settings.get("clause", type(self).clause))
-        self.rule_category: str = str(self.settings.get("category", type(self).category))
+    def __init__(
+        self,
+        settings: SettingsIn = None,
+        *,
+        clause: str = "",
+        category: str = "",
+    ) -> None:
+        model = self.settings_model
+        self.settings: DetectorSettings = (
+            settings if isinstance(settings, model) else model.model_validate(dict(settings or {}))
+        )
+        self.rule_clause: str = clause or type(self).clause
+        self.rule_category: str = category or type(self).category
+        if not (self.rule_clause and self.rule_category):
+            raise ValueError(f"detector {self.name!r} serves several clauses: give the rule's clause and category")
 
     @abc.abstractmethod
     def detect(self, comment: Comment) -> list[Tag]:
@@ -223,10 +253,10 @@ def register(cls: D) -> D:
     """Register a detector class as the spaCy factory ``civicwatch_<name>``."""
     DETECTORS[cls.name] = cls
 
-    def factory(nlp: Language, name: str, settings: dict[str, Any]) -> DetectorPipe:
-        return DetectorPipe(cls(settings), name)
+    def factory(nlp: Language, name: str, settings: dict[str, Any], clause: str, category: str) -> DetectorPipe:
+        return DetectorPipe(cls(settings, clause=clause, category=category), name)
 
     factory_name = FACTORY_PREFIX + cls.name
     if not Language.has_factory(factory_name):
-        Language.factory(factory_name, default_config={"settings": {}}, func=factory)
+        Language.factory(factory_name, default_config={"settings": {}, "clause": "", "category": ""}, func=factory)
     return cls

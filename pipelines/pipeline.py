@@ -129,6 +129,6 @@ def build_nlp(policy: Policy) -> Language:
         nlp.add_pipe(
             FACTORY_PREFIX + rule.detector,
             name=f"{rule.category}",
-            config={"settings": {**rule.settings, "category": rule.category, "clause": rule.clause}},
+            config={"settings": rule.settings, "clause": rule.clause, "category": rule.category},
         )
     return nlp

@@ -7,11 +7,13 @@ system that silently ignores a clause is worse than one that refuses to start.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 DEFAULT_POLICY = Path(__file__).with_name("policies") / "windsor.yaml"
 
@@ -24,12 +26,17 @@ class PolicyError(ValueError):
 
 
 class ClauseRule(BaseModel):
-    """How one clause is enforced."""
+    """How one clause is enforced.
+
+    The clause and category are the detector's (``ClauseDetector.clause``/``category``): the file
+    leaves them out and ``load_policy`` fills them in. Only a rule binding a detector that serves
+    several clauses (``per_rule``, the term lists) states them; stating another detector's differently
+    is refused."""
 
     model_config = ConfigDict(extra="forbid")
 
-    clause: str = Field(pattern=r"^\d+(\.\d+)*$")
-    category: str = Field(pattern=r"^[a-z_]+$")
+    clause: str = Field("", pattern=r"^\d+(\.\d+)*$")
+    category: str = Field("", pattern=r"^[a-z_]+$")
     detector: str
     threshold: float = Field(ge=0.0, le=1.0)
     action: Action
@@ -40,6 +47,7 @@ class ClauseRule(BaseModel):
     enabled: bool = True
     title: str = ""
     settings: dict[str, Any] = Field(default_factory=dict)
+    """The detector's settings, checked against its ``settings_model`` at load."""
 
     def action_for(self, kind: str | None) -> Action:
         """The action for one tag: its kind's entry in ``kind_actions``, else the rule's ``action``."""
@@ -57,15 +65,6 @@ class Policy(BaseModel):
     languages: list[str] = Field(default_factory=lambda: ["en", "fr"])
     rules: list[ClauseRule]
 
-    @model_validator(mode="after")
-    def _unique_categories(self) -> Policy:
-        seen: set[str] = set()
-        for rule in self.rules:
-            if rule.category in seen:
-                raise ValueError(f"category {rule.category!r} appears twice")
-            seen.add(rule.category)
-        return self
-
     @property
     def enabled_rules(self) -> list[ClauseRule]:
         return [r for r in self.rules if r.enabled]
@@ -75,7 +74,8 @@ class Policy(BaseModel):
 
 
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers the line of every mapping value, keyed by its path."""
+    """SafeLoader that remembers the line of every mapping value, keyed by its path: the line of its key,
+    so a problem with a block value (a list of councillors, a misspelt section) points at its name."""
 
 
 def _load_with_lines(text: str, path: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
@@ -90,7 +90,7 @@ def _load_with_lines(text: str, path: str) -> tuple[Any, dict[tuple[Any, ...], i
         raise PolicyError(f"{path}: the policy file is empty")
 
     def walk(node: yaml.Node, at: tuple[Any, ...]) -> None:
-        lines[at] = node.start_mark.line + 1
+        lines.setdefault(at, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 lines[(*at, key.value)] = key.start_mark.line + 1
@@ -121,22 +121,75 @@ def load_policy(path: str | Path | None = None) -> Policy:
             field = ".".join(str(x) for x in loc) or "(top level)"
             problems.append(f"{p}:{line}: {field}: {err['msg']}")
         raise PolicyError("invalid policy file\n" + "\n".join(problems)) from exc
+    problems = _bind_detectors(policy, lines, str(p))
+    if problems:
+        raise PolicyError("invalid policy file\n" + "\n".join(problems))
+    return policy
+
+
+def _bind_detectors(policy: Policy, lines: dict[tuple[Any, ...], int], path: str) -> list[str]:
+    """Give each rule its detector's clause and category and check its settings and kinds against the
+    detector; the problems found, each as ``file:line: field: what``."""
     from pipelines.base import DETECTORS
     from pipelines.detectors import load_all
 
     load_all()
+
+    def at(*loc: Any) -> str:
+        line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), 1)
+        return f"{path}:{line}: " + ".".join(str(x) for x in loc)
+
+    problems: list[str] = []
+    categories: dict[str, int] = {}
     for i, rule in enumerate(policy.rules):
-        if rule.detector not in DETECTORS:
-            line = lines.get(("rules", i, "detector"), 1)
+        cls = DETECTORS.get(rule.detector)
+        if cls is None:
             known = ", ".join(sorted(DETECTORS))
-            raise PolicyError(f"{p}:{line}: rules.{i}.detector: unknown detector {rule.detector!r} (known: {known})")
-        kinds: tuple[str, ...] = getattr(DETECTORS[rule.detector], "kinds", ())
+            problems.append(f"{at('rules', i, 'detector')}: unknown detector {rule.detector!r} (known: {known})")
+            continue
+        for key in ("clause", "category"):
+            own: str = getattr(cls, key)
+            stated: str = getattr(rule, key)
+            if cls.per_rule and not stated:
+                problems.append(f"{at('rules', i)}: detector {rule.detector!r} serves several clauses: state the {key}")
+            elif not cls.per_rule and stated and stated != own:
+                problems.append(
+                    f"{at('rules', i, key)}: detector {rule.detector!r} enforces {key} {own!r}, not {stated!r}"
+                    " (the detector states it: leave the key out)"
+                )
+            elif not cls.per_rule:
+                setattr(rule, key, own)
+        if rule.category in categories:
+            problems.append(f"{at('rules', i, 'category')}: category {rule.category!r} appears twice")
+        categories.setdefault(rule.category, i)
+        problems += _settings_problems(cls.settings_model, rule.settings, ("rules", i, "settings"), at)
+        kinds: tuple[str, ...] = getattr(cls, "kinds", ())
         for kind in rule.kind_actions:
             if kind not in kinds:  # a misspelt kind would silently keep the rule's default action
-                line = lines.get(("rules", i, "kind_actions", kind), lines.get(("rules", i, "kind_actions"), 1))
-                known = ", ".join(kinds) or "none"
-                raise PolicyError(
-                    f"{p}:{line}: rules.{i}.kind_actions.{kind}: detector {rule.detector!r} names no such kind"
-                    f" (its kinds: {known})"
+                problems.append(
+                    f"{at('rules', i, 'kind_actions', kind)}: detector {rule.detector!r} names no such kind"
+                    f" (its kinds: {', '.join(kinds) or 'none'})"
                 )
-    return policy
+    return problems
+
+
+def _settings_problems(
+    model: type[BaseModel], settings: dict[str, Any], where: tuple[Any, ...], at: Callable[..., str]
+) -> list[str]:
+    """Each way ``settings`` fails the detector's model, at the line of the key at fault; a key the
+    model does not know names the keys it does (and the nearest, for a typo)."""
+    try:
+        model.model_validate(settings)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            message = err["msg"]
+            if err["type"] == "extra_forbidden" and len(loc) == 1:
+                fields = list(model.model_fields)
+                near = difflib.get_close_matches(str(loc[0]), fields, n=1)
+                message = "not a setting of this detector" + (f"; did you mean {near[0]!r}?" if near else "")
+                message += f" (its settings: {', '.join(fields) or 'none'})"
+            problems.append(f"{at(*where, *loc)}: {message}")
+        return problems
+    return []

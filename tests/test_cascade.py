@@ -88,7 +88,7 @@ def test_cascade_in_the_pipeline_flags_with_encoder_evidence() -> None:
 def test_heads_learn_from_the_first_rows_leave_one_source_out_scores() -> None:
     import random
 
-    from pipelines.train_heads import sample_index
+    from pipelines.training.train_heads import sample_index
 
     rows = [{"id": i} for i in range(5000)]
     scored = random.Random(7).sample(rows, 2000)  # what loso.cell_rows draws
@@ -97,8 +97,8 @@ def test_heads_learn_from_the_first_rows_leave_one_source_out_scores() -> None:
 
 
 def test_every_labelled_source_is_a_leave_one_source_out_cell() -> None:
-    from pipelines.loso import cells
-    from pipelines.train import RECIPES
+    from pipelines.training.loso import cells
+    from pipelines.training.train import RECIPES
 
     assert set(cells()) == {(c, s) for c, r in RECIPES.items() for s, _ in r["sources"]}
     assert ("safety", "germeval_vio") not in cells()  # tried, did not help English LOSO: left out

@@ -22,10 +22,10 @@ from pipelines.embeddings import (
     read_safetensors,
     sif_weights,
 )
-from pipelines.evaluate import Counts, evaluate_rows, roc_auc
 from pipelines.pipeline import PolicyPipeline
 from pipelines.textmodel import MODEL_DIR, LinearModel, ModelError, featurize, load_model, model_text
-from pipelines.train import fit_calibrated, is_holdout
+from pipelines.training.evaluate import Counts, evaluate_rows, roc_auc
+from pipelines.training.train import fit_calibrated, is_holdout
 
 # --- tokenisation: BERT uncased rules, checked against the reference tokenizer's ids -------------
 

@@ -12,9 +12,9 @@ import json
 
 import pytest
 
-from pipelines.evaluate import evaluate_rows, select_rows
 from pipelines.pipeline import PolicyPipeline
-from pipelines.quality import OWN_SETS, SAMPLE
+from pipelines.training.evaluate import evaluate_rows, select_rows
+from pipelines.training.quality import OWN_SETS, SAMPLE
 from tests.conftest import REPO, SHARED_DEV
 
 BASELINE = json.loads((REPO / "docs" / "quality_baseline.json").read_text())

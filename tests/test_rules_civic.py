@@ -235,7 +235,7 @@ def test_attack_by_ellipsis_and_likeness(text: str, label: str | None) -> None:
 
 
 def test_rulehits_counts_entries_and_flag_evidence(pipeline: PolicyPipeline) -> None:
-    from pipelines.rulehits import audit, negatives, report
+    from pipelines.training.rulehits import audit, negatives, report
 
     rows = [
         {"text": "Trash on the curb again", "labels": {"profane": 0}},

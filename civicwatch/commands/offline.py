@@ -39,8 +39,8 @@ def register(app: typer.Typer) -> None:
         worst: int = typer.Option(5, help="How many worst false positives/negatives to list."),
     ) -> None:
         """Precision, recall, F1 and support per labeled category, and the worst mistakes."""
-        from pipelines.evaluate import evaluate_file
         from pipelines.pipeline import PolicyPipeline
+        from pipelines.training.evaluate import evaluate_file
 
         pipeline = PolicyPipeline(policy)
         reports = [evaluate_file(pipeline, f, rows=rows, sample=sample, worst=worst) for f in files]
@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
 
         The encoder heads are only trained when asked (``encoder-heads``): writing them turns the cascade on,
         and leave-one-source-out does not show them winning yet (pipelines/models/civicwatch-linear.md)."""
-        from pipelines.train import RECIPES, train_all, train_offtopic
+        from pipelines.training.train import RECIPES, train_all, train_offtopic
 
         wanted = categories or [*RECIPES, "offtopic"]
         heads = [c for c in wanted if c not in ("offtopic", "encoder-heads")]
@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"wrote pipelines/models/civicwatch-linear for {', '.join(model.categories)}")
             if "encoder-heads" in wanted:
                 from pipelines.textmodel import load_model
-                from pipelines.train_heads import train_cascade
+                from pipelines.training.train_heads import train_cascade
 
                 load_model.cache_clear()
                 shipped_model = load_model()
@@ -138,7 +138,7 @@ def register(app: typer.Typer) -> None:
         bench: bool = typer.Option(True, help="Measure comments per CPU-second and write them in the card."),
     ) -> None:
         """Build the int8 ONNX sentence encoder into pipelines/models (needs the `train` extra; a few minutes)."""
-        from pipelines.encoder_build import EncoderBuildError, benchmark, build_encoder, write_card
+        from pipelines.training.encoder_build import EncoderBuildError, benchmark, build_encoder, write_card
 
         try:
             card = build_encoder(
@@ -160,7 +160,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Regenerate docs/QUALITY.md: leave-one-source-out first, then every dev file's held-out fold, beside
         the anchors."""
-        from pipelines.quality import write_quality
+        from pipelines.training.quality import write_quality
 
         write_quality(out, baseline, sample, loso_sample)
         typer.echo(f"wrote {out} and {baseline}")

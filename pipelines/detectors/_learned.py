@@ -13,9 +13,9 @@ one threshold means the same thing across clauses.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from pipelines.base import ClauseDetector, Comment
+from pipelines.base import ClauseDetector, Comment, SettingsIn
 from pipelines.normalize import Lexicon, NormalizedText, normalize
 from pipelines.textmodel import encoder_spans, model_score, model_spans, prime
 from pipelines.types import Evidence, Tag
@@ -33,8 +33,8 @@ class LearnedDetector(ClauseDetector):
     """Trust in the model for this clause: 0 turns it off; below 1 the model alone needs a score of
     ``0.5 / model_weight`` to flag (a stricter operating point than the calibrated one)."""
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
-        super().__init__(settings)
+    def __init__(self, settings: SettingsIn = None, **rule: str) -> None:
+        super().__init__(settings, **rule)
         self.lexicon = Lexicon(self.terms())
 
     def terms(self) -> dict[str, str]:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from pipelines.base import Comment, register
+from pipelines.base import Comment, SettingsIn, register
 from pipelines.detectors._learned import LearnedDetector
 from pipelines.detectors._targets import (
     compile_pattern,
@@ -267,9 +267,9 @@ class AttackDetector(LearnedDetector):
     category = "attack"
     rule_scores: ClassVar[dict[str, float]] = {"aimed_insult": 0.8, "dehumanising": 0.85, "direct": 0.75}
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+    def __init__(self, settings: SettingsIn = None, **rule: str) -> None:
         self.vocabulary = attack_terms()
-        super().__init__(settings)
+        super().__init__(settings, **rule)
 
     def terms(self) -> dict[str, str]:
         """Words of abuse, and the keys of abuse addressed to someone (one scan finds both)."""

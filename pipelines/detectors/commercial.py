@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from pipelines.base import Comment, register
+from pydantic import Field
+
+from pipelines.base import Comment, DetectorSettings, SettingsIn, register
 from pipelines.detectors._learned import LearnedDetector
 from pipelines.gate import compile_gated
 from pipelines.normalize import NormalizedText, compile_folded, fold_accents
@@ -82,12 +84,28 @@ _REPEAT_MIN_CHARS = 40
 _SHORTENER = compile_folded(r"(?i)\b(bit\.ly|tinyurl\.com|goo\.gl|t\.me|wa\.me|linktr\.ee|cutt\.ly|rb\.gy|is\.gd)\b")
 
 
+DEFAULT_ALLOW_DOMAINS = ("citywindsor.ca", "windsor.ca", "ontario.ca", "canada.ca")
+
+
+class CommercialSettings(DetectorSettings):
+    allow_domains: list[str] = Field(default_factory=list)
+    """The city's own sites: a link to one is never promotion (empty: ``DEFAULT_ALLOW_DOMAINS``)."""
+    allow_terms: list[str] = Field(default_factory=list)
+    """The city's own programmes and places, named without a link."""
+    repeat_window: int = Field(5000, ge=0)
+    """Recent comments remembered to spot promotional text pasted again and again (0: off)."""
+    repeat_min: int = Field(3, ge=1)
+    """Times one long text must be seen in that window to count as a campaign."""
+
+
 @register
 class CommercialDetector(LearnedDetector):
     name = "commercial"
     version = "1"
     clause = "5.7.6"
     category = "commercial"
+    settings_model = CommercialSettings
+    settings: CommercialSettings
     rule_scores: ClassVar[dict[str, float]] = {
         "offer": 0.55,
         "offer_word": 0.3,
@@ -97,18 +115,12 @@ class CommercialDetector(LearnedDetector):
     }
     model_weight = 0.9
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
-        super().__init__(settings)
-        domains = self.settings.get("allow_domains") or [
-            "citywindsor.ca",
-            "windsor.ca",
-            "ontario.ca",
-            "canada.ca",
-        ]
-        self.allow_domains = tuple(str(d).lower() for d in domains)
-        self.allow_terms = tuple(fold_accents(str(t)).lower() for t in self.settings.get("allow_terms") or [])
-        self.repeat_window = int(self.settings.get("repeat_window", 5000))
-        self.repeat_min = int(self.settings.get("repeat_min", 3))
+    def __init__(self, settings: SettingsIn = None, **rule: str) -> None:
+        super().__init__(settings, **rule)
+        self.allow_domains = tuple(d.lower() for d in self.settings.allow_domains or DEFAULT_ALLOW_DOMAINS)
+        self.allow_terms = tuple(fold_accents(t).lower() for t in self.settings.allow_terms)
+        self.repeat_window = self.settings.repeat_window
+        self.repeat_min = self.settings.repeat_min
         self._seen: OrderedDict[int, int] = OrderedDict()
 
     def _repeats(self, norm: NormalizedText) -> int:

@@ -13,9 +13,10 @@ and "counsel" do not.
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from pipelines.base import ClauseDetector, Comment, register
+from pydantic import Field
+
+from pipelines.base import ClauseDetector, Comment, DetectorSettings, SettingsIn, register
 from pipelines.detectors._targets import NOT_NAMES
 from pipelines.gate import compile_gated
 from pipelines.normalize import Lexicon, NormalizedText, normalize
@@ -91,43 +92,58 @@ def _close(a: str, b: str) -> bool:
     return previous[-1] <= (1 if min(len(a), len(b)) <= 4 else 2)
 
 
+class OfficeHolder(DetectorSettings):
+    """The Mayor or one councillor, as the policy file lists them."""
+
+    name: str = ""
+    ward: str = "?"
+    handles: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+    """Names unambiguous on their own in comments about the city (a distinctive surname)."""
+
+
+class CouncilSettings(DetectorSettings):
+    mayor: OfficeHolder | None = None
+    councillors: list[OfficeHolder] = Field(default_factory=list)
+
+
 @register
 class CouncilDetector(ClauseDetector):
     name = "council"
     version = "1"
     clause = "5.5"
     category = "council"
+    settings_model = CouncilSettings
+    settings: CouncilSettings
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
-        super().__init__(settings)
+    def __init__(self, settings: SettingsIn = None, **rule: str) -> None:
+        super().__init__(settings, **rule)
         people: dict[str, str] = {}
         handles: dict[str, str] = {}
-        mayor = self.settings.get("mayor") or {}
-        entries = [({**mayor, "role": "Mayor"})] if mayor else []
-        entries += [
-            {**c, "role": f"Councillor, Ward {c.get('ward', '?')}"} for c in self.settings.get("councillors") or []
-        ]
-        for entry in entries:
-            name = str(entry.get("name", "")).strip()
-            label = f"{entry['role']} {name}".strip()
+        mayor = self.settings.mayor
+        entries = [("Mayor", mayor)] if mayor else []
+        entries += [(f"Councillor, Ward {c.ward}", c) for c in self.settings.councillors]
+        for role, entry in entries:
+            name = entry.name.strip()
+            label = f"{role} {name}".strip()
             if name:
                 people[name] = label
                 surname = name.split()[-1]
                 titles = (
                     ("mayor", "maire", "mairesse", "his worship")
-                    if entry["role"] == "Mayor"
+                    if role == "Mayor"
                     else ("councillor", "councilor", "conseiller", "conseillère", "coun.", "clr")
                 )
                 for title in titles:
                     people[f"{title} {surname}"] = label
                     people[f"{title} {name}"] = label
-            for alias in entry.get("aliases") or []:
-                people[str(alias)] = label
-            for handle in entry.get("handles") or []:
-                handles[str(handle).lower().lstrip("@")] = label
-        self.names = frozenset(
-            w.lower() for e in entries for w in str(e.get("name", "")).split() if len(w) > 2
-        ) | frozenset(str(a).lower() for e in entries for a in e.get("aliases") or [])
+            for alias in entry.aliases:
+                people[alias] = label
+            for handle in entry.handles:
+                handles[handle.lower().lstrip("@")] = label
+        self.names = frozenset(w.lower() for _, e in entries for w in e.name.split() if len(w) > 2) | frozenset(
+            a.lower() for _, e in entries for a in e.aliases
+        )
         self.generic = Lexicon(GENERIC)
         self.people = Lexicon(people)
         self.handles = handles

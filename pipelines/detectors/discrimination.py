@@ -21,7 +21,7 @@ from bisect import bisect_left
 from functools import lru_cache
 from typing import ClassVar
 
-from pipelines.base import Comment, register
+from pipelines.base import Comment, SettingsIn, register
 from pipelines.detectors._learned import LearnedDetector
 from pipelines.detectors._targets import alternation, compile_pattern, insult_terms, is_person_phrase, tokens
 from pipelines.lexicons import read_labeled, read_list, read_terms
@@ -233,11 +233,11 @@ class DiscriminationDetector(LearnedDetector):
     category = "discrimination"
     rule_scores: ClassVar[dict[str, float]] = {"pattern": 0.8, **{f"slur_{g}": 0.75 for g in GROUNDS}}
 
-    def __init__(self, settings: dict[str, object] | None = None) -> None:
+    def __init__(self, settings: SettingsIn = None, **rule: str) -> None:
         self.grounds = dict(read_labeled("slur_grounds.txt"))
         self.vocabulary = read_terms("profanity.txt")
         self.context_only = frozenset(read_list("slur_context_only.txt"))
-        super().__init__(settings)
+        super().__init__(settings, **rule)
         self.insults = insult_terms()
         self.insult_lexicon = Lexicon(dict(self.insults.terms))
 

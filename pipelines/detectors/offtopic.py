@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.base import ClauseDetector, Comment, register
+from pipelines.base import ClauseDetector, Comment, SettingsIn, register
 from pipelines.embeddings import StaticEmbedder, load_static
 from pipelines.lexicons import read_list
 from pipelines.normalize import normalize
@@ -414,8 +414,8 @@ class OffTopicDetector(ClauseDetector):
     clause = "5.7.1"
     category = "offtopic"
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
-        super().__init__(settings)
+    def __init__(self, settings: SettingsIn = None, **rule: str) -> None:
+        super().__init__(settings, **rule)
         self.head = load_head()
         embedder = load_static() if self.head.weights[1] or self.head.site is not None else None
         self.relatedness = Relatedness(self.head, embedder)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pipelines.base import Comment, register
+from pipelines.base import Comment, SettingsIn, register
 from pipelines.detectors._learned import LearnedDetector
 from pipelines.gate import compile_gated
 from pipelines.lexicons import read_labeled, read_list
@@ -68,8 +68,8 @@ class PoliticalDetector(LearnedDetector):
     }
     model_weight = 0.85
 
-    def __init__(self, settings: dict[str, object] | None = None) -> None:
-        super().__init__(settings)
+    def __init__(self, settings: SettingsIn = None, **rule: str) -> None:
+        super().__init__(settings, **rule)
         words = read_list("political_topics.txt")
         self.topics = Lexicon({**dict.fromkeys(words, "topic"), **{w + "s": "topic" for w in words if " " not in w}})
 

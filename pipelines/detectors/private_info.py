@@ -45,7 +45,7 @@ from typing import Any
 
 import ahocorasick
 
-from pipelines.base import ClauseDetector, Comment, register
+from pipelines.base import ClauseDetector, Comment, DetectorSettings, SettingsIn, register
 from pipelines.gate import GatedPattern, gated
 from pipelines.normalize import fold_accents
 from pipelines.types import Evidence, Tag
@@ -1208,6 +1208,13 @@ def ner_names(language: str | None) -> Callable[[str], list[tuple[int, int]]]:
     return find
 
 
+class PrivateInfoSettings(DetectorSettings):
+    allow: list[str] | None = None
+    """The city's published numbers and addresses, never private (unset: ``CITY_PUBLIC``)."""
+    person_names: bool = True
+    """Confirm a name beside a private fact with the spaCy NER models."""
+
+
 @register
 class PrivateInfoDetector(ClauseDetector):
     name = "private_info"
@@ -1215,12 +1222,14 @@ class PrivateInfoDetector(ClauseDetector):
     clause = "5.7.9"
     category = "private_info"
     kinds = KINDS
+    settings_model = PrivateInfoSettings
+    settings: PrivateInfoSettings
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
-        super().__init__(settings)
-        allow = self.settings.get("allow")
-        self.allow = tuple(fold_accents(str(a)).lower() for a in (allow if allow is not None else CITY_PUBLIC))
-        self.use_ner = bool(self.settings.get("person_names", True))
+    def __init__(self, settings: SettingsIn = None, **rule: str) -> None:
+        super().__init__(settings, **rule)
+        allow = self.settings.allow
+        self.allow = tuple(fold_accents(a).lower() for a in (allow if allow is not None else CITY_PUBLIC))
+        self.use_ner = self.settings.person_names
 
     def detect(self, comment: Comment) -> list[Tag]:
         text = comment.text

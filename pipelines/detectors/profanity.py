@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from typing import Any
+from typing import Any, Literal
 
-from pipelines.base import ClauseDetector, Comment, register
+from pydantic import Field, field_validator
+
+from pipelines.base import ClauseDetector, Comment, DetectorSettings, SettingsIn, register
 from pipelines.detectors._learned import model_evidence
 from pipelines.detectors._targets import insult_terms
 from pipelines.detectors.attack import aimed
@@ -71,25 +73,42 @@ _KINDS = insult_terms().terms
 """How insults.txt reads a word (noun, adj, dehumanise or thing), for the words both lists hold."""
 
 
+Severity = Literal["mild", "insult_adj", "insult", "moderate", "severe", "slur"]
+"""The levels of ``SEVERITY_RANK``, which a setting must name exactly (a misspelt one would count as mild)."""
+
+
+class ProfanitySettings(DetectorSettings):
+    extra_terms: dict[str, Severity] = Field(default_factory=dict)
+    """More terms: term -> level, or a list of terms taken as ``severe``."""
+    allow_terms: list[str] = Field(default_factory=list)
+    """Innocent phrases added to ``profanity_allow.txt``."""
+    min_severity: Severity = "mild"
+    """Levels below this one are not looked for."""
+
+    @field_validator("extra_terms", mode="before")
+    @classmethod
+    def _list_is_severe(cls, value: Any) -> Any:
+        return dict.fromkeys(value, "severe") if isinstance(value, list) else value
+
+
 @register
 class ProfanityDetector(ClauseDetector):
     name = "profanity"
     version = "1"
     clause = "5.7.2"
     category = "profane"
+    settings_model = ProfanitySettings
+    settings: ProfanitySettings
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
-        super().__init__(settings)
+    def __init__(self, settings: SettingsIn = None, **rule: str) -> None:
+        super().__init__(settings, **rule)
         self.vocabulary = read_terms("profanity.txt")
         terms = dict(self.vocabulary.terms)
-        extra = self.settings.get("extra_terms") or {}
-        if isinstance(extra, list):
-            extra = dict.fromkeys(extra, "severe")
-        terms.update({str(k): str(v) for k, v in extra.items()})
-        floor = SEVERITY_RANK.get(str(self.settings.get("min_severity", "mild")), 0)
+        terms.update(self.settings.extra_terms)
+        floor = SEVERITY_RANK[self.settings.min_severity]
         self.floor = floor
         self.lexicon = Lexicon({t: lab for t, lab in terms.items() if SEVERITY_RANK.get(lab, 0) >= floor})
-        allow = list(read_list("profanity_allow.txt")) + [str(a) for a in self.settings.get("allow_terms") or []]
+        allow = list(read_list("profanity_allow.txt")) + self.settings.allow_terms
         self.allow = Lexicon(dict.fromkeys(allow, "allow"), masks=False)
 
     def detect_batch(self, comments: list[Comment]) -> list[list[Tag]]:

@@ -9,9 +9,9 @@ with an explicit term, are needed). A term marked ``@fr`` (``@en``) in the list 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from pipelines.base import Comment, register
+from pipelines.base import Comment, SettingsIn, register
 from pipelines.detectors._learned import LearnedDetector
 from pipelines.gate import compile_gated
 from pipelines.lexicons import read_terms
@@ -48,9 +48,9 @@ class SexualContentDetector(LearnedDetector):
     def terms(self) -> dict[str, str]:
         return dict(read_terms("sexual.txt").terms)
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+    def __init__(self, settings: SettingsIn = None, **rule: str) -> None:
         self.vocabulary = read_terms("sexual.txt")
-        super().__init__(settings)
+        super().__init__(settings, **rule)
 
     def rules(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
         spans = [

@@ -32,7 +32,7 @@ import numpy as np
 
 from pipelines.embeddings import SOURCE_MODEL, SOURCE_PACKAGE, SOURCE_VERSION, MiniLM, WordPiece, read_safetensors
 
-MODEL_DIR = Path(__file__).with_name("models")
+MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
 ENCODER_NAME = "minilm-encoder"
 ONNX_FILE = f"{ENCODER_NAME}.int8.onnx"
 VOCAB_FILE = f"{ENCODER_NAME}.vocab.txt"

@@ -1,6 +1,6 @@
 """Builds docs/QUALITY.md: leave-one-source-out first, then every labeled file's held-out fold.
 
-The headline is leave-one-source-out (``pipelines.loso``): each source scored by a model fitted
+The headline is leave-one-source-out (``pipelines.training.loso``): each source scored by a model fitted
 without it, beside the anchors and the model shipped before, plus false alarms on residents'
 requests and ordinary city comments. Then every file, every category, the anchors on the same rows.
 Dev files are read from ``../shared/data/dev`` at run time (never copied into the repository);
@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.anchors import ANCHORS, cached_flags
-from pipelines.evaluate import Counts, FileReport, best_scores, evaluate_rows, read_jsonl, roc_auc, select_rows
-from pipelines.loso import BEFORE_COMMIT, LOSO_SAMPLE, run_loso
 from pipelines.pipeline import PolicyPipeline
 from pipelines.textmodel import load_model
-from pipelines.train import (
+from pipelines.training.anchors import ANCHORS, cached_flags
+from pipelines.training.evaluate import Counts, FileReport, best_scores, evaluate_rows, read_jsonl, roc_auc, select_rows
+from pipelines.training.loso import BEFORE_COMMIT, LOSO_SAMPLE, run_loso
+from pipelines.training.train import (
     ARTICLE_SOURCE,
     OFFTOPIC_PRIOR,
     article_rows,
@@ -35,7 +35,7 @@ from pipelines.train import (
 )
 from pipelines.types import CommentInput
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 OWN_SETS = REPO / "tests" / "data"
 DEMO_SAMPLE = REPO / "deploy" / "sample" / "windsor_sample.jsonl"
 ORDINARY_FP_TARGET = 0.01

@@ -11,7 +11,7 @@ Raw hits come before a detector's context checks (an insult word counts here eve
 its target), so an entry with many raw hits and no flags is working as meant; an entry that shows up
 among the flags' evidence is one to narrow.
 
-    python -m pipelines.rulehits ../shared/data/dev/civic_requests.jsonl tests/data/ordinary_city.jsonl
+    python -m pipelines.training.rulehits ../shared/data/dev/civic_requests.jsonl tests/data/ordinary_city.jsonl
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from types import ModuleType
 from typing import Any
 
 from pipelines.base import ClauseDetector
-from pipelines.evaluate import read_jsonl
 from pipelines.gate import GatedPattern
 from pipelines.normalize import Lexicon, normalize
 from pipelines.pipeline import PolicyPipeline
+from pipelines.training.evaluate import read_jsonl
 from pipelines.types import CommentInput
 
 

@@ -19,7 +19,7 @@ import orjson
 
 from pipelines.pipeline import Classification, PolicyPipeline
 from pipelines.textmodel import load_model
-from pipelines.train import is_holdout
+from pipelines.training.train import is_holdout
 from pipelines.types import CommentInput
 
 # Presidio's span types in the synthetic data -> what counts as private information (5.7.9).

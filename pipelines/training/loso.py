@@ -25,14 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.anchors import alt_profanity_check, better_profanity
-from pipelines.evaluate import Counts, evaluate_rows, read_jsonl
 from pipelines.pipeline import PolicyPipeline
 from pipelines.textmodel import MODEL_DIR, MODEL_NAME, LinearModel, load_model, using_model
-from pipelines.train import RECIPES, Corpus, data_path, sha256, train_category
+from pipelines.training.anchors import alt_profanity_check, better_profanity
+from pipelines.training.evaluate import Counts, evaluate_rows, read_jsonl
+from pipelines.training.train import RECIPES, Corpus, data_path, sha256, train_category
 from pipelines.types import CommentInput
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LOSO_SAMPLE = 2000
 BEFORE_COMMIT = "688d0cc"
 BEFORE_PATH = REPO / "docs" / "loso_before.json"
@@ -204,12 +204,12 @@ def run_loso(
     cascade: dict[str, tuple[Any, CachedEncoder]] = {}
     shipped_cascade = None
     if encoder is not None:
-        from pipelines.train_heads import train_heads
+        from pipelines.training.train_heads import train_heads
 
         cached = CachedEncoder(encoder)
         heads, fold_heads = train_heads(cached, full, folds, corpus, log)
         if heads_out is not None:  # the heads ``civicwatch train`` ships, from the same folds
-            from pipelines.train_heads import save_heads
+            from pipelines.training.train_heads import save_heads
 
             save_heads(heads, encoder, heads_out)
         cascade = {name: (h, cached) for name, h in fold_heads.items()}

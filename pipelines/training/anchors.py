@@ -110,7 +110,7 @@ ANCHORS: dict[str, dict[str, Callable[[], Predictor | None]]] = {
 }
 
 
-CACHE = Path(__file__).resolve().parents[1] / ".local" / "anchors"
+CACHE = Path(__file__).resolve().parents[2] / ".local" / "anchors"
 
 
 def cached_flags(name: str, factory: Callable[[], Predictor | None], texts: Sequence[str]) -> list[bool] | None:

@@ -21,9 +21,9 @@ from sklearn.metrics import f1_score
 
 from pipelines.heads import ENCODER_SHARE, HEADS_NAME, Heads, SentenceEncoder, _logit, pivot_map
 from pipelines.textmodel import LinearModel
-from pipelines.train import OWN_DATA, PIVOT_GRID, RECIPES, SEED, Corpus, card_path, read_rows, sha256
+from pipelines.training.train import OWN_DATA, PIVOT_GRID, RECIPES, SEED, Corpus, card_path, read_rows, sha256
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ENCODER_ROWS = 1000
 """Rows per file the heads learn from: the first of the rows leave-one-source-out scores (2,000), so
 the encoder embeds them once for both. The encoder runs at a few hundred comments a second on one core."""
@@ -234,7 +234,7 @@ def train_heads(
 def train_cascade(model: LinearModel, out_dir: Path | None = None, log: Callable[[str], Any] = print) -> Heads | None:
     """Fit and save the encoder heads for ``model``; None (nothing written) when the encoder is not installed."""
     from pipelines.heads import MODEL_DIR, shipped
-    from pipelines.loso import CachedEncoder, fold_models, load_encoder
+    from pipelines.training.loso import CachedEncoder, fold_models, load_encoder
 
     encoder = load_encoder()
     if encoder is None:

@@ -5,7 +5,7 @@ and the data files' sha256 recorded in the model card. The held-out fold is neve
 or calibration; calibration and the decision pivot come from cross-validation on the training folds.
 
 Ten sources may fit weights (``../shared/data/README.md``, "What each file may be used for"); the
-honest number is leave-one-source-out (``pipelines.loso``): the city's comments come from none of
+honest number is leave-one-source-out (``pipelines.training.loso``): the city's comments come from none of
 them. Big sources are subsampled (every positive kept up to a cap, negatives drawn and weighted up
 so each source keeps its own base rate) and every labelled source carries the same total weight, so
 no one source's notion of a category dominates. Other sources' rows whose labels rule a category out
@@ -49,7 +49,7 @@ from pipelines.textmodel import (
     table_digest,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # category -> labelled (file, label) sources, and borrowed negatives: "file" takes every row,
 # "file:a+b" only the rows whose labels a and b are both 0 (the source says they are clean).

@@ -1,0 +1,1 @@
+"""Training, evaluation and quality reports: offline work, apart from the run-time detectors."""

@@ -265,8 +265,16 @@ def test_topics_create_takes_replication_from_settings_and_refuses_more_than_the
         try:
             (raw,) = admin.describe_topics([name + "comments.raw"])
             assert all(len(p["replica_nodes"]) == 3 for p in raw["partitions"])
-            configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name + "comments.raw")])
-            assert configs["topic"][name + "comments.raw"]["min.insync.replicas"]["value"] == "2"
+            # Each node learns a new topic from the metadata log on its own time: a node that has not
+            # replayed it yet answers with no configs, so ask until one has (a loaded machine lags).
+            deadline = time.monotonic() + 30
+            while True:
+                configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name + "comments.raw")])
+                entries = configs.get("topic", {}).get(name + "comments.raw", {})
+                if "min.insync.replicas" in entries or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            assert entries["min.insync.replicas"]["value"] == "2", entries
         finally:
             admin.close()
     finally:

@@ -14,10 +14,14 @@ import secrets
 import socket
 import ssl
 import subprocess
+import warnings
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+
+warnings.filterwarnings("ignore", "Session.login_data is deprecated", DeprecationWarning)
+"""aiosmtpd 1.4 warns about its own attribute while handling AUTH; nothing of ours to change."""
 
 REFUSED_DOMAIN = "refused.invalid"
 BUSY_DOMAIN = "busy.invalid"

@@ -260,3 +260,18 @@ def test_an_unconfirmed_reply_is_retried_not_counted_done() -> None:
     actions = InstagramActions(GraphClient(graph, session, FakeClock(NOW)), IG_USER_ID, 0.0)
     with pytest.raises(TransientError):
         actions.execute(reply("instagram", "17900000000000123"))
+
+
+def test_a_deferred_message_is_retried_with_backoff_then_dead_lettered(smtp: LocalSmtp) -> None:
+    from connectors.forward import Forwarder
+    from runtime.sink import MemorySink
+
+    clock = FakeClock(NOW)
+    fw = Forwarder(WINDSOR, mailer(smtp), MemorySink(), None, clock, "socialmedia@citywindsor.ca", max_attempts=3)  # type: ignore[arg-type]
+    message = EmailMessage()
+    message["From"], message["To"] = "socialmedia@citywindsor.ca", f"clerks@{BUSY_DOMAIN}"
+    message.set_content("x")
+    with pytest.raises(Undeliverable, match=r"deferred every recipient \(codes \[451\]\) \(after 3 attempts\)"):
+        fw._send(forward("Council, the arena", ["City Council"]), message)
+    backoffs = [s for s in clock.sleeps if s != 1.0]
+    assert len(backoffs) == 2 and backoffs[1] > backoffs[0] >= 1.0, "two waits, growing"

@@ -135,6 +135,7 @@ ROLE_OF_SERVICE = {
     "connect-x": "connector",
     "connect-facebook": "connector",
     "connect-actions": "actions",
+    "connect-forward": "actions",
 }
 
 

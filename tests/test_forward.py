@@ -275,3 +275,21 @@ def test_a_deferred_message_is_retried_with_backoff_then_dead_lettered(smtp: Loc
         fw._send(forward("Council, the arena", ["City Council"]), message)
     backoffs = [s for s in clock.sleeps if s != 1.0]
     assert len(backoffs) == 2 and backoffs[1] > backoffs[0] >= 1.0, "two waits, growing"
+
+
+@responses.activate
+def test_the_action_executor_paces_and_retries_a_reply_like_any_action() -> None:
+    from connectors.actions import ActionExecutor
+    from runtime.sink import MemorySink
+
+    url = f"{GRAPH}/v25.0/{PAGE_ID}_200_300/comments"
+    responses.post(url, json={"error": {"message": "An unknown error occurred", "code": 1, "is_transient": True}},
+                   status=500)  # fmt: skip
+    responses.post(url, json={"id": f"{PAGE_ID}_200_301"})
+    graph, session = make_graph(PAGE_TOKEN, "25.0")
+    clock = FakeClock(NOW)
+    platform = FacebookActions(GraphClient(graph, session, clock), PAGE_ID, 5.0)
+    executor = ActionExecutor({"facebook": platform}, MemorySink(), None, clock, max_attempts=3)  # type: ignore[arg-type]
+    outcome = executor.carry_out(reply("facebook", f"{PAGE_ID}_200_300"))
+    assert (outcome.outcome, outcome.note, outcome.attempts) == ("ok", "replied", 2)
+    assert len(responses.calls) == 2 and clock.sleeps and clock.sleeps[0] >= 1.0, "backed off before the retry"

@@ -81,6 +81,10 @@ DEFAULT_TEMPLATE = "Thank you, we have shared your comment with {contact_name}."
 class Undeliverable(ConnectorError):
     """This forward cannot be delivered as it stands; ``reason`` names why (never the comment)."""
 
+    def __init__(self, reason: str, attempts: int = 0) -> None:
+        super().__init__(reason)
+        self.attempts = attempts
+
 
 # ---- the policy file's 5.5 sections ----
 
@@ -452,7 +456,7 @@ class Forwarder:
         try:
             refused, attempts = self._send(forward, email)
         except Undeliverable as exc:
-            return self._undeliverable(offsets, message, forward, exc, attempts=self.max_attempts)
+            return self._undeliverable(offsets, message, forward, exc, attempts=exc.attempts)
         audit = self._audit(
             forward,
             "ok",
@@ -517,9 +521,11 @@ class Forwarder:
             self.last_send = self.clock.time()
             try:
                 return self.mailer.send(email), attempts
+            except Undeliverable as exc:
+                raise Undeliverable(exc.reason, attempts) from None
             except TransientError as exc:
                 if attempts >= self.max_attempts:
-                    raise Undeliverable(f"{exc.reason} (after {attempts} attempts)") from None
+                    raise Undeliverable(f"{exc.reason} (after {attempts} attempts)", attempts) from None
                 metrics.RETRIED.labels("forward", "transient").inc()
                 delay = backoff.next_delay()
                 log.warning(

@@ -271,8 +271,9 @@ def test_a_deferred_message_is_retried_with_backoff_then_dead_lettered(smtp: Loc
     message = EmailMessage()
     message["From"], message["To"] = "socialmedia@citywindsor.ca", f"clerks@{BUSY_DOMAIN}"
     message.set_content("x")
-    with pytest.raises(Undeliverable, match=r"deferred every recipient \(codes \[451\]\) \(after 3 attempts\)"):
+    with pytest.raises(Undeliverable, match=r"deferred every recipient \(codes \[451\]\) \(after 3 attempts\)") as exc:
         fw._send(forward("Council, the arena", ["City Council"]), message)
+    assert exc.value.attempts == 3
     backoffs = [s for s in clock.sleeps if s != 1.0]
     assert len(backoffs) == 2 and backoffs[1] > backoffs[0] >= 1.0, "two waits, growing"
 

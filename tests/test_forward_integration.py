@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from civicwatch.local_smtp import LocalSmtp
+from civicwatch.local_smtp import REFUSED_DOMAIN, LocalSmtp
 from connectors.core import FakeClock
 from connectors.forward import (
     STATE_NAME,
@@ -37,11 +37,12 @@ from tests.platform_payloads import NOW as EPOCH_NOW
 pytestmark = pytest.mark.integration
 
 WINDSOR = load_forward_policy(DEFAULT_POLICY)
-# Windsor's contacts, and one whose address the city mistyped.
+# Windsor's contacts, one whose address the city mistyped and one the mail server refuses.
 POLICY = ForwardPolicy(
     contacts={
         **WINDSOR.contacts,
         "Councillor, Ward 1 Fred Francis": Contact(name="Councillor Fred Francis", email="ward1-citywindsor.ca"),
+        "Councillor, Ward 2 Fabio Costante": Contact(name="Councillor Fabio Costante", email=f"ward2@{REFUSED_DOMAIN}"),
     },
     acknowledgement=WINDSOR.acknowledgement,
 )
@@ -108,6 +109,7 @@ def test_each_forward_mailed_once_across_duplicates_and_restart_and_its_reply_ap
         mayor,  # the worker sent it twice (a rebalance)
         council("fwd-board", "9001_100", "The school board should answer", ["School Board"], platform="facebook"),
         council("fwd-ward1", "9001_101", "Francis, the ward 1 roads", ["Councillor, Ward 1 Fred Francis"], "facebook"),
+        council("fwd-ward2", "9001_103", "Costante, ward 2 lights", ["Councillor, Ward 2 Fabio Costante"], "facebook"),
         council("fwd-replay", "r-7", "Le conseil municipal doit agir", ["City Council"], "replay", "fr"),
     ]
     producer = KafkaSink(kafka_bootstrap, prefix)
@@ -127,7 +129,7 @@ def test_each_forward_mailed_once_across_duplicates_and_restart_and_its_reply_ap
     fw.consumer.close()
     sink.close()
     mails = smtp.mailbox.messages[before:]
-    assert stats.outcomes == Counter(ok=2, failed=2) and stats.duplicates == 1 and stats.dead_lettered == 3
+    assert stats.outcomes == Counter(ok=2, failed=3) and stats.duplicates == 1 and stats.dead_lettered == 4
     assert sorted(m.message["Message-ID"] for m in mails) == [
         "<fwd-mayor@civicwatch.forward>",
         "<fwd-replay@civicwatch.forward>",
@@ -141,22 +143,25 @@ def test_each_forward_mailed_once_across_duplicates_and_restart_and_its_reply_ap
 
     audit = [
         decode(m.value, AuditRecord)
-        for m in consume_all(kafka_bootstrap, prefix + AUDIT_LOG.name, 4, isolation_level="read_committed")
+        for m in consume_all(kafka_bootstrap, prefix + AUDIT_LOG.name, 5, isolation_level="read_committed")
     ]
     outcomes = {r.details["forward_id"]: (r.outcome, r.reason) for r in audit}
-    assert len(audit) == 4 and {k: o for k, (o, _) in outcomes.items()} == {
+    assert len(audit) == 5 and {k: o for k, (o, _) in outcomes.items()} == {
         "fwd-mayor": "ok",
         "fwd-board": "failed",
         "fwd-ward1": "failed",
+        "fwd-ward2": "failed",
         "fwd-replay": "ok",
     }
     assert outcomes["fwd-board"][1] == "no contact in the policy file for School Board"
     assert "no valid e-mail address" in outcomes["fwd-ward1"][1]
+    assert outcomes["fwd-ward2"][1] == "the SMTP server refused every recipient (codes [550])"
     letters = [
         decode(m.value, DeadLetter)
-        for m in consume_all(kafka_bootstrap, prefix + COMMENTS_DEADLETTER.name, 3, isolation_level="read_committed")
+        for m in consume_all(kafka_bootstrap, prefix + COMMENTS_DEADLETTER.name, 4, isolation_level="read_committed")
     ]
-    assert sorted(d.reason.split(" ")[0] for d in letters if d.stage == "forward") == ["council_forward:", "no", "no"]
+    reasons = sorted(d.reason.split(" ")[0] for d in letters if d.stage == "forward")
+    assert reasons == ["council_forward:", "no", "no", "the"]
 
     proposals = [
         decode(m.value, ModerationAction)
@@ -200,7 +205,7 @@ def test_each_forward_mailed_once_across_duplicates_and_restart_and_its_reply_ap
     assert sorted(decode(m.value, ModerationAction).comment_id for m in actions) == ["1790000000000001", "9001_102"]
     audit = [
         decode(m.value, AuditRecord)
-        for m in consume_all(kafka_bootstrap, prefix + AUDIT_LOG.name, 6, isolation_level="read_committed")
+        for m in consume_all(kafka_bootstrap, prefix + AUDIT_LOG.name, 7, isolation_level="read_committed")
     ]
-    assert Counter(r.verb for r in audit) == Counter({"forward.email": 5, "reply.approved": 1})
+    assert Counter(r.verb for r in audit) == Counter({"forward.email": 6, "reply.approved": 1})
     assert next(r for r in audit if r.verb == "reply.approved").actor == "moderator"

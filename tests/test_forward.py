@@ -294,3 +294,22 @@ def test_the_action_executor_paces_and_retries_a_reply_like_any_action() -> None
     outcome = executor.carry_out(reply("facebook", f"{PAGE_ID}_200_300"))
     assert (outcome.outcome, outcome.note, outcome.attempts) == ("ok", "replied", 2)
     assert len(responses.calls) == 2 and clock.sleeps and clock.sleeps[0] >= 1.0, "backed off before the retry"
+
+
+def test_only_a_signed_in_moderator_approves_replies(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from review.auth import add_user
+    from review.main import cli
+
+    users = tmp_path / "users.yaml"
+    add_user(users, "ana", "analyst", "analyst-password-1")
+    add_user(users, "mo", "moderator", "moderator-password-1")
+    runner = CliRunner()
+    for name, password in (("ana", "analyst-password-1"), ("mo", "not-the-password"), ("nobody", "x" * 12)):
+        result = runner.invoke(
+            cli(),
+            ["approve-replies", "--moderator", name, "--users-file", str(users), "--password-stdin"],
+            input=password + "\n",
+        )
+        assert result.exit_code == 2 and "not a moderator, or a wrong password" in result.output, name

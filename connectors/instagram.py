@@ -347,7 +347,7 @@ def comments_delivery(
 
 
 class InstagramActions:
-    """Hide, unhide and delete comments on the city's media (``instagram_manage_comments``)."""
+    """Hide, unhide, delete and answer comments on the city's media (``instagram_manage_comments``)."""
 
     platform = "instagram"
 
@@ -361,6 +361,11 @@ class InstagramActions:
 
     def execute(self, action: ModerationAction) -> str:
         path = f"{self.graph.version}/{action.comment_id}"
+        if action.action == "reply":  # POST /{ig-comment-id}/replies
+            result = self.graph.request(f"{path}/replies", post_args={"message": action.text})
+            if not result.get("id"):
+                raise TransientError("the Graph API did not confirm the reply")
+            return "replied"
         if action.action == "delete":
             try:
                 result = self.graph.request(path, method="DELETE")

@@ -1,5 +1,5 @@
 """The connector processes: ``python -m connectors x | facebook | facebook-webhook | instagram |
-instagram-webhook | replay | actions``
+instagram-webhook | replay | actions | forward``
 (``civicwatch connect ...`` in the CLI).
 
 Each runs until SIGTERM or Ctrl-C. A missing or rejected token stops start-up with exit code 2 and
@@ -348,6 +348,74 @@ def connect_actions(
             sink.close()
 
     _fail_cleanly("actions", body)
+
+
+@app.command("forward")
+def connect_forward(loglevel: str = typer.Option("info", help="Log level.")) -> None:
+    """E-mail each council.forward to its contact (clause 5.5) and ask for the acknowledgement reply."""
+    from runtime.logs import configure_logging
+
+    configure_logging(loglevel)
+    stop = _stop_on_signals()
+
+    def body() -> None:
+        from connectors import metrics
+        from connectors.core import ConnectorError, SystemClock
+        from connectors.forward import (
+            STATE_NAME,
+            Forwarder,
+            KafkaPosts,
+            SmtpMailer,
+            forward_consumer,
+            load_forward_policy,
+        )
+        from connectors.runner import KafkaCheckpointStore
+        from connectors.secrets import Secrets
+        from runtime.settings import REPO_ROOT, ConnectorSettings, ForwardSettings, Settings
+
+        settings = Settings.from_env()
+        smtp = ForwardSettings.from_env()
+        common = ConnectorSettings.from_env()
+        if not smtp.sender:
+            raise ConnectorError("CIVICWATCH_SMTP_FROM is empty: name the address forwards are sent from")
+        policy = load_forward_policy(settings.policy_path or REPO_ROOT / "pipelines" / "policies" / "windsor.yaml")
+        secrets = Secrets()
+        mailer = SmtpMailer(
+            smtp.host,
+            smtp.port,
+            secrets.get("SMTP_USERNAME"),
+            secrets.get("SMTP_PASSWORD"),
+            starttls=smtp.starttls,
+            context=smtp.ssl_context(),
+            timeout=smtp.timeout,
+        )
+        clock = SystemClock(stop)
+        metrics.serve(common.metrics_port)
+        sink = _sink("forward")
+        consumer = forward_consumer(settings.bootstrap_servers, settings.topic_prefix)
+        try:
+            forwarder = Forwarder(
+                policy,
+                mailer,
+                sink,
+                consumer,
+                clock,
+                smtp.sender,
+                posts=KafkaPosts(settings.bootstrap_servers, settings.topic_prefix),
+                max_attempts=common.action_max_attempts,
+                backoff_base=common.backoff_base,
+                backoff_cap=common.backoff_cap,
+                interval=smtp.interval,
+                stop=stop,
+            )
+            forwarder.start(KafkaCheckpointStore(settings.bootstrap_servers, settings.topic_prefix).load(STATE_NAME))
+            stats = forwarder.run()
+            typer.echo(f"stopped: outcomes {dict(stats.outcomes)}, {stats.duplicates} duplicate(s) skipped")
+        finally:
+            consumer.close()
+            sink.close()
+
+    _fail_cleanly("forward", body)
 
 
 def _graph(settings: Any, clock: Any) -> Any:

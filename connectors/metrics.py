@@ -25,6 +25,7 @@ REFUSED = Counter(
     ["connector", "reason"],
 )
 ACTIONS = Counter("civicwatch_actions", "Moderation actions carried out", ["platform", "action", "outcome"])
+FORWARDS = Counter("civicwatch_forwards", "Clause 5.5 forwards e-mailed (ok) or dead-lettered (failed)", ["outcome"])
 
 
 def serve(port: int | None) -> None:

@@ -734,7 +734,8 @@ def make_client(secrets: Secrets, *, user_auth: bool = False) -> tweepy.Client:
 
 
 class XActions:
-    """Hide and unhide replies in the city's conversations (the only moderation X offers an account).
+    """Hide and unhide replies in the city's conversations (the only moderation X offers an account),
+    and answer them (clause 5.5 acknowledgements: ``POST /2/tweets`` with ``reply.in_reply_to_tweet_id``).
 
     X allows it only on replies to the account's own posts and rate-limits it tightly (50 per 15
     minutes per user at the time of writing), hence ``min_interval`` between calls; the executor paces.
@@ -751,6 +752,17 @@ class XActions:
         self.api.call("users_me", self.api.client.get_me, user_auth=True)
 
     def execute(self, action: ModerationAction) -> str:
+        if action.action == "reply":
+            body = self.api.call(
+                "create_tweet",
+                self.api.client.create_tweet,
+                text=action.text,
+                in_reply_to_tweet_id=action.comment_id,
+                user_auth=True,
+            )
+            if not (body.get("data") or {}).get("id"):
+                raise TransientError("X did not confirm the reply")
+            return "replied"
         if action.action == "delete":
             raise NotPermitted("X does not let an account delete another account's reply; hide it instead")
         hidden = action.action == "hide"

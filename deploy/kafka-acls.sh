@@ -43,18 +43,22 @@ allow civicwatch-analytics --operation All --resource-pattern-type prefixed --to
 allow civicwatch-analytics --operation All --resource-pattern-type prefixed --group civicwatch-analytics
 
 # Review service: the only writer of moderators' decisions.
-reads civicwatch-review moderation.review comments.tagged moderation.decisions audit.log analytics.aggregates posts
-writes civicwatch-review moderation.decisions council.forward audit.log comments.deadletter
+reads civicwatch-review moderation.review comments.tagged moderation.decisions audit.log analytics.aggregates posts moderation.proposals moderation.actions
+writes civicwatch-review moderation.decisions council.forward audit.log comments.deadletter moderation.actions
+allow civicwatch-review --operation Write --operation Describe --transactional-id "${P}civicwatch-approve-replies"
 
 # Platform connectors: comments and posts in, nothing else.
 writes civicwatch-connector comments.raw posts comments.deadletter connector.state
 reads civicwatch-connector connector.state
 allow civicwatch-connector --operation Write --operation Describe --resource-pattern-type prefixed --transactional-id "${P}civicwatch-"
 
-# Action executor: reads moderation.actions, records what it did.
-reads civicwatch-actions moderation.actions connector.state
-writes civicwatch-actions audit.log connector.state comments.deadletter
+# Action executor: reads moderation.actions, records what it did. The council forwarder (5.5) runs
+# as the same user: reads council.forward and posts, queues or proposes acknowledgement replies.
+reads civicwatch-actions moderation.actions connector.state council.forward posts
+writes civicwatch-actions audit.log connector.state comments.deadletter moderation.actions moderation.proposals
 allow civicwatch-actions --operation Read --resource-pattern-type prefixed --group civicwatch-actions-
+allow civicwatch-actions --operation Read --group civicwatch-forward
+allow civicwatch-actions --operation Write --operation Describe --transactional-id "${P}civicwatch-forward"
 allow civicwatch-actions --operation Write --operation Describe --resource-pattern-type prefixed --transactional-id "${P}civicwatch-actions"
 
 echo "kafka-setup: users and ACLs in place"

@@ -64,6 +64,11 @@ class Policy(BaseModel):
     source: str = ""
     languages: list[str] = Field(default_factory=lambda: ["en", "fr"])
     rules: list[ClauseRule]
+    contacts: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Clause 5.5: who receives a forwarded comment, by the name the council detector gives; read and
+    checked by the forwarder (``connectors/forward.py``), which no detector needs."""
+    acknowledgement: dict[str, Any] = Field(default_factory=dict)
+    """Clause 5.5: the reply templates per language and whether replies wait for approval (forwarder)."""
 
     @property
     def enabled_rules(self) -> list[ClauseRule]:

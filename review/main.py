@@ -85,4 +85,46 @@ def cli() -> typer.Typer:
             raise typer.Exit(2) from exc
         typer.echo(f"{name} ({role}) saved in {path}")
 
+    @review.command("approve-replies")
+    def approve_replies(
+        moderator: str = typer.Option(..., help="Your log-in name (a moderator or admin of the review service)."),
+        approve_all: bool = typer.Option(False, "--all", help="Approve every pending reply without asking."),
+        users_file: Path | None = typer.Option(None, help="Users file (default CIVICWATCH_REVIEW_USERS)."),
+        password_stdin: bool = typer.Option(False, help="Read the password from standard input (for scripts)."),
+    ) -> None:
+        """Approve the clause 5.5 acknowledgement replies waiting on moderation.proposals, one by one."""
+        from review import UsersFileError
+        from review.auth import UserDirectory
+        from review.replies import approve, pending_replies
+        from runtime.settings import Settings
+        from runtime.sink import KafkaSink
+
+        settings = Settings.from_env()
+        password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("Password", hide_input=True)
+        try:
+            user = UserDirectory(users_file or settings.review_users).authenticate(moderator, password)
+        except UsersFileError as exc:
+            typer.echo(f"civicwatch review approve-replies: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        if user is None or not user.can("queue.decide"):
+            typer.echo("civicwatch review approve-replies: not a moderator, or a wrong password", err=True)
+            raise typer.Exit(2)
+        pending = pending_replies(settings.bootstrap_servers, settings.topic_prefix)
+        chosen = []
+        for reply in pending:
+            typer.echo(f"{reply.platform}:{reply.comment_id} (post {reply.post_id}): {reply.text}")
+            if approve_all or typer.confirm("Post this reply?", default=False):
+                chosen.append(reply)
+        if chosen:
+            sink = KafkaSink(
+                settings.bootstrap_servers,
+                settings.topic_prefix,
+                transactional_id=f"{settings.topic_prefix}civicwatch-approve-replies",
+            )
+            try:
+                approve(sink, chosen, user.name)
+            finally:
+                sink.close()
+        typer.echo(f"{len(chosen)} of {len(pending)} pending repl{'y' if len(pending) == 1 else 'ies'} approved")
+
     return review

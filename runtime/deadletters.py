@@ -33,8 +33,9 @@ class Consumed(Protocol):
     def value(self) -> Any: ...
 
 
-def dead_letter_of(message: Consumed, stage: str, error: BaseException) -> DeadLetter:
-    """The dead letter of one consumed message; never raises for a bad message."""
+def dead_letter_of(message: Consumed, stage: str, error: BaseException, reason: str | None = None) -> DeadLetter:
+    """The dead letter of one consumed message; never raises for a bad message. ``reason`` is ours to
+    write (a schema error brings its own)."""
     value = message.value if isinstance(message.value, bytes) else None
     key = message.key if isinstance(message.key, bytes | str) else None
     try:
@@ -42,6 +43,7 @@ def dead_letter_of(message: Consumed, stage: str, error: BaseException) -> DeadL
             value,
             stage=stage,
             error=error,
+            reason=reason,
             topic=message.topic,
             partition=message.partition,
             offset=message.offset,

@@ -292,12 +292,40 @@ class ConnectorSettings(_FromEnv):
     metrics_port: int = 0
 
 
+class ForwardSettings(_FromEnv):
+    """The council forwarder (``civicwatch connect forward``, clause 5.5): SMTP server and sender.
+
+    The SMTP user name and password are secrets (``SMTP_USERNAME``, ``SMTP_PASSWORD``, environment or
+    ``CIVICWATCH_SECRETS_FILE``), read by the forwarder and never logged; contacts and reply templates
+    are in the policy file (``contacts``, ``acknowledgement``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CIVICWATCH_SMTP_")
+
+    host: str = "localhost"
+    port: int = 587
+    starttls: bool = True
+    """Upgrade with STARTTLS before logging in; off only for a relay on loopback."""
+    ca_file: Path | None = None
+    """CA bundle that signs the SMTP server's certificate (default: the system's)."""
+    sender: str = Field(default="", validation_alias="CIVICWATCH_SMTP_FROM")
+    """The From address of forwarded comments (e.g. ``socialmedia@citywindsor.ca``)."""
+    timeout: float = 30.0
+    interval: float = 1.0
+    """Seconds between two messages: keeps the forwarder under the relay's sending limits."""
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Certificate and host name checked always; a private CA only through ``ca_file``."""
+        return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+
+
 ALL_SETTINGS: tuple[type[_FromEnv], ...] = (
     Settings,
     XSettings,
     FacebookSettings,
     InstagramSettings,
     ConnectorSettings,
+    ForwardSettings,
 )
 
 

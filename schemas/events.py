@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Platform = Literal["x", "facebook", "instagram", "replay"]
 MAX_TEXT_CHARS = 100_000
@@ -187,14 +187,23 @@ class Decision(Event):
     )
 
 
-ActionKind = Literal["hide", "unhide", "delete"]
+ActionKind = Literal["hide", "unhide", "delete", "reply"]
+MAX_REPLY_CHARS = 2000
+"""Facebook's and Instagram's comment limits are far above this; X's 280 is checked by X itself."""
 
 
 class ModerationAction(Event):
-    """An action for a connector to carry out on the platform (``moderation.actions``)."""
+    """An action for a connector to carry out on the platform (``moderation.actions``).
+
+    Version 2 added ``reply`` (an acknowledgement under the comment, clause 5.5) with its ``text``;
+    version 1 records read as version 2 with no text. ``decision_id`` names what asked for the action:
+    a moderator's decision, or for a reply the council forward it acknowledges.
+    """
 
     SCHEMA_NAME: ClassVar[str] = "moderation_action"
-    schema_version: Literal[1] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS: ClassVar[frozenset[int]] = frozenset({1, 2})
+    schema_version: Literal[1, 2] = 2
     action_id: str
     decision_id: str
     platform: Platform
@@ -202,7 +211,14 @@ class ModerationAction(Event):
     post_id: str
     action: ActionKind
     clauses: list[str] = Field(default_factory=list)
+    text: str | None = Field(default=None, min_length=1, max_length=MAX_REPLY_CHARS)
     requested_at: datetime = Field(default_factory=utcnow)
+
+    @model_validator(mode="after")
+    def _reply_has_text(self) -> ModerationAction:
+        if (self.action == "reply") != (self.text is not None):
+            raise ValueError("a reply carries text, and only a reply does")
+        return self
 
 
 class AuditRecord(Event):

@@ -46,6 +46,10 @@ MODERATION_REVIEW = TopicSpec("moderation.review", "flagged comments for moderat
 MODERATION_DECISIONS = TopicSpec("moderation.decisions", "moderators' decisions (Decision)", retention_ms=365 * DAY_MS)
 MODERATION_ACTIONS = TopicSpec("moderation.actions", "hide/unhide/delete for connectors (ModerationAction)")
 COUNCIL_FORWARD = TopicSpec("council.forward", "comments about the Mayor or Council, clause 5.5 (CouncilForward)")
+REPLY_PROPOSALS = TopicSpec(
+    "moderation.proposals",
+    "acknowledgement replies (clause 5.5) waiting for a moderator's approval (ModerationAction, kind reply)",
+)
 ANALYTICS_AGGREGATES = TopicSpec(
     "analytics.aggregates",
     "windowed counts without personal information, clauses 2.2.3/2.2.8 (Aggregate)",
@@ -78,6 +82,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     MODERATION_DECISIONS,
     MODERATION_ACTIONS,
     COUNCIL_FORWARD,
+    REPLY_PROPOSALS,
     ANALYTICS_AGGREGATES,
     COMMENTS_DEADLETTER,
     CONNECTOR_STATE,

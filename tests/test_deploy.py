@@ -135,6 +135,7 @@ ROLE_OF_SERVICE = {
     "connect-x": "connector",
     "connect-facebook": "connector",
     "connect-actions": "actions",
+    "connect-forward": "actions",
 }
 
 
@@ -326,7 +327,8 @@ def test_every_kubernetes_workload_logs_in_as_its_own_role() -> None:
 def test_only_the_review_service_writes_decisions_and_connectors_only_comments() -> None:
     assert writers_of("moderation.decisions") == {"civicwatch-review"}
     assert writers_of("comments.raw") == {"civicwatch-connector"}
-    assert writers_of("moderation.actions") == {"civicwatch-worker"}
+    # Replies (5.5): the forwarder queues them (approval automatic), a moderator approves them (required).
+    assert writers_of("moderation.actions") == {"civicwatch-worker", "civicwatch-actions", "civicwatch-review"}
     assert writers_of("audit.log") == {"civicwatch-worker", "civicwatch-review", "civicwatch-actions"}
     for topic in ALL_TOPICS:
         if topic.name not in ("connector.state",):

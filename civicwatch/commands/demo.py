@@ -2,8 +2,9 @@
 
 Brings Kafka up (unless ``KAFKA_BOOTSTRAP_SERVERS`` names a cluster), creates a fresh set of
 prefixed topics, starts the worker, replays ``deploy/sample/windsor_sample.jsonl``, waits for every
-comment to come out of ``comments.tagged``, prints routes, clauses and flagged examples, and stops
-what it started.
+comment to come out of ``comments.tagged``, prints routes, clauses and flagged examples, forwards the
+council comments (clause 5.5) to a local SMTP server and approves their acknowledgements as a
+moderator would, and stops what it started.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def run_demo(console: Console, bootstrap: str, prefix: str, sample: Path, timeou
         )
         outputs = collect(bootstrap, prefix, len(expected), timeout, worker)
         show_summary(console, outputs, expected, examples)
+        forward_council(console, bootstrap, prefix, len(outputs["council.forward"]))
         return len({(c["comment"]["platform"], c["comment"]["comment_id"]) for c in outputs["comments.tagged"]}) >= len(
             expected
         )
@@ -161,3 +163,66 @@ def show_summary(
                     line.stylize("bold red", s["start"], s["end"])
         labels = ", ".join(f"{t['clause']} {t['category']} {t['score']:.2f}" for t in tags)
         console.print(Text(f"  [{labels}] ") + line)
+
+
+def forward_council(console: Console, bootstrap: str, prefix: str, forwards: int) -> None:
+    """Clause 5.5 end to end: the forwarder mails each council comment to an in-process SMTP server
+    (STARTTLS, AUTH), proposes the acknowledgement, and a demo moderator approves the proposals."""
+    import tempfile
+
+    from civicwatch.local_smtp import LocalSmtp
+    from connectors.core import SystemClock
+    from connectors.forward import STATE_NAME, Forwarder, KafkaPosts, SmtpMailer, forward_consumer, load_forward_policy
+    from connectors.runner import KafkaCheckpointStore
+    from pipelines.policy import DEFAULT_POLICY
+    from review.replies import approve, pending_replies
+    from runtime.sink import KafkaSink
+
+    if not forwards:
+        return
+    try:
+        import aiosmtpd  # noqa: F401  (the dev extra; `make demo` installs it)
+    except ImportError:
+        console.print("[yellow]aiosmtpd is not installed (pip install -e '.[dev]'): council comments not forwarded[/]")
+        return
+    with tempfile.TemporaryDirectory() as workdir:
+        smtp = LocalSmtp(Path(workdir)).start()
+        sink = KafkaSink(bootstrap, prefix, transactional_id=f"{prefix}civicwatch-forward")
+        consumer = forward_consumer(bootstrap, prefix)
+        try:
+            mailer = SmtpMailer(smtp.host, smtp.port, smtp.username, smtp.password, context=smtp.client_context())
+            forwarder = Forwarder(
+                load_forward_policy(DEFAULT_POLICY),
+                mailer,
+                sink,
+                consumer,
+                SystemClock(),
+                "socialmedia@citywindsor.ca",
+                posts=KafkaPosts(bootstrap, prefix),
+                interval=0.0,
+            )
+            forwarder.start(KafkaCheckpointStore(bootstrap, prefix).load(STATE_NAME))
+            stats = forwarder.run(max_messages=forwards, idle_timeout=15)
+        finally:
+            consumer.close()
+            sink.close()
+            smtp.stop()
+        approver = KafkaSink(bootstrap, prefix, transactional_id=f"{prefix}civicwatch-approve-replies")
+        try:
+            pending = pending_replies(bootstrap, prefix)
+            approved = approve(approver, pending, "demo-moderator")
+        finally:
+            approver.close()
+    mails = smtp.mailbox.messages
+    console.print(
+        f"[bold]Clause 5.5[/]: {len(mails)} message(s) in the local SMTP mailbox (STARTTLS, AUTH), "
+        f"{stats.dead_lettered} forward(s) dead-lettered, {approved} acknowledgement(s) approved for the action "
+        "executor"
+    )
+    recipients = Counter(r for m in mails for r in m.recipients)
+    for address, count in recipients.most_common(5):
+        console.print(f"  {count:>3} to {address}")
+    if mails:
+        console.print(f"  e.g. [italic]{mails[0].message['Subject']}[/]")
+    if pending:
+        console.print(f"  approved reply, e.g. [italic]{pending[0].text}[/]")

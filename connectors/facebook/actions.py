@@ -23,6 +23,11 @@ class FacebookActions:
 
     def execute(self, action: ModerationAction) -> str:
         path = f"{self.graph.version}/{action.comment_id}"
+        if action.action == "reply":  # a reply to a comment is a comment on it (POST /{comment-id}/comments)
+            result = self.graph.request(f"{path}/comments", post_args={"message": action.text})
+            if not result.get("id"):
+                raise TransientError("the Graph API did not confirm the reply")
+            return "replied"
         if action.action == "delete":
             try:
                 result = self.graph.request(path, method="DELETE")

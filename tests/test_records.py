@@ -368,3 +368,56 @@ def test_purge_and_retention_commands(tmp_path: Path) -> None:
     purged = runner.invoke(app, ["records", "purge", "--db", str(db)])
     assert purged.exit_code == 0 and "audit         1 row(s) deleted" in purged.output
     assert runner.invoke(app, ["records", "purge", "--db", str(tmp_path / "none.sqlite3")]).exit_code == 2
+
+
+@pytest.mark.parametrize(("role", "reveal"), [("moderator", True), ("analyst", False)])
+def test_the_posts_page_lists_flagged_posts(tmp_path: Path, role: str, reveal: bool) -> None:
+    """Corporate Communications sees each flagged post with its evidence marked; a role that may not
+    see private information gets the 5.7.9 span redacted, the 5.6 evidence still marked."""
+    import asyncio
+    import re
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from review.service import ReviewService
+    from review.web import build_app
+    from runtime.settings import Settings
+
+    users = tmp_path / "users.yaml"
+    add_user(users, "staff", role, "staff-password-1")
+    settings = Settings(bootstrap_servers="127.0.0.1:1", review_db=tmp_path / "view.sqlite3", review_users=users)
+    text = "DRAFT <b>notes</b>: call Dana at 519-973-4821."
+    post = Post(platform="x", post_id="p<1>", account="city", text=text, created_at=NOW, url="javascript:alert(1)")
+    flagged = review_item(
+        post,
+        [
+            PostFinding("5.6", "CONFIDENTIAL_TERM", 0, 5, "DRAFT", 1.0),
+            PostFinding("5.7.9", "PHONE", 33, 45, "519-973-4821", 0.85, "personal: PHONE"),
+        ],
+    )
+    assert flagged is not None and text[33:45] == "519-973-4821"
+
+    async def scenario() -> str:
+        service = ReviewService(settings)
+        with service.store.transaction():
+            service.store.put_post_item(flagged)
+        client = TestClient(TestServer(build_app(service)))
+        await client.start_server()
+        try:
+            page = await (await client.get("/login")).text()
+            token = re.search(r'name="csrf" value="([^"]+)"', page)
+            assert token
+            await client.post(
+                "/login", data={"csrf": token.group(1), "username": "staff", "password": "staff-password-1"}
+            )
+            response = await client.get("/posts", allow_redirects=False)
+            assert response.status == 200
+            return await response.text()
+        finally:
+            await client.close()
+
+    page = asyncio.run(scenario())
+    assert 'title="5.6 confidential">DRAFT</mark>' in page
+    assert "&lt;b&gt;notes&lt;/b&gt;" in page and "p&lt;1&gt;" in page and "javascript:" not in page
+    assert ("519-973-4821" in page) is reveal
+    assert ("&lt;PHONE&gt;" in page) is not reveal

@@ -155,3 +155,22 @@ def test_the_worker_flags_a_city_post_with_a_staff_extension(
     (span,) = item.findings[0].spans
     assert item.post.text[span.start : span.end] == "ext. 4321"
     assert "Dana" not in (tmp_path / "w.log").read_text(encoding="utf-8"), "no post text in the worker's log"
+
+
+def test_applying_retention_keeps_an_operators_other_topic_configs(kafka_bootstrap: str, kafka_topics: str) -> None:
+    """Only the declared keys change (kafka-python sends IncrementalAlterConfigs when the broker has it;
+    the legacy request would reset every key it omits, min.insync.replicas included)."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    decisions = MODERATION_DECISIONS.full_name(kafka_topics)
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    try:
+        tuned = {**MODERATION_DECISIONS.kafka_config(), "segment.ms": str(DAY_MS)}
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, decisions, configs=tuned)])
+    finally:
+        admin.close()
+    assert retention_becomes(kafka_bootstrap, decisions, 365 * DAY_MS)
+    ensure_topics(kafka_bootstrap, kafka_topics, [MODERATION_DECISIONS], retention={"decisions": 2 * 365 * DAY_MS})
+    assert retention_becomes(kafka_bootstrap, decisions, 2 * 365 * DAY_MS)
+    assert topic_configs(kafka_bootstrap, [decisions])[decisions]["segment.ms"] == str(DAY_MS)

@@ -150,7 +150,8 @@ def _about(event: Event, key: bytes | None, comments: set[str], reviews: set[str
 
 
 def kafka_reader(bootstrap: str, timeout_s: float = 30.0) -> Reader:
-    """Read a topic whole, from its earliest retained offset to its last committed one, without a group."""
+    """Read a topic whole, from its earliest retained offset to its last stable one, without a group;
+    gives up when ``timeout_s`` pass without a record before the end."""
     from kafka import KafkaConsumer, TopicPartition
 
     from runtime.settings import kafka_auth
@@ -162,6 +163,7 @@ def kafka_reader(bootstrap: str, timeout_s: float = 30.0) -> Reader:
             enable_auto_commit=False,
             isolation_level="read_committed",
             client_id="civicwatch-records",
+            bootstrap_timeout_ms=10_000,
             **kafka_auth(),
         )
         try:
@@ -175,8 +177,9 @@ def kafka_reader(bootstrap: str, timeout_s: float = 30.0) -> Reader:
             deadline = time.monotonic() + timeout_s
             while any(consumer.position(tp) < end[tp] for tp in tps):
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"{topic}: not read to its end within {timeout_s:.0f} s")
+                    raise TimeoutError(f"{topic}: nothing read for {timeout_s:.0f} s before its end")
                 for tp, records in consumer.poll(timeout_ms=500, max_records=1000).items():
+                    deadline = time.monotonic() + timeout_s  # a long topic is fine while it moves
                     for record in records:
                         if record.offset < end[tp]:
                             yield record.key, record.value

@@ -421,3 +421,16 @@ def test_the_posts_page_lists_flagged_posts(tmp_path: Path, role: str, reveal: b
     assert "&lt;b&gt;notes&lt;/b&gt;" in page and "p&lt;1&gt;" in page and "javascript:" not in page
     assert ("519-973-4821" in page) is reveal
     assert ("&lt;PHONE&gt;" in page) is not reveal
+
+
+def test_export_writes_nothing_when_the_broker_is_unreachable(tmp_path: Path) -> None:
+    db = tmp_path / "view.sqlite3"
+    Store(db).close()
+    out = tmp_path / "request"
+    result = CliRunner().invoke(
+        app,
+        ["records", "export", "--author-id", "x:a1", "--out", str(out), "--db", str(db), "--broker"],
+        env={"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"},
+    )
+    assert result.exit_code == 2 and "reading the topics" in result.output
+    assert not out.exists()

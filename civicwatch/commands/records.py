@@ -155,7 +155,11 @@ def register(app: typer.Typer) -> None:
             if store is not None:
                 from_store(result, store)
             if broker:
-                from_topics(result, kafka_reader(settings.bootstrap_servers), settings.topic_prefix)
+                try:
+                    from_topics(result, kafka_reader(settings.bootstrap_servers), settings.topic_prefix)
+                except Exception as exc:  # an incomplete answer to a request is no answer: write nothing
+                    typer.echo(f"error: reading the topics at {settings.bootstrap_servers} failed: {exc}", err=True)
+                    raise typer.Exit(2) from None
             files = write_export(result, out)
             audit = export_audit(result, by, files, request_ref)
             if broker:

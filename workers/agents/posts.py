@@ -65,8 +65,12 @@ async def posts(stream: Any) -> None:
             continue
         post_texts[post.key] = post.text
         log.info("post_stored", post_key=post.key)
-        # Off the event loop: the name model may load on the first post with a private-fact phrase.
-        item = review_item(post, await asyncio.to_thread(checker().check, post.text))
+        try:
+            # Off the event loop: the name model may load on the first post with a private-fact phrase.
+            item = review_item(post, await asyncio.to_thread(checker().check, post.text))
+        except Exception as exc:  # one post the check cannot read must not stop the agent: keep it whole
+            await send_dead_letter(event, "post_check", exc)
+            continue
         if item is not None:
             await posts_review.send(key=post.key.encode(), value=encode(item))
             log.info("post_flagged", post_key=post.key, review_id=item.review_id, clauses=item.clauses)

@@ -550,7 +550,7 @@ class Store:
             [*ck, *ri],
         ):
             out["decisions"].append(dict(r))
-        subjects = [*ck, *(f"review:{i}" for i in ri), *(f"author:{k}" for k in keys)]
+        subjects = [*ck, *(f"review:{i}" for i in ri), *{f"author:{k}" for k in (*keys, author_id)}]
         s_marks = ",".join("?" * len(subjects))
         for r in self.db.execute(
             f"SELECT * FROM audit WHERE subject IN ({s_marks})"

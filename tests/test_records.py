@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from civicwatch.cli import app
 from civicwatch.records import Export, export_audit, from_store, from_topics, purge_cutoffs, render_html, retention_ms
 from pipelines.confidential import PostFinding
-from pipelines.policy import PolicyError, load_policy
+from pipelines.policy import DEFAULT_POLICY, PolicyError, load_policy
 from review.auth import add_user
 from review.store import Store
 from runtime.admin import with_retention
@@ -94,7 +94,7 @@ def test_topics_take_the_policy_retention() -> None:
 
 
 def test_a_policy_missing_a_record_type_is_refused(tmp_path: Path) -> None:
-    text = Path("pipelines/policies/windsor.yaml").read_text(encoding="utf-8")
+    text = DEFAULT_POLICY.read_text(encoding="utf-8")
     bad = tmp_path / "p.yaml"
     bad.write_text(text.replace("    dead_letters: {keep: 90d", "    dead_letter: {keep: 90d"), encoding="utf-8")
     with pytest.raises(PolicyError, match="retention"):

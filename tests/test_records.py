@@ -215,6 +215,10 @@ def test_store_export_holds_the_authors_records_and_no_one_elses(store: Store) -
     assert sorted(c["comment"]["comment_id"] for c in bare["comments"]) == ["c1", "c2", "c4"], (
         "a bare id: every platform"
     )
+    with store.transaction():
+        store.put_audit(audit("author:a1", NOW))
+    assert "author:a1" in [a["subject"] for a in store.records_about("a1")["audit"]], "an earlier bare-id request"
+    assert store.records_about("nobody") == {"comments": [], "review_items": [], "decisions": [], "audit": []}
 
 
 def test_topic_export_filters_by_author_and_comment_keys() -> None:

@@ -108,7 +108,11 @@ class PostChecker:
         import spacy
 
         from pipelines.base import Comment
+        from pipelines.language import detect_language
 
+        if language is None:  # the name model to use: the city posts in English and French
+            guessed = detect_language(text)
+            language = guessed if guessed in ("en", "fr") else None
         doc = spacy.blank("en").make_doc(text)
         tags = detector.detect(Comment(doc, language=language, text=text, expose=False))
         out = []

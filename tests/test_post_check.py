@@ -39,6 +39,12 @@ CASES: list[tuple[str, list[tuple[str, str, str]]]] = [
     ),
     ("The draft budget is online; the draft version of the memo is attached.", [("5.6", "CONFIDENTIAL_TERM", "draft")]),
     ("Document de travail - ne pas diffuser.", [("5.6", "CONFIDENTIAL_TERM", "ne pas diffuser")]),
+    # a staff member's health, a personal e-mail address (the 5.7.9 detector's own findings)
+    (
+        "Our colleague John Smith is off work with cancer.",
+        [("5.7.9", "PERSON", "John Smith"), ("5.7.9", "PRIVATE_FACT", "with cancer")],
+    ),
+    ("Questions? Write to jane.doe@gmail.com", [("5.7.9", "EMAIL", "jane.doe@gmail.com")]),
     # near misses: the city's published contacts, public documents called draft, look-alike numbers
     ("Snow clearing questions? Call 311 or 519-255-6100, or visit citywindsor.ca.", []),
     ("Have your say: the draft bylaw consultation runs until June 30 at 350 City Hall Square.", []),
@@ -48,6 +54,7 @@ CASES: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("Our free, confidential counselling line is open to all residents.", []),
     ("Box 1234 holds 4x4 signs; Local 543 members are welcome.", []),
     ("Le projet de règlement est en ligne.", []),
+    ("Pour plus d’information, composez le 311.", []),
 ]
 
 

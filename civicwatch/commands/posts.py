@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
         source: str = typer.Argument(..., help="The draft post: a UTF-8 text file, or - for standard input."),
         policy: Path | None = typer.Option(None, help="Policy file (default: CIVICWATCH_POLICY or the bundled one)."),
         language: str | None = typer.Option(
-            None, help="The post's language (en, fr), for the name model; default: English."
+            None, help="The post's language (en, fr), for the name model; default: guessed."
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
     ) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -174,3 +176,18 @@ def test_applying_retention_keeps_an_operators_other_topic_configs(kafka_bootstr
     ensure_topics(kafka_bootstrap, kafka_topics, [MODERATION_DECISIONS], retention={"decisions": 2 * 365 * DAY_MS})
     assert retention_becomes(kafka_bootstrap, decisions, 2 * 365 * DAY_MS)
     assert topic_configs(kafka_bootstrap, [decisions])[decisions]["segment.ms"] == str(DAY_MS)
+
+
+def test_the_demo_answers_an_access_request_and_flags_the_draft_post(kafka_bootstrap: str) -> None:
+    """The issue's 'done when': in the demo, an export for the busiest sample author holds all of
+    that author's comments and none of anyone else's, and the sample's draft post is flagged (5.6)."""
+    from rich.console import Console
+
+    from civicwatch.commands.demo import SAMPLE, run_demo
+
+    console = Console(record=True, width=200)
+    assert run_demo(console, kafka_bootstrap, f"demo{uuid.uuid4().hex[:6]}.", SAMPLE, 240, 2)
+    text = console.export_text()
+    assert "complete: " in text and "INCOMPLETE" not in text
+    assert " 0 of the " in text, "none of the other authors' comments"
+    assert re.search(r"posts\.review\s+│\s+1\s", text), text

@@ -97,9 +97,16 @@ def with_retention(specs: Iterable[TopicSpec], retention: Mapping[str, int] | No
     ]
 
 
-def topic_configs(bootstrap: str, names: Iterable[str]) -> dict[str, dict[str, str | None]]:
+def topic_configs(
+    bootstrap: str, names: Iterable[str], bootstrap_timeout_ms: int = 10_000
+) -> dict[str, dict[str, str | None]]:
     """The configs a cluster holds for the topics that exist among ``names`` (for reports)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="civicwatch-admin", **kafka_auth())
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="civicwatch-admin",
+        bootstrap_timeout_ms=bootstrap_timeout_ms,
+        **kafka_auth(),
+    )
     try:
         present = set(admin.list_topics())
         wanted = [n for n in names if n in present]

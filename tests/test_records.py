@@ -438,3 +438,8 @@ def test_export_writes_nothing_when_the_broker_is_unreachable(tmp_path: Path) ->
     )
     assert result.exit_code == 2 and "reading the topics" in result.output
     assert not out.exists()
+
+
+def test_retention_apply_refuses_without_the_cluster(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["records", "retention", "--apply", "--no-cluster", "--db", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "--apply needs the cluster" in result.output

@@ -66,6 +66,9 @@ def register(app: typer.Typer) -> None:
             has = have.get(name, {}).get("retention.ms") if reached else None
             has_text = (has or "missing") if reached and name in have else ("no topic" if reached else "?")
             typer.echo(f"  {name:<28} {spec.record or '-':<13} {sets_text:<32} {has_text}")
+        if apply and not reached:
+            typer.echo("error: --apply needs the cluster (and not --no-cluster)", err=True)
+            raise typer.Exit(2)
         if apply:
             present = [s for n, s in names.items() if n in have]
             results = ensure_topics(

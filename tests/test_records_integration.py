@@ -44,7 +44,7 @@ def retention_becomes(bootstrap: str, topic: str, value: int, timeout: float = 2
     """A config change reaches every broker's view a moment after the alter succeeds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if topic_configs(bootstrap, [topic])[topic]["retention.ms"] == str(value):
+        if topic_configs(bootstrap, [topic]).get(topic, {}).get("retention.ms") == str(value):
             return True
         time.sleep(0.5)
     return False
@@ -52,6 +52,7 @@ def retention_becomes(bootstrap: str, topic: str, value: int, timeout: float = 2
 
 def test_retention_apply_resets_a_drifted_topic(kafka_bootstrap: str, kafka_topics: str) -> None:
     raw = COMMENTS_RAW.full_name(kafka_topics)
+    assert retention_becomes(kafka_bootstrap, raw, 30 * DAY_MS), "a new topic is listed a moment after it is made"
     ensure_topics(kafka_bootstrap, kafka_topics, [COMMENTS_RAW], retention={"comments": 5 * DAY_MS})
     assert retention_becomes(kafka_bootstrap, raw, 5 * DAY_MS)
     result = CliRunner().invoke(
@@ -166,6 +167,7 @@ def test_applying_retention_keeps_an_operators_other_topic_configs(kafka_bootstr
     from kafka.admin import ConfigResource, ConfigResourceType
 
     decisions = MODERATION_DECISIONS.full_name(kafka_topics)
+    assert retention_becomes(kafka_bootstrap, decisions, 365 * DAY_MS)
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     try:
         tuned = {**MODERATION_DECISIONS.kafka_config(), "segment.ms": str(DAY_MS)}

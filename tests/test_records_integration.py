@@ -40,7 +40,7 @@ def env(bootstrap: str, prefix: str) -> dict[str, str]:
     return {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CIVICWATCH_TOPIC_PREFIX": prefix}
 
 
-def retention_becomes(bootstrap: str, topic: str, value: int, timeout: float = 20.0) -> bool:
+def retention_becomes(bootstrap: str, topic: str, value: int, timeout: float = 60.0) -> bool:
     """A config change reaches every broker's view a moment after the alter succeeds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

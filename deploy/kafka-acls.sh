@@ -31,7 +31,7 @@ user civicwatch-actions "$KAFKA_PASSWORD_ACTIONS"
 
 # Worker: classifies comments.raw, carries out decisions; its own tables and transactions.
 reads civicwatch-worker comments.raw posts moderation.decisions
-writes civicwatch-worker comments.tagged moderation.review moderation.actions council.forward comments.deadletter audit.log
+writes civicwatch-worker comments.tagged moderation.review posts.review moderation.actions council.forward comments.deadletter audit.log
 allow civicwatch-worker --operation All --resource-pattern-type prefixed --topic "${P}civicwatch-"
 allow civicwatch-worker --operation All --resource-pattern-type prefixed --group civicwatch
 allow civicwatch-worker --operation Write --operation Describe --resource-pattern-type prefixed --transactional-id "civicwatch-"
@@ -43,7 +43,7 @@ allow civicwatch-analytics --operation All --resource-pattern-type prefixed --to
 allow civicwatch-analytics --operation All --resource-pattern-type prefixed --group civicwatch-analytics
 
 # Review service: the only writer of moderators' decisions.
-reads civicwatch-review moderation.review comments.tagged moderation.decisions audit.log analytics.aggregates posts moderation.proposals moderation.actions
+reads civicwatch-review moderation.review comments.tagged moderation.decisions audit.log analytics.aggregates posts posts.review moderation.proposals moderation.actions
 writes civicwatch-review moderation.decisions council.forward audit.log comments.deadletter moderation.actions
 allow civicwatch-review --operation Write --operation Describe --transactional-id "${P}civicwatch-approve-replies"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_POLICY = Path(__file__).with_name("policies") / "windsor.yaml"
 
@@ -54,6 +54,83 @@ class ClauseRule(BaseModel):
         return self.kind_actions.get(kind, self.action) if kind else self.action
 
 
+class ConfidentialPattern(BaseModel):
+    """A shape of confidential text no phrase list can hold (a staff extension), as a regex."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(pattern=r"^[A-Z_]+$")
+    regex: str
+
+
+class ConfidentialList(BaseModel):
+    """Clause 5.6: what must never appear in the city's own posts (checked by ``pipelines.confidential``).
+
+    ``terms`` are plain phrases matched as whole words, whatever the case; ``allow`` holds regexes of
+    public uses that contain a term ("draft by-law consultation"); ``public_contacts`` are numbers and
+    addresses the city publishes, so a post may give them (added to the 5.7.9 rule's own list).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    clause: str = Field(default="5.6", pattern=r"^\d+(\.\d+)*$")
+    terms: list[str] = Field(default_factory=list)
+    patterns: list[ConfidentialPattern] = Field(default_factory=list)
+    allow: list[str] = Field(default_factory=list)
+    public_contacts: list[str] = Field(default_factory=list)
+
+
+RecordType = Literal["comments", "tags", "review_items", "decisions", "actions", "audit", "dead_letters"]
+RECORD_TYPES: tuple[RecordType, ...] = (
+    "comments",
+    "tags",
+    "review_items",
+    "decisions",
+    "actions",
+    "audit",
+    "dead_letters",
+)
+_UNIT_DAYS = {"d": 1, "w": 7, "y": 365}
+
+
+class RetentionRule(BaseModel):
+    """How long one record type is kept (``90d``, ``52w``, ``7y``) and the by-law line that says so."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keep: str = Field(pattern=r"^[1-9]\d*[dwy]$")
+    note: str = ""
+
+    @property
+    def days(self) -> int:
+        return int(self.keep[:-1]) * _UNIT_DAYS[self.keep[-1]]
+
+    @property
+    def seconds(self) -> float:
+        return self.days * 86400.0
+
+
+class Retention(BaseModel):
+    """Clause 6.2: every record type's retention period under the city's retention by-law.
+
+    Every type must be listed: a record type without a period would be kept for ever by default.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    bylaw: str = ""
+    set_by_city: bool = False
+    """False while the periods are the project's defaults; the city's records officer sets them."""
+    records: dict[RecordType, RetentionRule]
+
+    @model_validator(mode="after")
+    def _every_type(self) -> Retention:
+        missing = [t for t in RECORD_TYPES if t not in self.records]
+        if missing:
+            raise ValueError(f"no retention period for {', '.join(missing)}")
+        return self
+
+
 class Policy(BaseModel):
     """A whole policy: metadata plus one rule per (clause, category)."""
 
@@ -69,6 +146,9 @@ class Policy(BaseModel):
     checked by the forwarder (``connectors/forward.py``), which no detector needs."""
     acknowledgement: dict[str, Any] = Field(default_factory=dict)
     """Clause 5.5: the reply templates per language and whether replies wait for approval (forwarder)."""
+    confidential: ConfidentialList = Field(default_factory=ConfidentialList)
+    retention: Retention | None = None
+    """None: the topics keep their declared retention and the review store keeps rows for ever."""
 
     @property
     def enabled_rules(self) -> list[ClauseRule]:

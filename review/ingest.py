@@ -19,7 +19,18 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from review.metrics import ReviewMetrics
 from review.store import Store
 from runtime.settings import kafka_auth
-from schemas import Aggregate, AuditRecord, Decision, Event, Post, ReviewItem, SchemaError, TaggedComment, decode
+from schemas import (
+    Aggregate,
+    AuditRecord,
+    Decision,
+    Event,
+    Post,
+    PostReviewItem,
+    ReviewItem,
+    SchemaError,
+    TaggedComment,
+    decode,
+)
 from schemas.topics import (
     ANALYTICS_AGGREGATES,
     AUDIT_LOG,
@@ -27,6 +38,7 @@ from schemas.topics import (
     MODERATION_DECISIONS,
     MODERATION_REVIEW,
     POSTS,
+    POSTS_REVIEW,
     TopicSpec,
 )
 
@@ -39,6 +51,7 @@ SOURCES: tuple[tuple[TopicSpec, type[Event]], ...] = (
     (AUDIT_LOG, AuditRecord),
     (ANALYTICS_AGGREGATES, Aggregate),
     (POSTS, Post),
+    (POSTS_REVIEW, PostReviewItem),
 )
 
 DeadLetterSink = Callable[[ConsumerRecord[Any, Any], SchemaError], Awaitable[None]]
@@ -57,6 +70,8 @@ def apply(store: Store, event: Event, key: bytes | None) -> None:
         store.put_aggregate((key or b"").decode("utf-8", "replace") or event.model_dump_json(), event)
     elif isinstance(event, Post):
         store.put_post(event)
+    elif isinstance(event, PostReviewItem):
+        store.put_post_item(event)
 
 
 class Ingest:

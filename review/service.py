@@ -168,4 +168,18 @@ class ReviewService:
         with self.store.transaction():
             self.store.prune_comments(now - self.settings.review_history_days * 86400)
             self.store.prune_sessions(now, self.settings.review_idle_minutes * 60)
+        self.purge(now)
         return overdue
+
+    def purge(self, now: float | None = None) -> dict[str, int]:
+        """Delete the view's rows past the policy file's retention (clause 6.2); counts, never content."""
+        retention = self.policy.policy.retention
+        if retention is None:
+            return {}
+        now = now if now is not None else time.time()
+        cutoffs: dict[str, float] = {record: now - rule.seconds for record, rule in retention.records.items()}
+        with self.store.transaction():
+            deleted = self.store.purge(cutoffs)
+        if any(deleted.values()):
+            log.info("review_records_purged", **{f"{table}_rows": n for table, n in deleted.items() if n})
+        return deleted

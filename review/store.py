@@ -29,9 +29,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from schemas import Aggregate, AuditRecord, Decision, Post, ReviewItem, TaggedComment
+from schemas import Aggregate, AuditRecord, Decision, Post, PostReviewItem, ReviewItem, TaggedComment
+from schemas.events import Platform
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS offsets (topic TEXT, partition INTEGER, next_offset INTEGER, PRIMARY KEY (topic, partition));
@@ -74,6 +75,11 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject, at);
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 CREATE TABLE IF NOT EXISTS posts (post_key TEXT PRIMARY KEY, payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS post_items (
+    review_id TEXT PRIMARY KEY, post_key TEXT NOT NULL, queued_at REAL NOT NULL, payload TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending'
+);
+CREATE INDEX IF NOT EXISTS post_items_queue ON post_items (status, queued_at);
 CREATE TABLE IF NOT EXISTS aggregates (
     agg_key TEXT PRIMARY KEY, window TEXT, window_start REAL, dimension TEXT, payload TEXT NOT NULL
 );
@@ -88,7 +94,27 @@ CREATE TABLE IF NOT EXISTS session_state (
 );
 """
 STATUSES = ("pending", "escalated", "decided", "deleted")
-VIEW_TABLES = ("offsets", "review_items", "item_clauses", "comments", "decisions", "audit", "posts", "aggregates")
+VIEW_TABLES = (
+    "offsets",
+    "review_items",
+    "item_clauses",
+    "comments",
+    "decisions",
+    "audit",
+    "posts",
+    "post_items",
+    "aggregates",
+)
+RETAINED: tuple[tuple[str, str, str], ...] = (
+    ("comments", "comments", "created_at"),
+    ("review_items", "review_items", "COALESCE(decided_at, queued_at)"),
+    ("post_items", "review_items", "queued_at"),
+    ("decisions", "decisions", "decided_at"),
+    ("audit", "audit", "at"),
+)
+"""The view's tables that hold records (clause 6.2): table, record type in the policy's retention, and the
+time a row's retention runs from. A review item's runs from its decision: one still waiting is kept."""
+OPEN_STATUSES = ("pending", "escalated")
 
 
 def ts(value: datetime) -> float:
@@ -240,6 +266,12 @@ class Store:
         self.db.execute(
             "INSERT INTO posts VALUES (?, ?) ON CONFLICT (post_key) DO UPDATE SET payload = excluded.payload",
             (post.key, post.model_dump_json()),
+        )
+
+    def put_post_item(self, item: PostReviewItem) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO post_items (review_id, post_key, queued_at, payload) VALUES (?, ?, ?, ?)",
+            (item.review_id, item.post.key, ts(item.created_at), item.model_dump_json()),
         )
 
     def put_decision(self, d: Decision) -> None:
@@ -435,6 +467,98 @@ class Store:
 
     def prune_comments(self, before: float) -> int:
         return self.db.execute("DELETE FROM comments WHERE created_at < ?", (before,)).rowcount
+
+    def post_items(self, status: str = "pending", limit: int = 50) -> list[PostReviewItem]:
+        """Corporate Communications' 5.6 queue: the city's posts with findings, oldest first."""
+        rows = self.db.execute(
+            "SELECT payload FROM post_items WHERE status = ? ORDER BY queued_at, review_id LIMIT ?",
+            (status, max(1, min(limit, 200))),
+        ).fetchall()
+        return [PostReviewItem.model_validate_json(r["payload"]) for r in rows]
+
+    # ---- records (clauses 6.1, 6.2) ----
+
+    def _open_only(self, table: str) -> str:
+        return f" AND status NOT IN {OPEN_STATUSES!r}" if table == "review_items" else ""
+
+    def purge(self, before: dict[str, float]) -> dict[str, int]:
+        """Delete the rows older than their record type's retention (``before``: record type -> cutoff).
+
+        Record types not in ``before`` are kept. Call inside ``transaction``. Returns rows deleted per table.
+        """
+        deleted: dict[str, int] = {}
+        for table, record, since in RETAINED:
+            cutoff = before.get(record)
+            if cutoff is None:
+                continue
+            where = f"{since} < ?{self._open_only(table)}"
+            if table == "review_items":
+                self.db.execute(
+                    f"DELETE FROM item_clauses WHERE review_id IN (SELECT review_id FROM review_items WHERE {where})",
+                    (cutoff,),
+                )
+            deleted[table] = self.db.execute(f"DELETE FROM {table} WHERE {where}", (cutoff,)).rowcount
+        return deleted
+
+    def retained(self) -> list[tuple[str, str, int, float | None]]:
+        """Per record table: (table, record type, rows, oldest row's retention start) for the report."""
+        out = []
+        for table, record, since in RETAINED:
+            r = self.db.execute(
+                f"SELECT COUNT(*), MIN({since}) FROM {table} WHERE 1{self._open_only(table)}"
+            ).fetchone()
+            out.append((table, record, int(r[0]), r[1]))
+        return out
+
+    @staticmethod
+    def author_keys(author_id: str) -> list[str]:
+        """``x:123`` names one platform's author; a bare id is looked up on every platform."""
+        platforms = get_args(Platform)
+        head, _, rest = author_id.partition(":")
+        if rest and head in platforms:
+            return [author_id]
+        return [f"{p}:{author_id}" for p in platforms]
+
+    def records_about(self, author_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Every record the view holds about one author (an MFIPPA access request, clause 6.1).
+
+        Comments and review items by author; decisions and audit records by the comments and items
+        found, and the audit records of earlier requests about the same author.
+        """
+        keys = self.author_keys(author_id)
+        marks = ",".join("?" * len(keys))
+        out: dict[str, list[dict[str, Any]]] = {"comments": [], "review_items": [], "decisions": [], "audit": []}
+        comment_keys: set[str] = set()
+        review_ids: set[str] = set()
+        for r in self.db.execute(
+            f"SELECT comment_key, payload FROM comments WHERE author_key IN ({marks}) ORDER BY created_at", keys
+        ):
+            comment_keys.add(r["comment_key"])
+            out["comments"].append(json.loads(r["payload"]))
+        for r in self.db.execute(
+            f"SELECT * FROM review_items WHERE author_key IN ({marks}) ORDER BY queued_at, review_id", keys
+        ):
+            comment_keys.add(r["comment_key"])
+            review_ids.add(r["review_id"])
+            row = {k: r[k] for k in ("status", "decision", "decided_by", "decided_at", "reason", "action_id")}
+            out["review_items"].append({"item": json.loads(r["payload"]), **row})
+        ck, ri = sorted(comment_keys), sorted(review_ids)
+        ck_marks, ri_marks = ",".join("?" * len(ck)), ",".join("?" * len(ri))
+        for r in self.db.execute(
+            f"SELECT * FROM decisions WHERE comment_key IN ({ck_marks}) OR review_id IN ({ri_marks})"
+            " ORDER BY decided_at, decision_id",
+            [*ck, *ri],
+        ):
+            out["decisions"].append(dict(r))
+        subjects = [*ck, *(f"review:{i}" for i in ri), *{f"author:{k}" for k in (*keys, author_id)}]
+        s_marks = ",".join("?" * len(subjects))
+        for r in self.db.execute(
+            f"SELECT * FROM audit WHERE subject IN ({s_marks})"
+            f" OR json_extract(details, '$.review_id') IN ({ri_marks}) ORDER BY at, audit_id",
+            [*subjects, *ri],
+        ):
+            out["audit"].append(self._audit(r).model_dump(mode="json"))
+        return out
 
     # ---- sessions ----
 

@@ -608,6 +608,17 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     )
 
 
+@need("queue.view")
+async def posts_page(request: web.Request) -> web.StreamResponse:
+    """Clause 5.6: the city's own posts the worker found confidential or private information in."""
+    service = request.app[SERVICE]
+    reveal = request[USER].sees_private(service)
+    items = [
+        {"item": i, "shown": show(i.post.text, i.findings, reveal, limit=4000)} for i in service.store.post_items()
+    ]
+    return render(request, "posts.html", items=items)
+
+
 @need("audit.view")
 async def audit_page(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
@@ -684,6 +695,7 @@ def build_app(service: ReviewService) -> web.Application:
     app.router.add_post("/items/{review_id}/decision", decide)
     app.router.add_get("/dashboard", dashboard)
     app.router.add_get("/export/aggregates.csv", export_csv)
+    app.router.add_get("/posts", posts_page)
     app.router.add_get("/audit", audit_page)
     app.router.add_get("/api/queue", api_queue)
     app.router.add_get("/health", health)

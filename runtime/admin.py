@@ -11,7 +11,8 @@ here uses, and ``unclean.leader.election.enable=false`` on the cluster).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Iterable, Mapping
 
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic
@@ -40,15 +41,20 @@ def ensure_topics(
     specs: Iterable[TopicSpec] = ALL_TOPICS,
     default_partitions: int = 4,
     replication: int = 1,
+    retention: Mapping[str, int] | None = None,
 ) -> list[tuple[str, str]]:
-    """Create missing topics and fix drifted configs; return ``(topic, created|updated|unchanged)``."""
+    """Create missing topics and fix drifted configs; return ``(topic, created|updated|unchanged)``.
+
+    ``retention`` maps a record type (``TopicSpec.record``) to the ``retention.ms`` the policy file sets
+    for it (clause 6.2); a topic of a type not in it keeps its declared retention.
+    """
     admin = KafkaAdminClient(
         bootstrap_servers=bootstrap, client_id="civicwatch-admin", request_timeout_ms=30000, **kafka_auth()
     )
     try:
         existing = set(admin.list_topics())
         results: list[tuple[str, str]] = []
-        specs = list(specs)
+        specs = with_retention(specs, retention)
         missing = [s for s in specs if s.full_name(prefix) not in existing]
         if missing:
             if replication < 1:
@@ -78,6 +84,37 @@ def ensure_topics(
             results.extend(_reconcile(admin, present, prefix, default_partitions))
         order = {s.full_name(prefix): i for i, s in enumerate(specs)}
         return sorted(results, key=lambda r: order[r[0]])
+    finally:
+        admin.close()
+
+
+def with_retention(specs: Iterable[TopicSpec], retention: Mapping[str, int] | None) -> list[TopicSpec]:
+    """The specs with each record type's retention from the policy file in place of the declared one."""
+    retention = retention or {}
+    return [
+        dataclasses.replace(s, retention_ms=retention[s.record]) if s.record and s.record in retention else s
+        for s in specs
+    ]
+
+
+def topic_configs(
+    bootstrap: str, names: Iterable[str], bootstrap_timeout_ms: int = 10_000
+) -> dict[str, dict[str, str | None]]:
+    """The configs a cluster holds for the topics that exist among ``names`` (for reports)."""
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="civicwatch-admin",
+        bootstrap_timeout_ms=bootstrap_timeout_ms,
+        **kafka_auth(),
+    )
+    try:
+        present = set(admin.list_topics())
+        wanted = [n for n in names if n in present]
+        if not wanted:
+            return {}
+        resources = [ConfigResource(ConfigResourceType.TOPIC, n) for n in wanted]
+        configs = admin.describe_configs(resources).get("topic", {})
+        return {name: {k: v.get("value") for k, v in entries.items()} for name, entries in configs.items()}
     finally:
         admin.close()
 

@@ -151,6 +151,20 @@ class ReviewItem(Event):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class PostReviewItem(Event):
+    """One of the city's own posts with confidential or private information, for Corporate
+    Communications (clause 5.6, ``posts.review``): a review item of its own kind, since a post has
+    no resident author and its remedy is an edit by staff, not a moderator's hide."""
+
+    SCHEMA_NAME: ClassVar[str] = "post_review_item"
+    schema_version: Literal[1] = 1
+    review_id: str
+    post: Post
+    findings: list[TagModel] = Field(description="one tag per clause (5.6, 5.7.9), spans into post.text")
+    clauses: list[str]
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class CouncilForward(Event):
     """A comment about the Mayor or Council, to acknowledge and forward (clause 5.5)."""
 
@@ -312,6 +326,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     Post,
     TaggedComment,
     ReviewItem,
+    PostReviewItem,
     CouncilForward,
     Decision,
     ModerationAction,

@@ -1,4 +1,4 @@
-"""Every Kafka topic, declared once: name, partitions, cleanup policy and retention.
+"""Every Kafka topic, declared once: name, partitions, cleanup policy, retention and record type.
 
 ``civicwatch topics create`` reconciles a cluster with this table; the faust app and the connectors
 take their topic names from here, with the deployment's prefix applied, so several deployments can
@@ -22,6 +22,9 @@ class TopicSpec:
     cleanup_policy: str = "delete"
     retention_ms: int | None = 30 * DAY_MS
     config: dict[str, str] = field(default_factory=dict)
+    record: str | None = None
+    """The record type (clause 6.2) whose retention the policy file sets for this topic; ``retention_ms``
+    is the bundled policy's default, used where no policy is at hand (a test's or demo's topics)."""
 
     def full_name(self, prefix: str = "") -> str:
         return f"{prefix}{self.name}"
@@ -34,21 +37,46 @@ class TopicSpec:
         return cfg
 
 
-COMMENTS_RAW = TopicSpec("comments.raw", "comments as read from the platforms (Comment)")
+COMMENTS_RAW = TopicSpec("comments.raw", "comments as read from the platforms (Comment)", record="comments")
 POSTS = TopicSpec(
     "posts",
     "the city's own posts, latest per post (Post); context for 5.7.1",
     cleanup_policy="compact",
     retention_ms=None,
 )
-COMMENTS_TAGGED = TopicSpec("comments.tagged", "every comment with its tags and routes (TaggedComment)")
-MODERATION_REVIEW = TopicSpec("moderation.review", "flagged comments for moderators (ReviewItem)")
-MODERATION_DECISIONS = TopicSpec("moderation.decisions", "moderators' decisions (Decision)", retention_ms=365 * DAY_MS)
-MODERATION_ACTIONS = TopicSpec("moderation.actions", "hide/unhide/delete for connectors (ModerationAction)")
-COUNCIL_FORWARD = TopicSpec("council.forward", "comments about the Mayor or Council, clause 5.5 (CouncilForward)")
+COMMENTS_TAGGED = TopicSpec("comments.tagged", "every comment with its tags and routes (TaggedComment)", record="tags")
+MODERATION_REVIEW = TopicSpec(
+    "moderation.review",
+    "flagged comments for moderators (ReviewItem)",
+    retention_ms=365 * DAY_MS,
+    record="review_items",
+)
+POSTS_REVIEW = TopicSpec(
+    "posts.review",
+    "the city's own posts with confidential or private information, clause 5.6 (PostReviewItem)",
+    retention_ms=365 * DAY_MS,
+    record="review_items",
+)
+MODERATION_DECISIONS = TopicSpec(
+    "moderation.decisions", "moderators' decisions (Decision)", retention_ms=365 * DAY_MS, record="decisions"
+)
+MODERATION_ACTIONS = TopicSpec(
+    "moderation.actions",
+    "hide/unhide/delete for connectors (ModerationAction)",
+    retention_ms=365 * DAY_MS,
+    record="actions",
+)
+COUNCIL_FORWARD = TopicSpec(
+    "council.forward",
+    "comments about the Mayor or Council, clause 5.5 (CouncilForward)",
+    retention_ms=365 * DAY_MS,
+    record="review_items",
+)
 REPLY_PROPOSALS = TopicSpec(
     "moderation.proposals",
     "acknowledgement replies (clause 5.5) waiting for a moderator's approval (ModerationAction, kind reply)",
+    retention_ms=365 * DAY_MS,
+    record="actions",
 )
 ANALYTICS_AGGREGATES = TopicSpec(
     "analytics.aggregates",
@@ -59,6 +87,7 @@ COMMENTS_DEADLETTER = TopicSpec(
     "comments.deadletter",
     "messages that could not be processed, whole, with the reason (DeadLetter)",
     retention_ms=90 * DAY_MS,
+    record="dead_letters",
 )
 CONNECTOR_STATE = TopicSpec(
     "connector.state",
@@ -72,6 +101,7 @@ AUDIT_LOG = TopicSpec(
     "who did what, when and why; kept per Record Retention By-law 21-2013, clause 6.2",
     partitions=1,
     retention_ms=7 * 365 * DAY_MS,
+    record="audit",
 )
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
@@ -79,6 +109,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     POSTS,
     COMMENTS_TAGGED,
     MODERATION_REVIEW,
+    POSTS_REVIEW,
     MODERATION_DECISIONS,
     MODERATION_ACTIONS,
     COUNCIL_FORWARD,

@@ -34,6 +34,7 @@ from schemas.topics import (
     MODERATION_DECISIONS,
     MODERATION_REVIEW,
     POSTS,
+    POSTS_REVIEW,
     TopicSpec,
 )
 from workers.transactions import stable_committed
@@ -244,6 +245,7 @@ def topic(spec: TopicSpec) -> Any:
 
 comments_raw = topic(COMMENTS_RAW)
 posts_topic = topic(POSTS)
+posts_review = topic(POSTS_REVIEW)
 comments_tagged = topic(COMMENTS_TAGGED)
 moderation_review = topic(MODERATION_REVIEW)
 moderation_decisions = topic(MODERATION_DECISIONS)

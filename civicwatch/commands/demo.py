@@ -24,7 +24,14 @@ from workers.process import WorkerProcess
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "deploy" / "sample" / "windsor_sample.jsonl"
-WATCHED = ["comments.tagged", "moderation.review", "council.forward", "moderation.actions", "comments.deadletter"]
+WATCHED = [
+    "comments.tagged",
+    "moderation.review",
+    "posts.review",
+    "council.forward",
+    "moderation.actions",
+    "comments.deadletter",
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -77,6 +84,7 @@ def run_demo(console: Console, bootstrap: str, prefix: str, sample: Path, timeou
         outputs = collect(bootstrap, prefix, len(expected), timeout, worker)
         show_summary(console, outputs, expected, examples)
         forward_council(console, bootstrap, prefix, len(outputs["council.forward"]))
+        show_access_request(console, bootstrap, prefix, outputs)
         return len({(c["comment"]["platform"], c["comment"]["comment_id"]) for c in outputs["comments.tagged"]}) >= len(
             expected
         )
@@ -226,3 +234,47 @@ def forward_council(console: Console, bootstrap: str, prefix: str, forwards: int
         console.print(f"  e.g. [italic]{mails[0].message['Subject']}[/]")
     if pending:
         console.print(f"  approved reply, e.g. [italic]{pending[0].text}[/]")
+
+
+def show_access_request(
+    console: Console, bootstrap: str, prefix: str, outputs: dict[str, list[dict[str, Any]]]
+) -> None:
+    """Clause 6.1: answer an access request for the sample's most active author from the topics, and
+    check that it holds each of their comments and nothing of anyone else's."""
+    from civicwatch.records import Export, export_audit, from_topics, kafka_reader, write_export
+    from runtime.sink import KafkaSink
+    from schemas.topics import AUDIT_LOG
+
+    by_author: Counter[str] = Counter()
+    comments: dict[str, set[str]] = {}
+    for item in outputs["comments.tagged"]:
+        c = item["comment"]
+        author = f"{c['platform']}:{c['author_id']}"
+        by_author[author] += 1
+        comments.setdefault(author, set()).add(f"{c['platform']}:{c['comment_id']}")
+    if not by_author:
+        return
+    author, _ = by_author.most_common(1)[0]
+    export = Export(author)
+    from_topics(export, kafka_reader(bootstrap), prefix)
+    files = write_export(export, REPO / ".local" / "demo-export")
+    sink = KafkaSink(bootstrap, prefix)
+    sink.send(AUDIT_LOG, export_audit(export, "demo", files), key=f"author:{author}")
+    sink.close()
+    found = {
+        f"{r['comment']['platform']}:{r['comment']['comment_id']}"
+        for r in export.records.get("kafka:comments.tagged", [])
+    }
+    others = set().union(*(keys for a, keys in comments.items() if a != author))
+    table = Table(title=f"Access request (clause 6.1) for author {author}: records per topic")
+    table.add_column("source")
+    table.add_column("records", justify="right")
+    for source, n in export.counts().items():
+        table.add_row(source, str(n))
+    console.print(table)
+    whole = found == comments[author] and not (found & others)
+    console.print(
+        f"{'[green]complete[/]' if whole else '[red]INCOMPLETE[/]'}: {len(found)} of the author's "
+        f"{len(comments[author])} comments, {len(found & others)} of the {len(others)} other authors' comments; "
+        f"written to .local/demo-export/{files[0].name} and .html"
+    )

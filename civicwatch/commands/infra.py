@@ -58,7 +58,11 @@ def register(app: typer.Typer) -> None:
         prefix: str | None = typer.Option(None, help="Topic name prefix (default CIVICWATCH_TOPIC_PREFIX)."),
         partitions: int | None = typer.Option(None, help="Partitions for topics without a fixed count."),
     ) -> None:
-        """Create missing topics and reconcile the configs of existing ones (idempotent)."""
+        """Create missing topics and reconcile the configs of existing ones (idempotent); each topic's
+        retention is its record type's in the policy file (clause 6.2)."""
+        from civicwatch.records import retention_ms
+        from pipelines.policy import load_policy
+
         settings = Settings.from_env()
         try:
             results = ensure_topics(
@@ -66,6 +70,7 @@ def register(app: typer.Typer) -> None:
                 settings.topic_prefix if prefix is None else prefix,
                 default_partitions=partitions or settings.partitions,
                 replication=settings.replication,
+                retention=retention_ms(load_policy(settings.policy_path)),
             )
         except ReplicationError as exc:
             typer.echo(f"error: {exc}", err=True)

@@ -46,6 +46,45 @@ class ClauseRule(BaseModel):
         return self.kind_actions.get(kind, self.action) if kind else self.action
 
 
+ClauseId = Annotated[str, Field(pattern=r"^\d+(\.\d+)*$")]
+
+
+class ClauseUrgency(BaseModel):
+    """How urgent a flag under one clause is for moderators: its rank in the queue (1 first) and how
+    long it may wait before an alert (``None``: the review service's general alert age)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    severity: int = Field(ge=1, le=9)
+    target_minutes: float | None = Field(default=None, gt=0)
+
+
+class BrigadingRule(BaseModel):
+    """When comments or flags on one post rise suddenly against that post's own recent past."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window_minutes: float = Field(default=30.0, gt=0)
+    baseline_hours: float = Field(default=24.0, gt=0)
+    factor: float = Field(default=5.0, ge=1.0)
+    """The window's count must exceed ``factor`` times the post's mean per window (plus one)."""
+    min_comments: int = Field(default=25, ge=1)
+    min_flagged: int = Field(default=8, ge=1)
+
+
+class ReviewRules(BaseModel):
+    """The moderators' queue: urgency per clause (queue order and waiting-time targets), brigading."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: ClauseUrgency = ClauseUrgency(severity=5)
+    clauses: dict[ClauseId, ClauseUrgency] = Field(default_factory=dict)
+    brigading: BrigadingRule = BrigadingRule()
+
+    def urgency(self, clause: str) -> ClauseUrgency:
+        return self.clauses.get(clause, self.default)
+
+
 class Policy(BaseModel):
     """A whole policy: metadata plus one rule per (clause, category)."""
 
@@ -56,6 +95,7 @@ class Policy(BaseModel):
     source: str = ""
     languages: list[str] = Field(default_factory=lambda: ["en", "fr"])
     rules: list[ClauseRule]
+    review: ReviewRules = ReviewRules()
 
     @model_validator(mode="after")
     def _unique_categories(self) -> Policy:
@@ -64,6 +104,9 @@ class Policy(BaseModel):
             if rule.category in seen:
                 raise ValueError(f"category {rule.category!r} appears twice")
             seen.add(rule.category)
+        unknown = sorted(set(self.review.clauses) - {r.clause for r in self.rules})
+        if unknown:  # a misspelt clause would silently keep the default urgency
+            raise ValueError(f"review.clauses names clauses no rule enforces: {', '.join(unknown)}")
         return self
 
     @property

@@ -47,6 +47,12 @@ class ReviewMetrics:
         self.brigading_posts = Gauge(
             "civicwatch_review_brigading_posts", "Posts with a fresh brigading alert", registry=r
         )
+        self.agreement = Gauge(
+            "civicwatch_review_agreement_flags",
+            "Flags judged by moderators over the last 7 days, per clause and verdict (confirmed, false_alarm, added)",
+            ["clause", "verdict"],
+            registry=r,
+        )
         self.decisions = Counter("civicwatch_review_decisions", "Decisions published", ["decision"], registry=r)
         self.logins = Counter("civicwatch_review_logins", "Log-in attempts", ["outcome"], registry=r)
         self.consumer_up = Gauge("civicwatch_review_consumer_up", "1 while the view's consumer runs", registry=r)

@@ -17,6 +17,7 @@ import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from review import PublishError
+from review.agreement import agreement
 from review.auth import LoginThrottle, UserDirectory, dummy_hash
 from review.brigading import BrigadingAlert, assess
 from review.ingest import Ingest
@@ -199,10 +200,19 @@ class ReviewService:
                 self.store.mark_alerted([item.review_id for item in fresh])
         if overdue:
             log.warning("review_queue_overdue", items=overdue, by_severity=by_severity)
+        self.measure_agreement(now)
         with self.store.transaction():
             self.store.prune_comments(now - self.settings.review_history_days * 86400)
             self.store.prune_sessions(now, self.settings.review_idle_minutes * 60)
         return overdue
+
+    def measure_agreement(self, now: float) -> None:
+        """The agreement gauges: flags confirmed, kept (false alarms) and added over the last 7 days."""
+        totals = agreement(self.store.decided(now - 7 * 86400)).totals()
+        self.metrics.agreement.clear()
+        for clause, t in totals.items():
+            for verdict in ("confirmed", "false_alarm", "added"):
+                self.metrics.agreement.labels(clause, verdict).set(getattr(t, verdict))
 
     def brigading_alerts(self, now: float | None = None) -> list[BrigadingAlert]:
         """Posts whose alert is still fresh (raised within the last two windows), newest first."""

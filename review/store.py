@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.normalize import normalize
+from review.agreement import Decided
 from review.brigading import PostWindow
 from schemas import Aggregate, AuditRecord, Decision, Post, ReviewItem, TaggedComment
 
@@ -637,6 +638,23 @@ class Store:
                 )
             )
         return out
+
+    def decided(self, since: float) -> list[Decided]:
+        """Each item's latest decision since ``since`` (for agreement and training examples)."""
+        rows = self.db.execute(
+            "SELECT i.payload, d.decision, d.clauses, d.decided_at FROM review_items i JOIN decisions d"
+            " ON d.decision_id = i.decision_id WHERE d.decided_at >= ? ORDER BY d.decided_at",
+            (since,),
+        ).fetchall()
+        return [
+            Decided(
+                item=ReviewItem.model_validate_json(r["payload"]),
+                decision=r["decision"],
+                clauses=tuple(json.loads(r["clauses"])) if r["clauses"] is not None else None,
+                decided_at=r["decided_at"],
+            )
+            for r in rows
+        ]
 
     def prune_comments(self, before: float) -> int:
         return self.db.execute("DELETE FROM comments WHERE created_at < ?", (before,)).rowcount

@@ -35,6 +35,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from review import PublishError, report
+from review.agreement import agreement
 from review.auth import PERMISSIONS, Permission
 from review.charts import horizontal_bars, stacked_columns
 from review.render import inert, private_spans, redacted_snippet, show
@@ -623,6 +624,27 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     return render(request, "dashboard.html", window=window, data=_dashboard_data(service, window))
 
 
+@need("dashboard.view")
+async def agreement_page(request: web.Request) -> web.StreamResponse:
+    """How often moderators confirm each clause's flags, per week: the detectors' precision in the
+    city's own judgement, and the clauses they miss. Counts only."""
+    service = request.app[SERVICE]
+    try:
+        weeks = max(1, min(int(request.query.get("weeks", "12")), 104))
+    except ValueError:
+        weeks = 12
+    result = agreement(service.store.decided(time.time() - weeks * 7 * 86400))
+    return render(
+        request,
+        "agreement.html",
+        weeks=weeks,
+        rows=result.rows,
+        totals=result.totals(),
+        most_added=result.most_added(),
+        clause_names=_clause_names(service),
+    )
+
+
 @need("aggregates.export")
 async def export_csv(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
@@ -725,6 +747,7 @@ def build_app(service: ReviewService) -> web.Application:
     app.router.add_get("/items/{review_id}", item_page)
     app.router.add_post("/items/{review_id}/decision", decide)
     app.router.add_get("/dashboard", dashboard)
+    app.router.add_get("/agreement", agreement_page)
     app.router.add_get("/export/aggregates.csv", export_csv)
     app.router.add_get("/audit", audit_page)
     app.router.add_get("/api/queue", api_queue)

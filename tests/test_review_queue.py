@@ -4,7 +4,10 @@ comments, brigading and the moderators' agreement, without a broker (issue 16)."
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import stat
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +17,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from pipelines.policy import BrigadingRule, PolicyError, load_policy
+from review.agreement import Decided, agreement, verdicts
 from review.auth import add_user
 from review.brigading import PostWindow, assess
 from review.service import ReviewService
@@ -369,3 +373,121 @@ def test_store_counts_a_posts_window_and_its_baseline(tmp_path: Path) -> None:
     assert (w.baseline_comments, w.baseline_flagged) == (1, 1)
     assert w.baseline_windows == pytest.approx(9.0), "the baseline starts at the post's first comment"
     store.close()
+
+
+# ---- agreement and training examples ----
+
+
+def decided(decision: str, flagged: list[str], ticked: list[str] | None, at: datetime = AT) -> Decided:
+    return Decided(
+        item("a", "some text here", flagged, at),
+        decision,
+        tuple(ticked) if ticked is not None else None,
+        at.timestamp(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("d", "expected"),
+    [
+        (decided("hide", ["5.7.2"], ["5.7.2"]), {"5.7.2": "confirmed"}),
+        (decided("delete", ["5.7.2"], None), {"5.7.2": "confirmed"}),  # recorded before clauses were asked
+        (decided("keep", ["5.7.2", "5.7.8"], ["5.7.2", "5.7.8"]), {"5.7.2": "false_alarm", "5.7.8": "false_alarm"}),
+        (
+            decided("hide", ["5.7.1", "5.7.2"], ["5.7.2", "5.7.8"]),
+            {"5.7.1": "false_alarm", "5.7.2": "confirmed", "5.7.8": "added"},
+        ),
+        (decided("forward", ["5.7.2"], ["5.7.2"]), {}),
+        (decided("escalate", ["5.7.8"], ["5.7.8"]), {}),
+    ],
+)
+def test_a_decision_is_a_verdict_per_clause(d: Decided, expected: dict[str, str]) -> None:
+    assert verdicts(d) == expected
+
+
+def decision(cid: str, kind: str, clauses: list[str], at: datetime) -> Decision:
+    return Decision(
+        decision_id=f"d-{cid}-{kind}",
+        review_id=f"r-{cid}",
+        platform="x",
+        comment_id=cid,
+        post_id="p1",
+        decision=kind,  # type: ignore[arg-type]
+        clauses=clauses,
+        reason="r",
+        moderator="mod",
+        decided_at=at,
+    )
+
+
+def test_agreement_page_and_gauges_count_per_clause_and_week(tmp_path: Path) -> None:
+    service = service_in(tmp_path)
+    now = datetime.now(UTC)
+    last_week = now - timedelta(days=7)
+    with service.store.transaction():
+        cases = [
+            ("p1", ["5.7.2"], "hide", ["5.7.2"], now),
+            ("p2", ["5.7.2"], "keep", ["5.7.2"], now),
+            ("p3", ["5.7.2"], "delete", ["5.7.2", "5.7.8"], now),
+            ("p4", ["5.7.1"], "keep", ["5.7.1"], now),
+            ("p5", ["5.7.2"], "hide", ["5.7.2"], last_week - timedelta(hours=1)),
+            ("p6", ["5.7.6"], "forward", ["5.7.6"], now),
+        ]
+        for cid, flagged, kind, ticked, at in cases:
+            service.store.put_review_item(item(cid, f"text of {cid}", flagged, at - timedelta(minutes=5)))
+            service.store.put_decision(decision(cid, kind, ticked, at))
+        # A later decision replaces an earlier one on the same item.
+        service.store.put_decision(decision("p2", "hide", ["5.7.2"], now + timedelta(seconds=1)))
+    result = agreement(service.store.decided(0))
+    totals = result.totals()
+    assert (totals["5.7.2"].confirmed, totals["5.7.2"].false_alarm) == (4, 0)
+    assert (totals["5.7.1"].confirmed, totals["5.7.1"].false_alarm) == (0, 1)
+    assert totals["5.7.8"].added == 1 and result.most_added() == [("5.7.8", 1)]
+    assert "5.7.6" not in totals, "forwarding judges no flag"
+    assert len({r.week for r in result.rows}) == 2
+    service.measure_agreement(time.time() + 2)
+    assert service.metrics.agreement.labels("5.7.2", "confirmed")._value.get() == 3, "last 7 days only"
+    assert service.metrics.agreement.labels("5.7.1", "false_alarm")._value.get() == 1
+
+    async def scenario(client: TestClient[Any, Any], csrf: str) -> None:
+        page = await (await client.get("/agreement")).text()
+        assert 'data-clause="5.7.2"' in page and "Clauses moderators add most: 5.7.8 (1)" in page
+        assert "text of p1" not in page
+
+    run_web(service, scenario)
+
+
+def test_decisions_export_as_redacted_training_examples(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from review.main import cli
+
+    store = Store(tmp_path / "view.sqlite3")
+    now = datetime.now(UTC)
+    phone = "519 555 0199"
+    private = item("priv", f"His cell is {phone} and he is a crook", ["5.7.2", "5.7.9"], now)
+    with store.transaction():
+        store.put_review_item(private)
+        store.put_decision(decision("priv", "delete", ["5.7.2", "5.7.9"], now))
+        store.put_review_item(item("fwd", "Tell the mayor hello", ["5.7.2"], now))
+        store.put_decision(decision("fwd", "forward", ["5.7.2"], now))
+        store.put_review_item(item("kept", "this is a damn good idea", ["5.7.2"], now))
+        store.put_decision(decision("kept", "keep", ["5.7.2"], now))
+    store.close()
+    out = tmp_path / "export" / "decisions.jsonl"
+    result = CliRunner().invoke(
+        cli(), ["export-decisions", "--out", str(out)], env={"CIVICWATCH_REVIEW_DB": str(tmp_path / "view.sqlite3")}
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 examples" in result.output and phone not in result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    by_decision = {r["decision"]: r for r in rows}
+    assert set(by_decision) == {"delete", "keep"}, "forwarding teaches nothing about a flag"
+    deleted = by_decision["delete"]
+    assert phone not in deleted["text"] and "crook" in deleted["text"] and "<" in deleted["text"]
+    assert deleted["verdicts"] == {"5.7.2": "confirmed", "5.7.9": "confirmed"}
+    assert by_decision["keep"]["verdicts"] == {"5.7.2": "false_alarm"}
+    assert not {"author_id", "comment_id", "post_id", "author_handle", "url"} & set(deleted)
+    dumped = json.dumps(rows)
+    assert '"a1"' not in dumped and "r-priv" not in dumped and "x:priv" not in dumped, "nothing identifies anyone"

@@ -88,6 +88,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at REAL NOT NULL, expires_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS clause_urgency (clause TEXT PRIMARY KEY, severity INTEGER NOT NULL, target_s REAL);
+INSERT OR IGNORE INTO clause_urgency VALUES ('*', 5, NULL);
 CREATE TABLE IF NOT EXISTS session_state (
     token_hash TEXT PRIMARY KEY REFERENCES sessions (token_hash) ON DELETE CASCADE,
     credential TEXT NOT NULL, seen_at REAL NOT NULL
@@ -98,20 +99,25 @@ MIGRATIONS: tuple[tuple[str, str, str], ...] = (
     ("review_items", "text_key", "TEXT"),
     ("decisions", "clauses", "TEXT"),
     ("comments", "flags", "TEXT NOT NULL DEFAULT ''"),
+    ("review_items", "severity", "INTEGER"),
+    ("review_items", "due_at", "REAL"),
 )
 """Columns added after the first release: added to an older view in place, then backfilled."""
 DEFAULT_CLAUSE = "*"
 _DEFAULT = f"(SELECT {{0}} FROM clause_urgency WHERE clause = '{DEFAULT_CLAUSE}')"
 SEVERITY_SQL = (
     "COALESCE((SELECT MIN(COALESCE(u.severity, {d})) FROM item_clauses c LEFT JOIN clause_urgency u USING (clause)"
-    " WHERE c.review_id = i.review_id), {d})"
+    " WHERE c.review_id = review_items.review_id), {d})"
 ).format(d=_DEFAULT.format("severity"))
 """An item's severity: that of its most urgent clause (1 first), from ``clause_urgency``."""
 TARGET_SQL = (
     "COALESCE((SELECT MIN(COALESCE(u.target_s, {d})) FROM item_clauses c LEFT JOIN clause_urgency u USING (clause)"
-    " WHERE c.review_id = i.review_id), {d})"
+    " WHERE c.review_id = review_items.review_id), {d})"
 ).format(d=_DEFAULT.format("target_s"))
 """How long an item may wait: the shortest target of its clauses, in seconds."""
+SET_URGENCY = f"UPDATE review_items SET severity = {SEVERITY_SQL}, due_at = queued_at + {TARGET_SQL}"
+"""Stored with each item (and recomputed from the policy at start) so that the queue's order and
+the overdue check read indexed columns instead of joining every pending item's clauses."""
 STATUSES = ("pending", "escalated", "decided", "deleted")
 VIEW_TABLES = ("offsets", "review_items", "item_clauses", "comments", "decisions", "audit", "posts", "aggregates")
 
@@ -211,21 +217,28 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self._migrate()
-        self.set_urgency({}, 5, None)
 
     def _migrate(self) -> None:
         with self.transaction():
+            added: set[str] = set()
             for table, column, kind in MIGRATIONS:
                 present = {r["name"] for r in self.db.execute(f"PRAGMA table_info({table})")}
                 if column not in present:
                     self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-                    if table == "review_items":
-                        self._backfill_items()
-                    elif table == "comments":
-                        for r in self.db.execute("SELECT comment_key, payload FROM comments").fetchall():
-                            flags = violation_clauses(TaggedComment.model_validate_json(r["payload"]))
-                            self.db.execute("UPDATE comments SET flags = ? WHERE comment_key = ?", (flags, r[0]))
+                    added.add(table)
+            if "review_items" in added:
+                self._backfill_items()
+                self.db.execute(SET_URGENCY)
+            if "comments" in added:
+                for r in self.db.execute("SELECT comment_key, payload FROM comments").fetchall():
+                    flags = violation_clauses(TaggedComment.model_validate_json(r["payload"]))
+                    self.db.execute("UPDATE comments SET flags = ? WHERE comment_key = ?", (flags, r[0]))
             self.db.execute("CREATE INDEX IF NOT EXISTS review_items_text ON review_items (text_key, status)")
+            self.db.execute(
+                "CREATE INDEX IF NOT EXISTS review_items_urgent ON review_items"
+                " (status, severity, score DESC, queued_at, review_id)"
+            )
+            self.db.execute("CREATE INDEX IF NOT EXISTS review_items_due ON review_items (status, due_at)")
 
     def _backfill_items(self) -> None:
         for r in self.db.execute("SELECT review_id, payload FROM review_items").fetchall():
@@ -254,6 +267,7 @@ class Store:
                 "INSERT INTO clause_urgency VALUES (?, ?, ?)",
                 [(clause, severity[clause], targets.get(clause)) for clause in severity],
             )
+            self.db.execute(SET_URGENCY)
 
     def close(self) -> None:
         self.db.close()
@@ -318,6 +332,7 @@ class Store:
             self.db.executemany(
                 "INSERT OR IGNORE INTO item_clauses VALUES (?, ?)", [(item.review_id, k) for k in item.clauses]
             )
+            self.db.execute(SET_URGENCY + " WHERE review_id = ?", (item.review_id,))
             # Decisions or audit records that arrived before the item (other partitions) still apply.
             for d in self.db.execute(
                 "SELECT * FROM decisions WHERE review_id = ? ORDER BY decided_at", (item.review_id,)
@@ -443,14 +458,14 @@ class Store:
             clauses.append("i.queued_at > ?")
             args.append(now - f.max_age)
         if f.overdue:
-            clauses.append(f"i.queued_at + {TARGET_SQL} < ?")
+            clauses.append("i.due_at < ?")
             args.append(now)
         if f.same_text_as:
             clauses.append("i.text_key = (SELECT text_key FROM review_items WHERE review_id = ?)")
             args.append(f.same_text_as)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
-    URGENT_ORDER = "severity ASC, i.score DESC, i.queued_at ASC, i.review_id"
+    URGENT_ORDER = "i.severity ASC, i.score DESC, i.queued_at ASC, i.review_id"
     """The pending queue's order: the most severe clause first (5.7.8 threats, 5.7.9 private
     information), then the surest flag, then the longest wait."""
 
@@ -461,30 +476,39 @@ class Store:
         total = self.db.execute(f"SELECT COUNT(*) FROM review_items i{where}", args).fetchone()[0]
         order = self.URGENT_ORDER if f.status == "pending" else "i.decided_at DESC, i.review_id"
         rows = self.db.execute(
-            f"SELECT i.*, {SEVERITY_SQL} AS severity, {TARGET_SQL} AS target_s FROM review_items i{where}"
-            f" ORDER BY {order} LIMIT ? OFFSET ?",
+            f"SELECT i.* FROM review_items i{where} ORDER BY {order} LIMIT ? OFFSET ?",
             [*args, max(1, min(f.limit, 200)), max(0, f.offset)],
         ).fetchall()
         return [self._row(r) for r in rows], int(total)
 
     def neighbours(self, review_id: str) -> tuple[str | None, str | None]:
         """The pending items before and after this one in the queue's order, for keyboard navigation;
-        a decided item's next is the most urgent pending one."""
+        for an item no longer pending, no previous and the most urgent pending one as next."""
         row = self.db.execute(
-            f"SELECT prev, next FROM (SELECT i.review_id, LAG(i.review_id) OVER w AS prev, LEAD(i.review_id) OVER w"
-            f" AS next FROM review_items i WHERE i.status = 'pending' OR i.review_id = ?"
-            f" WINDOW w AS (ORDER BY CASE i.status WHEN 'pending' THEN 0 ELSE -1 END, {SEVERITY_SQL},"
-            " i.score DESC, i.queued_at ASC, i.review_id)) WHERE review_id = ?",
-            (review_id, review_id),
+            "SELECT status, severity, score, queued_at FROM review_items WHERE review_id = ?", (review_id,)
         ).fetchone()
         if row is None:
             return None, None
-        return row["prev"], row["next"]
+        pending = "SELECT review_id FROM review_items WHERE status = 'pending'"
+        if row["status"] != "pending":
+            first = self.db.execute(f"{pending} ORDER BY severity, score DESC, queued_at, review_id LIMIT 1").fetchone()
+            return None, first[0] if first else None
+        # Row values compare in the queue's order; the score is negated because it sorts descending.
+        key = "(severity, -score, queued_at, review_id)"
+        at = (row["severity"], -row["score"], row["queued_at"], review_id)
+        before = self.db.execute(
+            f"{pending} AND {key} < (?, ?, ?, ?) ORDER BY severity DESC, score, queued_at DESC, review_id DESC LIMIT 1",
+            at,
+        ).fetchone()
+        after = self.db.execute(
+            f"{pending} AND {key} > (?, ?, ?, ?) ORDER BY severity, score DESC, queued_at, review_id LIMIT 1", at
+        ).fetchone()
+        return (before[0] if before else None), (after[0] if after else None)
 
     def identical(self, review_id: str, limit: int = 500) -> list[QueueRow]:
         """Other pending items with the same normalised text (``text_key``): a spam run, decided at once."""
         rows = self.db.execute(
-            "SELECT i.*, NULL AS severity, NULL AS target_s FROM review_items i WHERE i.status = 'pending'"
+            "SELECT i.* FROM review_items i WHERE i.status = 'pending'"
             " AND i.review_id != ? AND i.text_key IS NOT NULL"
             " AND i.text_key = (SELECT text_key FROM review_items WHERE review_id = ?)"
             " ORDER BY i.queued_at, i.review_id LIMIT ?",
@@ -505,15 +529,11 @@ class Store:
             action_id=r["action_id"],
             auto_hidden=bool(r["auto_hidden"]),
             severity=r["severity"],
-            target_s=r["target_s"],
+            target_s=r["due_at"] - r["queued_at"] if r["due_at"] is not None else None,
         )
 
     def item(self, review_id: str) -> QueueRow | None:
-        r = self.db.execute(
-            f"SELECT i.*, {SEVERITY_SQL} AS severity, {TARGET_SQL} AS target_s FROM review_items i"
-            " WHERE i.review_id = ?",
-            (review_id,),
-        ).fetchone()
+        r = self.db.execute("SELECT * FROM review_items WHERE review_id = ?", (review_id,)).fetchone()
         return self._row(r) if r is not None else None
 
     def post(self, post_key: str) -> Post | None:
@@ -584,23 +604,31 @@ class Store:
         r = self.db.execute("SELECT COUNT(*), MIN(queued_at) FROM review_items WHERE status = 'pending'").fetchone()
         return int(r[0]), r[1]
 
-    def overdue(self, now: float) -> tuple[dict[int, int], list[Overdue]]:
-        """Pending items past their target, counted by severity, and those not alerted yet."""
-        rows = self.db.execute(
-            f"SELECT * FROM (SELECT i.review_id, i.queued_at, i.alerted, {SEVERITY_SQL} AS severity,"
-            f" {TARGET_SQL} AS target_s, (SELECT GROUP_CONCAT(clause, ' ') FROM item_clauses c"
-            f" WHERE c.review_id = i.review_id) AS clauses FROM review_items i WHERE i.status = 'pending')"
-            " WHERE target_s IS NOT NULL AND queued_at + target_s < ?",
+    def overdue(self, now: float, fresh: bool = True) -> tuple[dict[int, int], list[Overdue]]:
+        """Pending items past their target, counted by severity, and (if ``fresh``) those not alerted yet."""
+        counts = self.db.execute(
+            "SELECT severity, COUNT(*) FROM review_items WHERE status = 'pending' AND due_at < ? GROUP BY severity",
             (now,),
         ).fetchall()
-        by_severity: dict[int, int] = {}
-        fresh: list[Overdue] = []
-        for r in rows:
-            by_severity[r["severity"]] = by_severity.get(r["severity"], 0) + 1
-            if not r["alerted"]:
-                clauses = tuple(sorted((r["clauses"] or "").split()))
-                fresh.append(Overdue(r["review_id"], r["queued_at"], clauses, r["severity"], r["target_s"]))
-        return by_severity, fresh
+        if not fresh:
+            return {r[0]: int(r[1]) for r in counts}, []
+        rows = self.db.execute(
+            "SELECT i.review_id, i.queued_at, i.severity, i.due_at, (SELECT GROUP_CONCAT(clause, ' ')"
+            " FROM item_clauses c WHERE c.review_id = i.review_id) AS clauses FROM review_items i"
+            " WHERE i.status = 'pending' AND i.due_at < ? AND i.alerted = 0",
+            (now,),
+        ).fetchall()
+        late = [
+            Overdue(
+                r["review_id"],
+                r["queued_at"],
+                tuple(sorted((r["clauses"] or "").split())),
+                r["severity"],
+                r["due_at"] - r["queued_at"],
+            )
+            for r in rows
+        ]
+        return {r[0]: int(r[1]) for r in counts}, late
 
     def mark_alerted(self, review_ids: list[str]) -> None:
         self.db.executemany("UPDATE review_items SET alerted = 1 WHERE review_id = ?", [(i,) for i in review_ids])

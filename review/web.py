@@ -395,7 +395,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
         ages={**{k: v[0] for k, v in AGES.items()}, "overdue": "overdue (past its clause's target)"},
         prev_url=f"/queue?{urlencode({**base, 'page': page - 1})}" if page > 1 else None,
         next_url=f"/queue?{urlencode({**base, 'page': page + 1})}" if page * 50 < total else None,
-        overdue_total=sum(service.store.overdue(now)[0].values()),
+        overdue_total=sum(service.store.overdue(now, fresh=False)[0].values()),
         done=request.query.get("done", "") if request.query.get("done", "") in DECISIONS else "",
         done_count=int(request.query.get("n", "1")) if request.query.get("n", "1").isdigit() else 1,
         brigading=service.brigading_alerts(),

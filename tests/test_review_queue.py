@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sqlite3
 import stat
 import time
 from collections.abc import Awaitable, Callable
@@ -491,3 +492,39 @@ def test_decisions_export_as_redacted_training_examples(tmp_path: Path) -> None:
     assert not {"author_id", "comment_id", "post_id", "author_handle", "url"} & set(deleted)
     dumped = json.dumps(rows)
     assert '"a1"' not in dumped and "r-priv" not in dumped and "x:priv" not in dumped, "nothing identifies anyone"
+
+
+def test_a_view_from_before_the_urgent_queue_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "view.sqlite3"
+    store = Store(path)
+    with store.transaction():
+        store.put_review_item(item("off", "Parking downtown is hard", ["5.7.1"], AT - timedelta(hours=1), score=0.6))
+        store.put_review_item(item("threat", "I will burn the arena down", ["5.7.8"], AT, score=0.8))
+        store.put_tagged(tagged("t1", AT, "5.7.2"))
+        store.put_decision(decision("off", "keep", ["5.7.1"], AT))
+    store.close()
+    old = sqlite3.connect(path)
+    for index in ("review_items_text", "review_items_urgent", "review_items_due"):
+        old.execute(f"DROP INDEX {index}")
+    for table, column in (
+        ("review_items", "score"),
+        ("review_items", "text_key"),
+        ("review_items", "severity"),
+        ("review_items", "due_at"),
+        ("decisions", "clauses"),
+        ("comments", "flags"),
+    ):
+        old.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    old.commit()
+    old.close()
+    service = service_in(tmp_path)
+    row = service.store.item("r-threat")
+    assert row is not None and row.severity == 1 and row.target_s == 1800
+    assert service.store.db.execute("SELECT score FROM review_items WHERE review_id = 'r-threat'").fetchone()[0] == 0.8
+    assert service.store.post_windows(AT.timestamp() + 1, 1800, 3600, 1)[0].clauses == {"5.7.2": 1}
+    assert [d.clauses for d in service.store.decided(0)] == [None], "an old decision's clauses are unknown"
+    assert (
+        text_key("Parking downtown is hard")
+        == service.store.db.execute("SELECT text_key FROM review_items WHERE review_id = 'r-off'").fetchone()[0]
+    )
+    service.store.close()

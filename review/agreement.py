@@ -25,18 +25,21 @@ JUDGING = frozenset({"keep", "hide", "delete"})
 class Decided:
     """One item's latest decision, as the view holds it."""
 
-    item: ReviewItem
+    flagged: tuple[str, ...]
+    """The clauses the detector flagged (the review item's)."""
     decision: str
     clauses: tuple[str, ...] | None
     """The clauses the moderator left ticked; ``None`` for a decision recorded before clauses were asked."""
     decided_at: float
+    item: ReviewItem | None = None
+    """The whole item, when asked for (training examples); counting needs only ``flagged``."""
 
 
 def verdicts(d: Decided) -> dict[str, Verdict]:
     """The moderator's verdict on each clause the detector flagged or the moderator added."""
     if d.decision not in JUDGING:
         return {}
-    flagged = set(d.item.clauses)
+    flagged = set(d.flagged)
     if d.decision == "keep":
         return dict.fromkeys(sorted(flagged), "false_alarm")
     ticked = set(d.clauses) if d.clauses is not None else flagged

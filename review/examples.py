@@ -19,6 +19,7 @@ from typing import Any
 from review.agreement import JUDGING, Decided, verdicts, week_of
 from review.render import show
 from review.store import Store
+from schemas import ReviewItem
 from schemas.events import MAX_TEXT_CHARS
 from schemas.ids import stable_id
 from schemas.topics import MODERATION_DECISIONS
@@ -26,8 +27,8 @@ from schemas.topics import MODERATION_DECISIONS
 RETENTION_DAYS = (MODERATION_DECISIONS.retention_ms or 0) / 86_400_000
 
 
-def redacted(text: str, d: Decided) -> str:
-    shown = show(text, d.item.tags, reveal_private=False, limit=MAX_TEXT_CHARS)
+def redacted(item: ReviewItem) -> str:
+    shown = show(item.comment.text, item.tags, reveal_private=False, limit=MAX_TEXT_CHARS)
     return "".join(s.text for s in shown.segments)
 
 
@@ -35,7 +36,7 @@ def example(d: Decided) -> dict[str, Any] | None:
     """One decision as a training example; ``None`` when it teaches nothing about a flag (forward,
     escalate) or the comment is gone from the platform (its text left the view)."""
     item = d.item
-    if d.decision not in JUDGING or item.comment.deleted or not item.comment.text:
+    if item is None or d.decision not in JUDGING or item.comment.deleted or not item.comment.text:
         return None
     flagged = [t for t in item.tags if t.category in item.flags]
     scores: dict[str, float] = {}
@@ -46,7 +47,7 @@ def example(d: Decided) -> dict[str, Any] | None:
         "week": week_of(d.decided_at),
         "language": item.comment.language,
         "platform": item.comment.platform,
-        "text": redacted(item.comment.text, d),
+        "text": redacted(item),
         "post_text": item.post_text,
         "flagged": sorted(set(item.clauses)),
         "scores": scores,
@@ -59,7 +60,7 @@ def example(d: Decided) -> dict[str, Any] | None:
 def export_decisions(store: Store, out: Path, days: float = RETENTION_DAYS, now: float | None = None) -> int:
     """Write one JSON line per example to ``out`` (0600, replaced atomically); return how many."""
     now = now if now is not None else time.time()
-    rows = [e for d in store.decided(now - days * 86400) if (e := example(d)) is not None]
+    rows = [e for d in store.decided(now - days * 86400, items=True) if (e := example(d)) is not None]
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

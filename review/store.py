@@ -667,19 +667,23 @@ class Store:
             )
         return out
 
-    def decided(self, since: float) -> list[Decided]:
-        """Each item's latest decision since ``since`` (for agreement and training examples)."""
+    def decided(self, since: float, items: bool = False) -> list[Decided]:
+        """Each item's latest decision since ``since``: for agreement, and with ``items`` (the whole
+        review item, costlier to read) for training examples."""
+        payload = "i.payload" if items else "NULL AS payload"
         rows = self.db.execute(
-            "SELECT i.payload, d.decision, d.clauses, d.decided_at FROM review_items i JOIN decisions d"
+            f"SELECT {payload}, d.decision, d.clauses, d.decided_at, (SELECT GROUP_CONCAT(clause, ' ')"
+            " FROM item_clauses c WHERE c.review_id = i.review_id) AS flagged FROM review_items i JOIN decisions d"
             " ON d.decision_id = i.decision_id WHERE d.decided_at >= ? ORDER BY d.decided_at",
             (since,),
         ).fetchall()
         return [
             Decided(
-                item=ReviewItem.model_validate_json(r["payload"]),
+                flagged=tuple(sorted((r["flagged"] or "").split())),
                 decision=r["decision"],
                 clauses=tuple(json.loads(r["clauses"])) if r["clauses"] is not None else None,
                 decided_at=r["decided_at"],
+                item=ReviewItem.model_validate_json(r["payload"]) if items else None,
             )
             for r in rows
         ]

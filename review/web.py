@@ -691,6 +691,8 @@ def _api_item(service: ReviewService, row: Any, identify: bool) -> dict[str, Any
         "clauses": item.clauses,
         "flags": item.flags,
         "status": row.status,
+        "severity": row.severity,
+        "target_s": row.target_s,
         "decision": row.decision,
         "decided_by": row.decided_by,
         "action_id": row.action_id,

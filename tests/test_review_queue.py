@@ -10,6 +10,7 @@ import sqlite3
 import stat
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -238,6 +239,8 @@ def test_a_bulk_decision_on_identical_spam_writes_one_audit_record_per_comment(t
     async def scenario(client: TestClient[Any, Any], csrf: str) -> None:
         page = await (await client.get("/items/r-spam0")).text()
         assert "Apply to 4 identical pending comments" in page
+        same = await (await client.get("/queue?same=r-spam0")).text()
+        assert sorted(re.findall(r'data-review-id="([^"]+)"', same)) == [f"r-spam{i}" for i in range(5)]
         refused = await client.post(
             "/items/r-spam0/decision",
             data={"csrf": csrf, "decision": "forward", "reason": "council", "identical": "1"},
@@ -359,7 +362,13 @@ def test_brigading_alert_is_logged_counted_and_recorded_once_per_window(
     assert "brigading_suspected" in out and "comment b1" not in out and "a1" not in out
     assert asyncio.run(service.check_brigading(now.timestamp() + 60)) == [], "once per post and window"
     assert [a.post for a in service.brigading_alerts(now.timestamp() + 60)] == ["facebook:p-arena"]
-    service.store.close()
+    service._brigading["facebook:p-arena"] = replace(raised[0], at=time.time())
+
+    async def scenario(client: TestClient[Any, Any], csrf: str) -> None:
+        page = await (await client.get("/queue")).text()
+        assert 'data-testid="brigading"' in page and "facebook:p-arena" in page and "5.7.2, 5.7.7" in page
+
+    run_web(service, scenario)
 
 
 def test_store_counts_a_posts_window_and_its_baseline(tmp_path: Path) -> None:
@@ -381,7 +390,7 @@ def test_store_counts_a_posts_window_and_its_baseline(tmp_path: Path) -> None:
 
 def decided(decision: str, flagged: list[str], ticked: list[str] | None, at: datetime = AT) -> Decided:
     return Decided(
-        item("a", "some text here", flagged, at),
+        tuple(flagged),
         decision,
         tuple(ticked) if ticked is not None else None,
         at.timestamp(),

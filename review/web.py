@@ -40,7 +40,7 @@ from review.auth import PERMISSIONS, Permission
 from review.charts import horizontal_bars, stacked_columns
 from review.render import inert, private_spans, redacted_snippet, show
 from review.service import ReviewService
-from review.store import STATUSES, QueueFilter
+from review.store import STATUSES, QueueFilter, QueueRow
 from schemas import AuditRecord, CouncilForward, Decision
 from schemas.ids import stable_id
 
@@ -492,7 +492,8 @@ async def item_page(request: web.Request) -> web.StreamResponse:
     return render(request, "item.html", error=None, reason="", **context)
 
 
-def _decision(item: Any, row: Any, kind: str, reason: str, clauses: list[str], moderator: str) -> Decision:
+def _decision(row: QueueRow, kind: str, reason: str, clauses: list[str], moderator: str) -> Decision:
+    item = row.item
     return Decision(
         decision_id=uuid.uuid4().hex,
         review_id=item.review_id,
@@ -536,7 +537,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
         error = "Forwarding to the Mayor or Council (5.5) is decided comment by comment."
     if error is None:
         item = row.item
-        decision = _decision(item, row, kind, reason, clauses, user.name)
+        decision = _decision(row, kind, reason, clauses, user.name)
         forward = None
         if kind == "forward":
             council_tags = [t for t in item.tags if t.category == "council"]
@@ -556,7 +557,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
                 for other in service.store.identical(review_id, BULK_LIMIT):
                     # Clauses the moderator added or removed carry over; each keeps its own other flags.
                     own = sorted((set(other.item.clauses) - flagged) | set(clauses))
-                    await service.publish_decision(_decision(other.item, other, kind, reason, own, user.name), None)
+                    await service.publish_decision(_decision(other, kind, reason, own, user.name), None)
                     done += 1
                 log.info("bulk_decision_published", review_id=review_id, decision=kind, items=done)
         except PublishError as exc:

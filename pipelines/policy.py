@@ -131,6 +131,45 @@ class Retention(BaseModel):
         return self
 
 
+ClauseId = Annotated[str, Field(pattern=r"^\d+(\.\d+)*$")]
+
+
+class ClauseUrgency(BaseModel):
+    """How urgent a flag under one clause is for moderators: its rank in the queue (1 first) and how
+    long it may wait before an alert (``None``: the review service's general alert age)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    severity: int = Field(ge=1, le=9)
+    target_minutes: float | None = Field(default=None, gt=0)
+
+
+class BrigadingRule(BaseModel):
+    """When comments or flags on one post rise suddenly against that post's own recent past."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window_minutes: float = Field(default=30.0, gt=0)
+    baseline_hours: float = Field(default=24.0, gt=0)
+    factor: float = Field(default=5.0, ge=1.0)
+    """The window's count must exceed ``factor`` times the post's mean per window (plus one)."""
+    min_comments: int = Field(default=25, ge=1)
+    min_flagged: int = Field(default=8, ge=1)
+
+
+class ReviewRules(BaseModel):
+    """The moderators' queue: urgency per clause (queue order and waiting-time targets), brigading."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: ClauseUrgency = ClauseUrgency(severity=5)
+    clauses: dict[ClauseId, ClauseUrgency] = Field(default_factory=dict)
+    brigading: BrigadingRule = BrigadingRule()
+
+    def urgency(self, clause: str) -> ClauseUrgency:
+        return self.clauses.get(clause, self.default)
+
+
 class Policy(BaseModel):
     """A whole policy: metadata plus one rule per (clause, category)."""
 
@@ -149,6 +188,7 @@ class Policy(BaseModel):
     confidential: ConfidentialList = Field(default_factory=ConfidentialList)
     retention: Retention | None = None
     """None: the topics keep their declared retention and the review store keeps rows for ever."""
+    review: ReviewRules = ReviewRules()
 
     @property
     def enabled_rules(self) -> list[ClauseRule]:
@@ -255,6 +295,9 @@ def _bind_detectors(policy: Policy, lines: dict[tuple[Any, ...], int], path: str
                     f"{at('rules', i, 'kind_actions', kind)}: detector {rule.detector!r} names no such kind"
                     f" (its kinds: {', '.join(kinds) or 'none'})"
                 )
+    enforced = {rule.clause for rule in policy.rules}
+    for clause in sorted(set(policy.review.clauses) - enforced):  # a misspelt clause would keep the default urgency
+        problems.append(f"{at('review', 'clauses', clause)}: review.clauses names a clause no rule enforces: {clause}")
     return problems
 
 

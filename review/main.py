@@ -127,4 +127,30 @@ def cli() -> typer.Typer:
                 sink.close()
         typer.echo(f"{len(chosen)} of {len(pending)} pending repl{'y' if len(pending) == 1 else 'ies'} approved")
 
+    @review.command("export-decisions")
+    def export_decisions_command(
+        out: Path = typer.Option(..., help="File to write (JSON lines, mode 0600, replaced if present)."),
+        days: float | None = typer.Option(
+            None, help="Decisions of the last DAYS (default and maximum: what moderation.decisions retains)."
+        ),
+    ) -> None:
+        """Moderators' decisions as training examples: redacted text, flagged clauses, verdict per clause."""
+        from review.examples import RETENTION_DAYS, export_decisions
+        from review.store import Store
+        from runtime.logs import configure_logging, get_logger
+        from runtime.settings import Settings
+
+        configure_logging("info")
+        settings = Settings.from_env()
+        if not settings.review_db.exists():
+            typer.echo(f"civicwatch review export-decisions: no review view at {settings.review_db}", err=True)
+            raise typer.Exit(2)
+        store = Store(settings.review_db)
+        try:
+            written = export_decisions(store, out, min(days or RETENTION_DAYS, RETENTION_DAYS))
+        finally:
+            store.close()
+        get_logger("civicwatch.review").info("decisions_exported", examples=written)
+        typer.echo(f"{written} examples written to {out}")
+
     return review

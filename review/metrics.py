@@ -26,8 +26,32 @@ class ReviewMetrics:
         self.overdue = Gauge(
             "civicwatch_review_overdue_items", "Pending items waiting longer than the alert age", registry=r
         )
+        self.overdue_by_severity = Gauge(
+            "civicwatch_review_overdue_by_severity",
+            "Pending items past their target, by the severity of their most urgent clause (1: threats, private info)",
+            ["severity"],
+            registry=r,
+        )
         self.overdue_alerts = Counter(
-            "civicwatch_review_overdue_alerts", "Items that crossed the alert age (once per item)", registry=r
+            "civicwatch_review_overdue_alerts",
+            "Items that crossed their clause's target (once per item), by their most urgent clause",
+            ["clause"],
+            registry=r,
+        )
+        self.brigading_alerts = Counter(
+            "civicwatch_review_brigading_alerts",
+            "Sudden rises of comments or flags on one post (once per post and window), by what rose",
+            ["signal"],
+            registry=r,
+        )
+        self.brigading_posts = Gauge(
+            "civicwatch_review_brigading_posts", "Posts with a fresh brigading alert", registry=r
+        )
+        self.agreement = Gauge(
+            "civicwatch_review_agreement_flags",
+            "Flags judged by moderators over the last 7 days, per clause and verdict (confirmed, false_alarm, added)",
+            ["clause", "verdict"],
+            registry=r,
         )
         self.decisions = Counter("civicwatch_review_decisions", "Decisions published", ["decision"], registry=r)
         self.logins = Counter("civicwatch_review_logins", "Log-in attempts", ["outcome"], registry=r)

@@ -17,7 +17,9 @@ import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from review import PublishError
+from review.agreement import agreement
 from review.auth import LoginThrottle, UserDirectory, dummy_hash
+from review.brigading import BrigadingAlert, assess
 from review.ingest import Ingest
 from review.metrics import ReviewMetrics
 from review.render import PolicyText, policy_text
@@ -44,14 +46,31 @@ class ReviewService:
         self.password_checks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="password-check")
         self.metrics = ReviewMetrics()
         self.policy: PolicyText = policy_text(settings.policy_path, settings.policy_text)
+        self.rules = self.policy.policy.review
+        clauses = {rule.clause for rule in self.policy.policy.rules}
+        self.store.set_urgency(
+            {c: self.rules.urgency(c).severity for c in clauses},
+            self.rules.default.severity,
+            self._target(self.rules.default.target_minutes),
+            {c: self._target(self.rules.urgency(c).target_minutes) for c in clauses},
+        )
         self.ingest = Ingest(self.store, settings.bootstrap_servers, self.prefix, self.metrics, self._dead_letter)
         self.producer: AIOKafkaProducer | None = None
+        self._brigading: dict[str, BrigadingAlert] = {}
         self._tasks: list[asyncio.Task[Any]] = []
         self.started_at = time.time()
 
     @property
     def alert_after(self) -> float:
+        """The general alert age, for clauses without a target of their own in the policy file."""
         return self.settings.review_alert_after_minutes * 60
+
+    def _target(self, minutes: float | None) -> float:
+        return minutes * 60 if minutes is not None else self.alert_after
+
+    def most_urgent(self, clauses: tuple[str, ...] | list[str]) -> str:
+        """The clause that sets an item's rank and target (ties: the lower clause number)."""
+        return min(clauses, key=lambda c: (self.rules.urgency(c).severity, c), default="-")
 
     async def start(self) -> None:
         self._tasks = [
@@ -142,6 +161,7 @@ class ReviewService:
         while True:
             try:
                 self.check_queue()
+                await self.check_brigading()
             except Exception:
                 log.exception("review_housekeeping_failed")
             await asyncio.sleep(self.settings.review_alert_interval)
@@ -155,16 +175,32 @@ class ReviewService:
         pending, oldest = self.store.pending_stats()
         self.metrics.pending.set(pending)
         self.metrics.oldest.set(now - oldest if oldest is not None else 0)
-        overdue, fresh = self.store.overdue(now - self.alert_after)
+        by_severity, fresh = self.store.overdue(now)
+        overdue = sum(by_severity.values())
         self.metrics.overdue.set(overdue)
+        self.metrics.overdue_by_severity.clear()
+        for severity, n in by_severity.items():
+            self.metrics.overdue_by_severity.labels(str(severity)).set(n)
         if fresh:
-            for review_id, queued_at in fresh:
-                log.warning("review_item_overdue", review_id=review_id, waited_s=round(now - queued_at))
+            for item in fresh:
+                clause = self.most_urgent(item.clauses)
+                # Ids and numbers only: the comment's text and author stay in the view.
+                log.warning(
+                    "review_item_overdue",
+                    review_id=item.review_id,
+                    clause=clause,
+                    clauses=list(item.clauses),
+                    severity=item.severity,
+                    target_s=round(item.target_s),
+                    waited_s=round(now - item.queued_at),
+                    urgent=item.severity == 1,
+                )
+                self.metrics.overdue_alerts.labels(clause).inc()
             with self.store.transaction():
-                self.store.mark_alerted([r for r, _ in fresh])
-            self.metrics.overdue_alerts.inc(len(fresh))
+                self.store.mark_alerted([item.review_id for item in fresh])
         if overdue:
-            log.warning("review_queue_overdue", items=overdue, alert_after_s=self.alert_after)
+            log.warning("review_queue_overdue", items=overdue, by_severity=by_severity)
+        self.measure_agreement(now)
         with self.store.transaction():
             self.store.prune_comments(now - self.settings.review_history_days * 86400)
             self.store.prune_sessions(now, self.settings.review_idle_minutes * 60)
@@ -183,3 +219,63 @@ class ReviewService:
         if any(deleted.values()):
             log.info("review_records_purged", **{f"{table}_rows": n for table, n in deleted.items() if n})
         return deleted
+
+    def measure_agreement(self, now: float) -> None:
+        """The agreement gauges: flags confirmed, kept (false alarms) and added over the last 7 days."""
+        totals = agreement(self.store.decided(now - 7 * 86400)).totals()
+        self.metrics.agreement.clear()
+        for clause, t in totals.items():
+            for verdict in ("confirmed", "false_alarm", "added"):
+                self.metrics.agreement.labels(clause, verdict).set(getattr(t, verdict))
+
+    def brigading_alerts(self, now: float | None = None) -> list[BrigadingAlert]:
+        """Posts whose alert is still fresh (raised within the last two windows), newest first."""
+        now = now if now is not None else time.time()
+        keep = 2 * self.rules.brigading.window_minutes * 60
+        return sorted((a for a in self._brigading.values() if now - a.at < keep), key=lambda a: -a.at)
+
+    async def check_brigading(self, now: float | None = None) -> list[BrigadingAlert]:
+        """Raise an alert for each post with a sudden rise, once per post and window: a log event and
+        a counter (the post and the clauses, no comment, no author) and a record in ``audit.log``."""
+        now = now if now is not None else time.time()
+        rule = self.rules.brigading
+        window = rule.window_minutes * 60
+        raised: list[BrigadingAlert] = []
+        for counts in self.store.post_windows(
+            now, window, rule.baseline_hours * 3600, min(rule.min_comments, rule.min_flagged)
+        ):
+            alert = assess(counts, rule, now)
+            previous = self._brigading.get(counts.post)
+            if alert is None or (previous is not None and now - previous.at < window):
+                continue
+            self._brigading[counts.post] = alert
+            raised.append(alert)
+            log.warning(
+                "brigading_suspected",
+                post=alert.post,
+                signal=alert.signal,
+                clauses=list(alert.clauses),
+                comments=alert.comments,
+                flagged=alert.flagged,
+                baseline=alert.baseline,
+                baseline_flagged=alert.baseline_flagged,
+                window_minutes=alert.window_minutes,
+            )
+            self.metrics.brigading_alerts.labels(alert.signal).inc()
+            try:
+                await self.audit(
+                    "civicwatch-review",
+                    "alert.brigading",
+                    f"post:{alert.post}",
+                    signal=alert.signal,
+                    clauses=list(alert.clauses),
+                    comments=alert.comments,
+                    flagged=alert.flagged,
+                    baseline=alert.baseline,
+                    baseline_flagged=alert.baseline_flagged,
+                    window_minutes=alert.window_minutes,
+                )
+            except PublishError:
+                log.warning("audit_unavailable", verb="alert.brigading")
+        self.metrics.brigading_posts.set(len(self.brigading_alerts(now)))
+        return raised

@@ -21,8 +21,10 @@ here is logged.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -31,6 +33,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_args
 
+from pipelines.normalize import normalize
+from review.agreement import Decided
+from review.brigading import PostWindow
 from schemas import Aggregate, AuditRecord, Decision, Post, PostReviewItem, ReviewItem, TaggedComment
 from schemas.events import Platform
 
@@ -88,11 +93,37 @@ CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, role TEXT NOT NULL, csrf TEXT NOT NULL,
     created_at REAL NOT NULL, expires_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS clause_urgency (clause TEXT PRIMARY KEY, severity INTEGER NOT NULL, target_s REAL);
+INSERT OR IGNORE INTO clause_urgency VALUES ('*', 5, NULL);
 CREATE TABLE IF NOT EXISTS session_state (
     token_hash TEXT PRIMARY KEY REFERENCES sessions (token_hash) ON DELETE CASCADE,
     credential TEXT NOT NULL, seen_at REAL NOT NULL
 );
 """
+MIGRATIONS: tuple[tuple[str, str, str], ...] = (
+    ("review_items", "score", "REAL NOT NULL DEFAULT 0"),
+    ("review_items", "text_key", "TEXT"),
+    ("decisions", "clauses", "TEXT"),
+    ("comments", "flags", "TEXT NOT NULL DEFAULT ''"),
+    ("review_items", "severity", "INTEGER"),
+    ("review_items", "due_at", "REAL"),
+)
+"""Columns added after the first release: added to an older view in place, then backfilled."""
+DEFAULT_CLAUSE = "*"
+_DEFAULT = f"(SELECT {{0}} FROM clause_urgency WHERE clause = '{DEFAULT_CLAUSE}')"
+SEVERITY_SQL = (
+    "COALESCE((SELECT MIN(COALESCE(u.severity, {d})) FROM item_clauses c LEFT JOIN clause_urgency u USING (clause)"
+    " WHERE c.review_id = review_items.review_id), {d})"
+).format(d=_DEFAULT.format("severity"))
+"""An item's severity: that of its most urgent clause (1 first), from ``clause_urgency``."""
+TARGET_SQL = (
+    "COALESCE((SELECT MIN(COALESCE(u.target_s, {d})) FROM item_clauses c LEFT JOIN clause_urgency u USING (clause)"
+    " WHERE c.review_id = review_items.review_id), {d})"
+).format(d=_DEFAULT.format("target_s"))
+"""How long an item may wait: the shortest target of its clauses, in seconds."""
+SET_URGENCY = f"UPDATE review_items SET severity = {SEVERITY_SQL}, due_at = queued_at + {TARGET_SQL}"
+"""Stored with each item (and recomputed from the policy at start) so that the queue's order and
+the overdue check read indexed columns instead of joining every pending item's clauses."""
 STATUSES = ("pending", "escalated", "decided", "deleted")
 VIEW_TABLES = (
     "offsets",
@@ -121,6 +152,33 @@ def ts(value: datetime) -> float:
     return value.astimezone(UTC).timestamp()
 
 
+def flagged_score(item: ReviewItem) -> float:
+    """The strongest flagged finding: within one severity, the surest flag comes first."""
+    return max((t.score for t in item.tags if t.category in item.flags), default=0.0)
+
+
+def violation_clauses(tagged: TaggedComment) -> str:
+    """The clauses of section 5.7 a comment was flagged under, space-separated (for brigading)."""
+    return " ".join(
+        sorted({t.clause for t in tagged.tags if t.category in tagged.flags and t.clause.startswith("5.7")})
+    )
+
+
+_EDGE_PUNCTUATION = re.compile(r"[^\w\s]+(?=\s|$)|(?:^|(?<=\s))[^\w\s]+")
+
+
+def text_key(text: str) -> str | None:
+    """What makes two comments "identical" for a bulk decision: the same words once normalised
+    (case, accents, look-alikes, spacing and punctuation folded), as a spam run pastes them.
+    ``None`` for text too short to say anything (an empty or one-word comment matches too much)."""
+    # Punctuation at the edges of words goes first: normalising would read "!" or "1" after a
+    # word as a disguised letter.
+    words = re.findall(r"\w+", normalize(_EDGE_PUNCTUATION.sub(" ", text)).text)
+    if len(words) < 2:
+        return None
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class QueueFilter:
     """What a moderator narrowed the queue to; ``None`` means any."""
@@ -130,6 +188,10 @@ class QueueFilter:
     post: str | None = None
     min_age: float | None = None
     max_age: float | None = None
+    overdue: bool = False
+    """Only items waiting longer than their clauses' target."""
+    same_text_as: str | None = None
+    """Only items with the same normalised text as this review item (a spam run)."""
     status: str = "pending"
     limit: int = 50
     offset: int = 0
@@ -146,6 +208,22 @@ class QueueRow:
     reason: str | None
     action_id: str | None
     auto_hidden: bool
+    severity: int | None = None
+    target_s: float | None = None
+
+    def overdue(self, now: float) -> bool:
+        return self.status == "pending" and self.target_s is not None and now - self.queued_at > self.target_s
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """A pending item past its target, as the alert reports it (ids and numbers only)."""
+
+    review_id: str
+    queued_at: float
+    clauses: tuple[str, ...]
+    severity: int
+    target_s: float
 
 
 class Store:
@@ -164,6 +242,58 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            added: set[str] = set()
+            for table, column, kind in MIGRATIONS:
+                present = {r["name"] for r in self.db.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                    added.add(table)
+            if "review_items" in added:
+                self._backfill_items()
+                self.db.execute(SET_URGENCY)
+            if "comments" in added:
+                for r in self.db.execute("SELECT comment_key, payload FROM comments").fetchall():
+                    flags = violation_clauses(TaggedComment.model_validate_json(r["payload"]))
+                    self.db.execute("UPDATE comments SET flags = ? WHERE comment_key = ?", (flags, r[0]))
+            self.db.execute("CREATE INDEX IF NOT EXISTS review_items_text ON review_items (text_key, status)")
+            self.db.execute(
+                "CREATE INDEX IF NOT EXISTS review_items_urgent ON review_items"
+                " (status, severity, score DESC, queued_at, review_id)"
+            )
+            self.db.execute("CREATE INDEX IF NOT EXISTS review_items_due ON review_items (status, due_at)")
+
+    def _backfill_items(self) -> None:
+        for r in self.db.execute("SELECT review_id, payload FROM review_items").fetchall():
+            item = ReviewItem.model_validate_json(r["payload"])
+            self.db.execute(
+                "UPDATE review_items SET score = ?, text_key = ? WHERE review_id = ?",
+                (flagged_score(item), text_key(item.comment.text), r["review_id"]),
+            )
+
+    def set_urgency(
+        self,
+        severity: dict[str, int],
+        default_severity: int,
+        default_target: float | None,
+        targets: dict[str, float | None] | None = None,
+    ) -> None:
+        """The policy's urgency per clause (``review`` section): severity rank and target in seconds;
+        not part of the view, so it is rewritten at every start from the policy file."""
+        targets = targets or {}
+        with self.transaction():
+            self.db.execute("DELETE FROM clause_urgency")
+            self.db.execute(
+                "INSERT INTO clause_urgency VALUES (?, ?, ?)", (DEFAULT_CLAUSE, default_severity, default_target)
+            )
+            self.db.executemany(
+                "INSERT INTO clause_urgency VALUES (?, ?, ?)",
+                [(clause, severity[clause], targets.get(clause)) for clause in severity],
+            )
+            self.db.execute(SET_URGENCY)
 
     def close(self) -> None:
         self.db.close()
@@ -204,7 +334,7 @@ class Store:
         c = item.comment
         cur = self.db.execute(
             "INSERT OR IGNORE INTO review_items (review_id, comment_key, platform, post_key, author_key, queued_at,"
-            " comment_created_at, action, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " comment_created_at, action, payload, score, text_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 item.review_id,
                 c.key,
@@ -215,6 +345,8 @@ class Store:
                 ts(c.created_at),
                 item.action,
                 item.model_dump_json(),
+                flagged_score(item),
+                text_key(c.text),
             ),
         )
         deleted = self.db.execute(
@@ -226,6 +358,7 @@ class Store:
             self.db.executemany(
                 "INSERT OR IGNORE INTO item_clauses VALUES (?, ?)", [(item.review_id, k) for k in item.clauses]
             )
+            self.db.execute(SET_URGENCY + " WHERE review_id = ?", (item.review_id,))
             # Decisions or audit records that arrived before the item (other partitions) still apply.
             for d in self.db.execute(
                 "SELECT * FROM decisions WHERE review_id = ? ORDER BY decided_at", (item.review_id,)
@@ -242,8 +375,9 @@ class Store:
         elif c.hidden is not None and not c.edited:
             return  # a hide or unhide changes no text: the audit record tells it
         self.db.execute(
-            "INSERT INTO comments VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (comment_key) DO UPDATE SET"
-            " payload = excluded.payload, created_at = excluded.created_at",
+            "INSERT INTO comments (comment_key, platform, post_key, author_key, created_at, payload, flags)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (comment_key) DO UPDATE SET"
+            " payload = excluded.payload, created_at = excluded.created_at, flags = excluded.flags",
             (
                 c.key,
                 c.platform,
@@ -251,13 +385,14 @@ class Store:
                 f"{c.platform}:{c.author_id}",
                 ts(c.created_at),
                 tagged.model_dump_json(),
+                violation_clauses(tagged),
             ),
         )
 
     def _withdraw(self, comment_key: str) -> None:
         self.db.execute(
             "UPDATE review_items SET status = CASE status WHEN 'pending' THEN 'deleted' ELSE status END,"
-            " payload = json_set(payload, '$.comment.text', '', '$.comment.deleted', json('true'))"
+            " text_key = NULL, payload = json_set(payload, '$.comment.text', '', '$.comment.deleted', json('true'))"
             " WHERE comment_key = ?",
             (comment_key,),
         )
@@ -276,7 +411,8 @@ class Store:
 
     def put_decision(self, d: Decision) -> None:
         cur = self.db.execute(
-            "INSERT OR IGNORE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO decisions (decision_id, review_id, comment_key, decision, moderator, reason,"
+            " decided_at, clauses) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 d.decision_id,
                 d.review_id,
@@ -285,6 +421,7 @@ class Store:
                 d.moderator,
                 d.reason,
                 ts(d.decided_at),
+                json.dumps(d.clauses),
             ),
         )
         if cur.rowcount:
@@ -352,18 +489,64 @@ class Store:
         if f.max_age is not None:
             clauses.append("i.queued_at > ?")
             args.append(now - f.max_age)
+        if f.overdue:
+            clauses.append("i.due_at < ?")
+            args.append(now)
+        if f.same_text_as:
+            clauses.append("i.text_key = (SELECT text_key FROM review_items WHERE review_id = ?)")
+            args.append(f.same_text_as)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
+    URGENT_ORDER = "i.severity ASC, i.score DESC, i.queued_at ASC, i.review_id"
+    """The pending queue's order: the most severe clause first (5.7.8 threats, 5.7.9 private
+    information), then the surest flag, then the longest wait."""
+
     def queue(self, f: QueueFilter, now: float | None = None) -> tuple[list[QueueRow], int]:
-        """One page of matching items (oldest waiting first) and the number of matches."""
+        """One page of matching items (most urgent first while pending, else latest decided first)
+        and the number of matches."""
         where, args = self._where(f, now if now is not None else time.time())
         total = self.db.execute(f"SELECT COUNT(*) FROM review_items i{where}", args).fetchone()[0]
-        order = "i.queued_at ASC" if f.status == "pending" else "i.decided_at DESC"
+        order = self.URGENT_ORDER if f.status == "pending" else "i.decided_at DESC, i.review_id"
         rows = self.db.execute(
-            f"SELECT * FROM review_items i{where} ORDER BY {order}, i.review_id LIMIT ? OFFSET ?",
+            f"SELECT i.* FROM review_items i{where} ORDER BY {order} LIMIT ? OFFSET ?",
             [*args, max(1, min(f.limit, 200)), max(0, f.offset)],
         ).fetchall()
         return [self._row(r) for r in rows], int(total)
+
+    def neighbours(self, review_id: str) -> tuple[str | None, str | None]:
+        """The pending items before and after this one in the queue's order, for keyboard navigation;
+        for an item no longer pending, no previous and the most urgent pending one as next."""
+        row = self.db.execute(
+            "SELECT status, severity, score, queued_at FROM review_items WHERE review_id = ?", (review_id,)
+        ).fetchone()
+        if row is None:
+            return None, None
+        pending = "SELECT review_id FROM review_items WHERE status = 'pending'"
+        if row["status"] != "pending":
+            first = self.db.execute(f"{pending} ORDER BY severity, score DESC, queued_at, review_id LIMIT 1").fetchone()
+            return None, first[0] if first else None
+        # Row values compare in the queue's order; the score is negated because it sorts descending.
+        key = "(severity, -score, queued_at, review_id)"
+        at = (row["severity"], -row["score"], row["queued_at"], review_id)
+        before = self.db.execute(
+            f"{pending} AND {key} < (?, ?, ?, ?) ORDER BY severity DESC, score, queued_at DESC, review_id DESC LIMIT 1",
+            at,
+        ).fetchone()
+        after = self.db.execute(
+            f"{pending} AND {key} > (?, ?, ?, ?) ORDER BY severity, score DESC, queued_at, review_id LIMIT 1", at
+        ).fetchone()
+        return (before[0] if before else None), (after[0] if after else None)
+
+    def identical(self, review_id: str, limit: int = 500) -> list[QueueRow]:
+        """Other pending items with the same normalised text (``text_key``): a spam run, decided at once."""
+        rows = self.db.execute(
+            "SELECT i.* FROM review_items i WHERE i.status = 'pending'"
+            " AND i.review_id != ? AND i.text_key IS NOT NULL"
+            " AND i.text_key = (SELECT text_key FROM review_items WHERE review_id = ?)"
+            " ORDER BY i.queued_at, i.review_id LIMIT ?",
+            (review_id, review_id, limit),
+        ).fetchall()
+        return [self._row(r) for r in rows]
 
     @staticmethod
     def _row(r: sqlite3.Row) -> QueueRow:
@@ -377,6 +560,8 @@ class Store:
             reason=r["reason"],
             action_id=r["action_id"],
             auto_hidden=bool(r["auto_hidden"]),
+            severity=r["severity"],
+            target_s=r["due_at"] - r["queued_at"] if r["due_at"] is not None else None,
         )
 
     def item(self, review_id: str) -> QueueRow | None:
@@ -451,19 +636,89 @@ class Store:
         r = self.db.execute("SELECT COUNT(*), MIN(queued_at) FROM review_items WHERE status = 'pending'").fetchone()
         return int(r[0]), r[1]
 
-    def overdue(self, before: float) -> tuple[int, list[tuple[str, float]]]:
-        """All pending items queued before ``before``, and those not alerted yet (id, queued_at)."""
-        total = self.db.execute(
-            "SELECT COUNT(*) FROM review_items WHERE status = 'pending' AND queued_at < ?", (before,)
-        ).fetchone()[0]
-        fresh = self.db.execute(
-            "SELECT review_id, queued_at FROM review_items WHERE status = 'pending' AND queued_at < ? AND alerted = 0",
-            (before,),
+    def overdue(self, now: float, fresh: bool = True) -> tuple[dict[int, int], list[Overdue]]:
+        """Pending items past their target, counted by severity, and (if ``fresh``) those not alerted yet."""
+        counts = self.db.execute(
+            "SELECT severity, COUNT(*) FROM review_items WHERE status = 'pending' AND due_at < ? GROUP BY severity",
+            (now,),
         ).fetchall()
-        return int(total), [(r[0], r[1]) for r in fresh]
+        if not fresh:
+            return {r[0]: int(r[1]) for r in counts}, []
+        rows = self.db.execute(
+            "SELECT i.review_id, i.queued_at, i.severity, i.due_at, (SELECT GROUP_CONCAT(clause, ' ')"
+            " FROM item_clauses c WHERE c.review_id = i.review_id) AS clauses FROM review_items i"
+            " WHERE i.status = 'pending' AND i.due_at < ? AND i.alerted = 0",
+            (now,),
+        ).fetchall()
+        late = [
+            Overdue(
+                r["review_id"],
+                r["queued_at"],
+                tuple(sorted((r["clauses"] or "").split())),
+                r["severity"],
+                r["due_at"] - r["queued_at"],
+            )
+            for r in rows
+        ]
+        return {r[0]: int(r[1]) for r in counts}, late
 
     def mark_alerted(self, review_ids: list[str]) -> None:
         self.db.executemany("UPDATE review_items SET alerted = 1 WHERE review_id = ?", [(i,) for i in review_ids])
+
+    def post_windows(self, now: float, window_s: float, baseline_s: float, least: int) -> list[PostWindow]:
+        """Per post with at least ``least`` comments in the last ``window_s``: the window's counts and
+        the baseline over the ``baseline_s`` before it (from the post's first comment in it)."""
+        start, base_start = now - window_s, now - window_s - baseline_s
+        rows = self.db.execute(
+            "SELECT post_key, SUM(created_at >= ?) AS n, SUM(created_at >= ? AND flags != '') AS f,"
+            " SUM(created_at < ?) AS bn, SUM(created_at < ? AND flags != '') AS bf,"
+            " MIN(created_at) AS first FROM comments WHERE created_at >= ? AND created_at <= ?"
+            " GROUP BY post_key HAVING n >= ?",
+            (start, start, start, start, base_start, now, least),
+        ).fetchall()
+        out: list[PostWindow] = []
+        for r in rows:
+            clauses: dict[str, int] = {}
+            for (flags,) in self.db.execute(
+                "SELECT flags FROM comments WHERE post_key = ? AND created_at >= ? AND created_at <= ? AND flags != ''",
+                (r["post_key"], start, now),
+            ):
+                for clause in flags.split():
+                    clauses[clause] = clauses.get(clause, 0) + 1
+            covered = max(0.0, start - r["first"]) if r["first"] < start else 0.0
+            out.append(
+                PostWindow(
+                    post=r["post_key"],
+                    comments=int(r["n"]),
+                    flagged=int(r["f"]),
+                    clauses=clauses,
+                    baseline_comments=int(r["bn"]),
+                    baseline_flagged=int(r["bf"]),
+                    baseline_windows=covered / window_s,
+                )
+            )
+        return out
+
+    def decided(self, since: float, items: bool = False) -> list[Decided]:
+        """Each item's latest decision since ``since``: for agreement, and with ``items`` (the whole
+        review item, costlier to read) for training examples."""
+        payload = "i.payload" if items else "NULL AS payload"
+        rows = self.db.execute(
+            f"SELECT {payload}, d.decision, d.clauses, d.decided_at, (SELECT GROUP_CONCAT(clause, ' ')"
+            " FROM item_clauses c WHERE c.review_id = i.review_id) AS flagged FROM review_items i JOIN decisions d"
+            " ON d.decision_id = i.decision_id WHERE d.decided_at >= ? ORDER BY d.decided_at",
+            (since,),
+        ).fetchall()
+        return [
+            Decided(
+                flagged=tuple(sorted((r["flagged"] or "").split())),
+                decision=r["decision"],
+                clauses=tuple(json.loads(r["clauses"])) if r["clauses"] is not None else None,
+                decided_at=r["decided_at"],
+                item=ReviewItem.model_validate_json(r["payload"]) if items else None,
+            )
+            for r in rows
+        ]
 
     def prune_comments(self, before: float) -> int:
         return self.db.execute("DELETE FROM comments WHERE created_at < ?", (before,)).rowcount

@@ -35,11 +35,12 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from review import PublishError, report
+from review.agreement import agreement
 from review.auth import PERMISSIONS, Permission
 from review.charts import horizontal_bars, stacked_columns
 from review.render import inert, private_spans, redacted_snippet, show
 from review.service import ReviewService
-from review.store import STATUSES, QueueFilter
+from review.store import STATUSES, QueueFilter, QueueRow
 from schemas import AuditRecord, CouncilForward, Decision
 from schemas.ids import stable_id
 
@@ -60,6 +61,11 @@ DECISIONS: dict[str, str] = {
     "forward": "Forward to the Mayor/Council contact (5.5)",
     "escalate": "Escalate to Corporate Communications",
 }
+DECISION_KEYS: dict[str, str] = {"keep": "k", "hide": "h", "delete": "x", "forward": "m", "escalate": "c"}
+"""Access keys (no script: the page's strict CSP allows none): Alt+key in Chromium. ``d`` and ``e``
+are not used because Alt+D and Alt+E are the browser's own (address bar, menu); ``j``/``u`` move
+through the queue, ``r`` is the reason, ``a`` applies to identical comments, ``s`` records."""
+BULK_LIMIT = 500
 AGES = {
     "": ("any age", None, None),
     "lt1h": ("waiting < 1 h", None, 3600.0),
@@ -334,13 +340,11 @@ async def home(request: web.Request) -> web.StreamResponse:
 
 def _queue_filter(request: web.Request, service: ReviewService) -> tuple[QueueFilter, dict[str, str]]:
     q = request.query
-    chosen = {k: q.get(k, "") for k in ("clause", "platform", "post", "age", "status")}
+    chosen = {k: q.get(k, "") for k in ("clause", "platform", "post", "age", "status", "same")}
     chosen["status"] = chosen["status"] if chosen["status"] in (*STATUSES, "all") else "pending"
-    min_age: float | None
-    max_age: float | None
-    if chosen["age"] == "overdue":
-        min_age, max_age = service.alert_after, None
-    else:
+    min_age: float | None = None
+    max_age: float | None = None
+    if chosen["age"] != "overdue":
         chosen["age"] = chosen["age"] if chosen["age"] in AGES else ""
         _, min_age, max_age = AGES[chosen["age"]]
     try:
@@ -354,6 +358,8 @@ def _queue_filter(request: web.Request, service: ReviewService) -> tuple[QueueFi
         post=chosen["post"] or None,
         min_age=min_age,
         max_age=max_age,
+        overdue=chosen["age"] == "overdue",
+        same_text_as=chosen["same"][:128] or None,
         status=chosen["status"],
         limit=50,
         offset=(page - 1) * 50,
@@ -372,7 +378,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
             "row": r,
             "snippet": redacted_snippet(r.item.comment.text, r.item.tags),
             "waited": now - r.queued_at,
-            "overdue": r.status == "pending" and now - r.queued_at > service.alert_after,
+            "overdue": r.overdue(now),
         }
         for r in rows
     ]
@@ -386,11 +392,13 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
         chosen=chosen,
         choices=service.store.choices(),
         statuses=[*STATUSES, "all"],
-        ages={**{k: v[0] for k, v in AGES.items()}, "overdue": f"overdue (> {_ago(service.alert_after)})"},
+        ages={**{k: v[0] for k, v in AGES.items()}, "overdue": "overdue (past its clause's target)"},
         prev_url=f"/queue?{urlencode({**base, 'page': page - 1})}" if page > 1 else None,
         next_url=f"/queue?{urlencode({**base, 'page': page + 1})}" if page * 50 < total else None,
-        overdue_total=service.store.overdue(now - service.alert_after)[0],
+        overdue_total=sum(service.store.overdue(now, fresh=False)[0].values()),
         done=request.query.get("done", "") if request.query.get("done", "") in DECISIONS else "",
+        done_count=int(request.query.get("n", "1")) if request.query.get("n", "1").isdigit() else 1,
+        brigading=service.brigading_alerts(),
     )
 
 
@@ -426,7 +434,18 @@ async def _item_context(request: web.Request, review_id: str) -> dict[str, Any]:
     ]
     post = service.store.post(f"{comment.platform}:{comment.post_id}")
     flagged = [t for t in item.tags if t.category in item.flags]
+    prev_id, next_id = service.store.neighbours(review_id)
+    titles: dict[str, str] = {}
+    for rule in service.policy.policy.rules:
+        titles.setdefault(rule.clause, rule.title)
     return {
+        "prev_id": prev_id,
+        "next_id": next_id,
+        "identical": service.store.identical(review_id, BULK_LIMIT) if row.status == "pending" else [],
+        "all_clauses": sorted(titles.items(), key=lambda kv: [int(x) for x in kv[0].split(".")]),
+        "flagged_clauses": list(item.clauses),
+        "chosen_clauses": list(item.clauses),
+        "keys": DECISION_KEYS,
         "row": dataclasses.replace(row, reason=_reason(row.reason, reveal)),
         "item": item,
         "comment": comment,
@@ -450,7 +469,7 @@ async def _item_context(request: web.Request, review_id: str) -> dict[str, Any]:
         "history_private": bool(private_history),
         "audit": _audit_shown(service.store.audit_for(comment.key, review_id), reveal),
         "waited": time.time() - row.queued_at,
-        "overdue": row.status == "pending" and time.time() - row.queued_at > service.alert_after,
+        "overdue": row.overdue(time.time()),
         "decisions": DECISIONS,
     }
 
@@ -473,6 +492,22 @@ async def item_page(request: web.Request) -> web.StreamResponse:
     return render(request, "item.html", error=None, reason="", **context)
 
 
+def _decision(row: QueueRow, kind: str, reason: str, clauses: list[str], moderator: str) -> Decision:
+    item = row.item
+    return Decision(
+        decision_id=uuid.uuid4().hex,
+        review_id=item.review_id,
+        platform=item.comment.platform,
+        comment_id=item.comment.comment_id,
+        post_id=item.comment.post_id,
+        decision=kind,  # type: ignore[arg-type]
+        clauses=clauses,
+        reason=reason,
+        moderator=moderator,
+        hidden=row.auto_hidden,
+    )
+
+
 @need("queue.decide", csrf=True)
 async def decide(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
@@ -484,6 +519,11 @@ async def decide(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     kind = str(form.get("decision", ""))
     reason = str(form.get("reason", "")).strip()
+    known = {rule.clause for rule in service.policy.policy.rules}
+    # The moderator's clauses: flags confirmed, wrong ones unticked, missed ones added (agreement).
+    chosen = sorted({str(c) for c in form.getall("clause", []) if str(c) in known})
+    clauses = chosen if form.get("clauses_shown") == "1" else list(row.item.clauses)
+    bulk = form.get("identical") == "1"
     error, status = None, 400
     if row.status == "deleted":
         error, status = "The comment was deleted on the platform: there is nothing left to act on.", 409
@@ -493,20 +533,11 @@ async def decide(request: web.Request) -> web.StreamResponse:
         error = "Give a reason: it goes to the audit log (who, what, when, why)."
     elif len(reason) > 2000:
         error = "The reason is limited to 2,000 characters."
+    elif bulk and kind == "forward":
+        error = "Forwarding to the Mayor or Council (5.5) is decided comment by comment."
     if error is None:
         item = row.item
-        decision = Decision(
-            decision_id=uuid.uuid4().hex,
-            review_id=review_id,
-            platform=item.comment.platform,
-            comment_id=item.comment.comment_id,
-            post_id=item.comment.post_id,
-            decision=kind,  # type: ignore[arg-type]
-            clauses=item.clauses,
-            reason=reason,
-            moderator=user.name,
-            hidden=row.auto_hidden,
-        )
+        decision = _decision(row, kind, reason, clauses, user.name)
         forward = None
         if kind == "forward":
             council_tags = [t for t in item.tags if t.category == "council"]
@@ -516,13 +547,26 @@ async def decide(request: web.Request) -> web.StreamResponse:
                 persons=sorted({t.detail for t in council_tags if t.detail}) or ["Council"],
                 tags=council_tags,
             )
+        done = 0
         try:
             await service.publish_decision(decision, forward)
+            done = 1
+            if bulk:
+                # One decision per comment, so each has its own action and its own audit record.
+                flagged = set(item.clauses)
+                for other in service.store.identical(review_id, BULK_LIMIT):
+                    # Clauses the moderator added or removed carry over; each keeps its own other flags.
+                    own = sorted((set(other.item.clauses) - flagged) | set(clauses))
+                    await service.publish_decision(_decision(other, kind, reason, own, user.name), None)
+                    done += 1
+                log.info("bulk_decision_published", review_id=review_id, decision=kind, items=done)
         except PublishError as exc:
-            error, status = f"The decision was not recorded: {exc}. Try again in a moment.", 503
+            recorded = f" ({done} of the identical comments were recorded)" if done else ""
+            error, status = f"The decision was not recorded{recorded}: {exc}. Try again in a moment.", 503
         else:
-            raise web.HTTPSeeOther(f"/queue?{urlencode({'done': kind})}")
+            raise web.HTTPSeeOther(f"/queue?{urlencode({'done': kind, 'n': done})}")
     context = await _item_context(request, review_id)
+    context["chosen_clauses"] = clauses
     return render(request, "item.html", status, error=error, reason=reason[:2000], **context)
 
 
@@ -579,6 +623,27 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     window = window if window in WINDOW_SPANS else "day"
     service = request.app[SERVICE]
     return render(request, "dashboard.html", window=window, data=_dashboard_data(service, window))
+
+
+@need("dashboard.view")
+async def agreement_page(request: web.Request) -> web.StreamResponse:
+    """How often moderators confirm each clause's flags, per week: the detectors' precision in the
+    city's own judgement, and the clauses they miss. Counts only."""
+    service = request.app[SERVICE]
+    try:
+        weeks = max(1, min(int(request.query.get("weeks", "12")), 104))
+    except ValueError:
+        weeks = 12
+    result = agreement(service.store.decided(time.time() - weeks * 7 * 86400))
+    return render(
+        request,
+        "agreement.html",
+        weeks=weeks,
+        rows=result.rows,
+        totals=result.totals(),
+        most_added=result.most_added(),
+        clause_names=_clause_names(service),
+    )
 
 
 @need("aggregates.export")
@@ -638,6 +703,8 @@ def _api_item(service: ReviewService, row: Any, identify: bool) -> dict[str, Any
         "clauses": item.clauses,
         "flags": item.flags,
         "status": row.status,
+        "severity": row.severity,
+        "target_s": row.target_s,
         "decision": row.decision,
         "decided_by": row.decided_by,
         "action_id": row.action_id,
@@ -694,6 +761,7 @@ def build_app(service: ReviewService) -> web.Application:
     app.router.add_get("/items/{review_id}", item_page)
     app.router.add_post("/items/{review_id}/decision", decide)
     app.router.add_get("/dashboard", dashboard)
+    app.router.add_get("/agreement", agreement_page)
     app.router.add_get("/export/aggregates.csv", export_csv)
     app.router.add_get("/posts", posts_page)
     app.router.add_get("/audit", audit_page)

@@ -464,3 +464,19 @@ def test_the_bundled_policy_states_clauses_only_for_the_term_lists() -> None:
     for rule in rules:
         stated = {"clause", "category"} & set(rule)
         assert stated == ({"clause", "category"} if DETECTORS[rule["detector"]].per_rule else set()), rule
+
+
+def test_review_urgency_for_a_clause_no_rule_enforces_is_refused_at_its_line(tmp_path: Path) -> None:
+    """A misspelt clause in review.clauses would silently keep the default urgency (a threat queued late)."""
+    text = DEFAULT_POLICY.read_text(encoding="utf-8")
+    assert '    "5.7.8": {severity: 1' in text
+    bad = text.replace('    "5.7.8": {severity: 1', '    "5.7.80": {severity: 1')
+    line = next(i for i, row in enumerate(bad.splitlines(), 1) if row.startswith('    "5.7.80"'))
+    path = tmp_path / "policy.yaml"
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(PolicyError) as err:
+        load_policy(path)
+    assert f"{path}:{line}: review.clauses.5.7.80: review.clauses names a clause no rule enforces: 5.7.80" in str(
+        err.value
+    )
+    assert load_policy(DEFAULT_POLICY).review.urgency("5.7.8").severity == 1

@@ -284,7 +284,7 @@ def test_author_history_on_item_page(stack: ReviewProcess, moderator: tuple[requ
 def test_overdue_items_raise_an_alert(stack: ReviewProcess) -> None:
     def alerted() -> bool:
         metrics = requests.get(stack.url + "/metrics", timeout=10).text
-        found = re.search(r"^civicwatch_review_overdue_alerts_total (\S+)$", metrics, re.M)
+        found = re.search(r'^civicwatch_review_overdue_alerts_total\{clause="5\.7\.2"\} (\S+)$', metrics, re.M)
         return bool(found and float(found.group(1)) >= 1)
 
     wait_for(alerted, what="an overdue alert")

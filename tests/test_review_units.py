@@ -335,7 +335,7 @@ def test_overdue_items_alert_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     now = AT.timestamp() + 2.5 * 3600
     assert service.check_queue(now) == 1
     assert service.check_queue(now) == 1
-    assert service.metrics.overdue_alerts._value.get() == 1, "alerted once per item"
+    assert service.metrics.overdue_alerts.labels("5.7.2")._value.get() == 1, "alerted once per item"
     assert service.metrics.pending._value.get() == 2
     service.store.close()
 

@@ -176,15 +176,17 @@ class ClauseDetector(abc.ABC):
         """Batch entry point; statistical detectors override it to vectorise once per batch."""
         return [self.detect(c) for c in comments]
 
-    def tag(self, score: float, spans: Iterable[Any], detail: str = "", **extra: Any) -> Tag:
-        """Build a tag stamped with this detector's clause, category, name and version."""
+    def tag(self, score: float, spans: Iterable[Any], detail: str = "", model: str = "", **extra: Any) -> Tag:
+        """Build a tag stamped with this detector's clause, category, name and version; ``model``, the
+        version of the text model that scored it, joins the version (``attack@2+linear.base``) so a
+        moderator sees which model decided."""
         return Tag(
             clause=self.rule_clause,
             category=self.rule_category,
             score=max(0.0, min(1.0, float(score))),
             spans=tuple(spans),
             detector=self.name,
-            version=self.version,
+            version=f"{self.version}+linear.{model}" if model else self.version,
             detail=detail,
             extra=dict(extra),
         )

@@ -35,6 +35,11 @@ from pipelines.embeddings import EMBEDDING_NAME, StaticEmbedder, load_static
 
 MODEL_DIR = Path(__file__).with_name("models")
 MODEL_NAME = "civicwatch-linear"
+CURRENT = f"{MODEL_NAME}.current"
+"""Pointer file beside the models: the version the pipeline loads (``civicwatch train decisions`` writes
+it on promotion; deleting it, or writing an older version into it, rolls back)."""
+BASE_VERSION = "base"
+"""The version of the model trained from the dev data (files without a version in their name)."""
 N_WORD = 2**17
 MAX_CHARS = 1500
 """The model reads the first 1,500 characters: enough for any comment's tone, bounded cost."""
@@ -134,6 +139,20 @@ class LinearModel:
     card: dict[str, Any]
     embedder: StaticEmbedder | None = None
 
+    @property
+    def version(self) -> str:
+        """Named in every tag the model helped decide (``attack@2+linear.<version>``)."""
+        return str(self.card.get("version") or BASE_VERSION)
+
+    def margins(self, texts: Sequence[str]) -> np.ndarray:
+        """Raw margins (n, k) of raw texts, before Platt scaling: what recalibration works on."""
+        views = [model_text(t) for t in texts]
+        margin = np.asarray(_featurizer().transform(views) @ self.word_weights)
+        if self.embedder is not None:
+            margin = margin + (self.embedder.embed(views) * EMBED_SCALE) @ self.weights[N_WORD:]
+        result: np.ndarray = margin + self.bias
+        return result
+
     def predict(self, X: sp.csr_matrix) -> np.ndarray:
         """Scores in [0, 1] where 0.5 is each category's operating point (the pivot chosen in training).
 
@@ -167,16 +186,18 @@ class LinearModel:
             margin = margin + (vectors * EMBED_SCALE) @ self.weights[N_WORD:]
         return self.calibrate(margin + self.bias), vectors
 
-    def save(self, directory: Path = MODEL_DIR) -> None:
+    def save(self, directory: Path = MODEL_DIR, version: str | None = None) -> None:
+        """Write the model; with ``version``, as ``civicwatch-linear.<version>.*`` beside the others."""
         directory.mkdir(parents=True, exist_ok=True)
+        stem = f"{MODEL_NAME}.{version}" if version else MODEL_NAME
         np.savez_compressed(
-            directory / f"{MODEL_NAME}.npz",
+            directory / f"{stem}.npz",
             weights=self.weights.astype(np.float16),
             bias=self.bias.astype(np.float32),
             platt=self.platt.astype(np.float32),
         )
         card = {**self.card, "categories": list(self.categories)}
-        (directory / f"{MODEL_NAME}.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+        (directory / f"{stem}.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
 
 
 @lru_cache(maxsize=1)
@@ -189,22 +210,47 @@ def table_digest(embedder: StaticEmbedder) -> str:
     return hashlib.sha256(np.ascontiguousarray(embedder.table.astype(np.float16)).tobytes()).hexdigest()[:16]
 
 
-@lru_cache(maxsize=2)
-def load_model(directory: str = str(MODEL_DIR)) -> LinearModel | None:
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def current_version(directory: Path = MODEL_DIR) -> str | None:
+    """The version the pointer file names, or None (the base model)."""
+    pointer = directory / CURRENT
+    if not pointer.exists():
+        return None
+    version = pointer.read_text().strip()
+    if version in ("", BASE_VERSION):
+        return None
+    if not _VERSION.fullmatch(version):
+        raise ModelError(f"{pointer.name}: {version!r} is not a model version")
+    return version
+
+
+@lru_cache(maxsize=4)
+def load_model(directory: str = str(MODEL_DIR), version: str | None = "current") -> LinearModel | None:
     """The shipped model, or None when it has not been trained (detectors then use rules only).
 
-    Raises ``ModelError`` when the model was trained with the embedding table and that table is
-    missing or different: silently scoring with wrong features would be worse than failing.
+    ``version="current"`` follows the pointer file (``civicwatch-linear.current``), None loads the
+    base model, any other string that version. Raises ``ModelError`` when the model was trained with
+    the embedding table and that table is missing or different (silently scoring with wrong features
+    would be worse than failing), or when the version named is missing.
     """
-    path = Path(directory) / f"{MODEL_NAME}.npz"
-    card_path = Path(directory) / f"{MODEL_NAME}.json"
+    if version == "current":
+        version = current_version(Path(directory))
+    stem = f"{MODEL_NAME}.{version}" if version else MODEL_NAME
+    path = Path(directory) / f"{stem}.npz"
+    card_path = Path(directory) / f"{stem}.json"
     if not path.exists() or not card_path.exists():
+        if version:
+            raise ModelError(f"model version {version!r} is missing from {directory}")
         return None
     card = json.loads(card_path.read_text())
     embedder = None
     wanted = card.get("features", {}).get("embedding")
     if wanted:
         embedder = load_static(Path(directory))
+        if embedder is None and version:
+            embedder = load_static()  # a version adapted into another directory reads the shipped table
         if embedder is None:
             raise ModelError(f"{path.name} needs the embedding table {EMBEDDING_NAME}.npz, which is missing")
         if table_digest(embedder) != wanted["digest"]:

@@ -78,13 +78,35 @@ def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
         categories: list[str] = typer.Argument(
-            None, help="Categories to train (default: all, and `offtopic`); `encoder-heads` adds the cascade's heads."
+            None,
+            help="Categories to train (default: all, and `offtopic`); `encoder-heads` adds the cascade's heads; "
+            "`decisions` adapts the current model to moderators' decisions (--examples).",
         ),
+        examples: Path | None = typer.Option(
+            None,
+            exists=True,
+            dir_okay=False,
+            help="With `decisions`: the file `civicwatch review export-decisions` wrote.",
+        ),
+        out: Path | None = typer.Option(
+            None, help="With `decisions`: where the new version goes (default pipelines/models)."
+        ),
+        force: bool = typer.Option(
+            False, help="With `decisions`: promote without the dev check when ../shared is absent."
+        ),
+        dev_sample: int = typer.Option(1500, help="With `decisions`: held-out dev rows per file for the dev check."),
     ) -> None:
         """Retrain the shipped text model and the 5.7.1 head from ../shared/data/dev (fixed seeds, held-out fold).
 
         The encoder heads are only trained when asked (``encoder-heads``): writing them turns the cascade on,
-        and leave-one-source-out does not show them winning yet (pipelines/models/civicwatch-linear.md)."""
+        and leave-one-source-out does not show them winning yet (pipelines/models/civicwatch-linear.md).
+        ``decisions`` writes a new model version beside the old one and promotes it only if it agrees more
+        with moderators on a held-back slice and loses nothing on the dev files' held-out rows."""
+        if categories and "decisions" in categories:
+            if categories != ["decisions"] or examples is None:
+                raise typer.BadParameter("use `civicwatch train decisions --examples FILE` on its own")
+            _train_decisions(examples, out, force, dev_sample)
+            return
         from pipelines.training.train import RECIPES, train_all, train_offtopic
 
         wanted = categories or [*RECIPES, "offtopic"]
@@ -164,3 +186,27 @@ def register(app: typer.Typer) -> None:
 
         write_quality(out, baseline, sample, loso_sample)
         typer.echo(f"wrote {out} and {baseline}")
+
+
+def _train_decisions(examples: Path, out: Path | None, force: bool, dev_sample: int) -> None:
+    from pipelines.pipeline import PolicyPipeline
+    from pipelines.textmodel import MODEL_DIR, ModelError
+    from pipelines.training.decisions import adapt, dev_guard
+
+    pipeline = PolicyPipeline()
+    directory = out or MODEL_DIR
+    try:
+        outcome = adapt(
+            examples,
+            directory,
+            pipeline,
+            guard=dev_guard(pipeline, sample=dev_sample),
+            force=force,
+            command=f"civicwatch train decisions --examples {examples.name}" + (" --force" if force else ""),
+        )
+    except (ValueError, ModelError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(outcome.report())
+    typer.echo(f"wrote {directory}/civicwatch-linear.{outcome.version}.{{npz,json,md}}")
+    if outcome.promoted:
+        typer.echo(f"promoted: {directory}/civicwatch-linear.current names {outcome.version}; restart the worker")

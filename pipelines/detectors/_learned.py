@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from pipelines.base import ClauseDetector, Comment, SettingsIn
 from pipelines.normalize import Lexicon, NormalizedText, normalize
-from pipelines.textmodel import encoder_spans, model_score, model_spans, prime
+from pipelines.textmodel import active_model, encoder_spans, model_score, model_spans, prime
 from pipelines.types import Evidence, Tag
 
 FRENCH_MODEL_DISCOUNT = 0.6
@@ -69,7 +69,8 @@ class LearnedDetector(ClauseDetector):
             return []
         if learned is not None and score >= 0.5 and (not spans or model_part >= max(0.5, rule)):
             spans = [*spans, *model_evidence(comment, self.category)]
-        return [self.tag(score, spans[:20], detail=self.detail(spans) or "model")]
+        model = active_model() if learned is not None else None
+        return [self.tag(score, spans[:20], detail=self.detail(spans) or "model", model=model.version if model else "")]
 
 
 def model_evidence(comment: Comment, category: str) -> list[Evidence]:

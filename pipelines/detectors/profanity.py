@@ -31,7 +31,7 @@ from pipelines.detectors._targets import insult_terms
 from pipelines.detectors.attack import aimed
 from pipelines.lexicons import read_list, read_terms
 from pipelines.normalize import Lexicon, NormalizedText, normalize
-from pipelines.textmodel import model_score, prime
+from pipelines.textmodel import active_model, model_score, prime
 from pipelines.types import Evidence, Tag
 
 SEVERITY_SCORE = {
@@ -171,7 +171,9 @@ class ProfanityDetector(ClauseDetector):
         if not spans and learned is not None and score >= 0.5:
             spans = model_evidence(comment, "profane")
         detail = ", ".join(sorted({s.label for s in spans} - {"model"})) or "abusive phrasing (model)"
-        return [self.tag(score, spans[:20], detail=detail, severity=self._severity(spans))]
+        model = active_model() if learned is not None else None
+        version = model.version if model else ""
+        return [self.tag(score, spans[:20], detail=detail, model=version, severity=self._severity(spans))]
 
     @staticmethod
     def _severity(spans: list[Evidence]) -> str:

@@ -537,3 +537,21 @@ def test_a_view_from_before_the_urgent_queue_is_migrated_in_place(tmp_path: Path
         == service.store.db.execute("SELECT text_key FROM review_items WHERE review_id = 'r-off'").fetchone()[0]
     )
     service.store.close()
+
+
+def test_the_item_page_names_the_model_version_that_decided(tmp_path: Path) -> None:
+    service = service_in(tmp_path)
+    tagged = item("m1", "Vote them all out in the federal election", ["5.7.7"], AT)
+    tag = tagged.tags[0].model_copy(update={"detector": "political@1+linear.20261204T160250Z-b80fa43a"})
+    with service.store.transaction():
+        service.store.put_review_item(tagged.model_copy(update={"tags": [tag]}))
+        service.store.put_review_item(item("r1", "Go Leafs go", ["5.7.1"], AT))
+
+    async def scenario(client: TestClient[Any, Any], csrf: str) -> None:
+        page = await (await client.get("/items/r-m1")).text()
+        assert "political@1 · " in page
+        assert '<span data-testid="model-version">model 20261204T160250Z-b80fa43a</span>' in page
+        rules_only = await (await client.get("/items/r-r1")).text()
+        assert "offtopic@1" in rules_only and "model-version" not in rules_only
+
+    run_web(service, scenario)

@@ -115,6 +115,7 @@ def register(app: typer.Typer) -> None:
             if heads:
                 model = train_all(heads)
                 typer.echo(f"wrote pipelines/models/civicwatch-linear for {', '.join(model.categories)}")
+                _back_to_base()
             if "encoder-heads" in wanted:
                 from pipelines.textmodel import load_model
                 from pipelines.training.train_heads import train_cascade
@@ -210,3 +211,16 @@ def _train_decisions(examples: Path, out: Path | None, force: bool, dev_sample: 
     typer.echo(f"wrote {directory}/civicwatch-linear.{outcome.version}.{{npz,json,md}}")
     if outcome.promoted:
         typer.echo(f"promoted: {directory}/civicwatch-linear.current names {outcome.version}; restart the worker")
+
+
+def _back_to_base() -> None:
+    """A retrained base replaces what adapted versions were adapted from: the pipeline loads it, not them."""
+    from pipelines.textmodel import CURRENT, MODEL_DIR
+
+    pointer = MODEL_DIR / CURRENT
+    if pointer.exists():
+        old = pointer.read_text().strip()
+        pointer.unlink()
+        typer.echo(
+            f"the pipeline now loads the retrained model, no longer {old}: adapt it again with `train decisions`"
+        )

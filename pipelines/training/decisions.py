@@ -199,11 +199,13 @@ def dev_guard(pipeline: PolicyPipeline, shared: Path | None = None, sample: int 
         files = [dev / f"{name}.jsonl" for name in sorted(old.card.get("data", {})) if (dev / f"{name}.jsonl").exists()]
         if not files:
             return DevCheck(None, None, f"no dev files under {dev}: the check could not run")
+        from pipelines.heads import shipped
+
         f1s: dict[str, list[float]] = {"before": [], "after": []}
         for path in files:
             rows, _ = select_rows(path, "heldout", sample)
             for key, model in (("before", old), ("after", new)):
-                with using_model(model):
+                with using_model(model, shipped()):
                     report = evaluate_rows(pipeline, rows, str(path), "heldout")
                 f1s[key] += [
                     c.f1 for cat, c in sorted(report.categories.items()) if cat in old.categories and c.support

@@ -167,3 +167,41 @@ def test_a_missing_version_named_by_the_pointer_stops_loading(tmp_path: Path) ->
     load_model.cache_clear()
     with pytest.raises(ModelError, match="not a model version"):
         load_model(str(tmp_path))
+
+
+ITEMS = ["running shoes", "phone cases", "vitamins", "gift cards", "sunglasses", "headphones", "watches", "sneakers"]
+DEALS = ["Get 50% off {i} today only, order from my shop", "Cheap {i} shipped free, message me to buy now"]
+CITY = ["The city's {i} swap at the library is on Saturday", "Bring old {i} to the recycling depot this week"]
+
+
+def test_enough_verdicts_refit_a_single_head_close_to_the_shipped_weights(base: LinearModel) -> None:
+    from pipelines.training.decisions import Example, refit
+
+    rows = [
+        Example(t.format(i=i) + suffix, None, "en", {"5.7.6": verdict})
+        for templates, verdict in ((DEALS, "confirmed"), (CITY, "false_alarm"))
+        for t in templates
+        for i in ITEMS
+        for suffix in ("", "!", " :)", " (details inside)", " - see you there", "!!", " today", " soon")
+    ]
+    assert len(rows) >= 200
+    political = [
+        Example(t, None, "en", {"5.7.7": "false_alarm" if n % 2 else "confirmed"}) for n, t in enumerate(texts())
+    ]
+    heads = {
+        "5.7.6": [base.categories.index("commercial")],
+        "5.7.7": [base.categories.index(c) for c in ("attack", "political")],
+    }
+    new, done = refit(base, rows + political, heads, min_examples=100)
+    assert done == ["5.7.6"], "5.7.7's verdicts cannot say which of its two heads erred"
+    k = heads["5.7.6"][0]
+    gap = {}
+    for name, model in (("before", base), ("after", new)):
+        m = model.margins([r.text for r in rows])[:, k]
+        conf = [r.verdicts["5.7.6"] == "confirmed" for r in rows]
+        gap[name] = float(m[conf].mean() - m[[not c for c in conf]].mean())
+    assert gap["after"] > gap["before"], gap
+    change = float(((new.weights[:, k] - base.weights[:, k]) ** 2).sum() ** 0.5)
+    assert 0 < change < 0.25 * float((base.weights[:, k].astype("float64") ** 2).sum() ** 0.5)
+    others = [j for j in range(len(base.categories)) if j != k]
+    assert (new.weights[:, others] == base.weights[:, others]).all()

@@ -15,6 +15,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import structlog
 from playwright.sync_api import Browser
 from typer.testing import CliRunner
 
@@ -109,19 +110,22 @@ def test_decisions_in_the_pages_feed_train_and_the_report_shows_agreement(tmp_pa
     store.close()
 
     examples = tmp_path / "decisions.jsonl"
-    exported = CliRunner().invoke(
-        review_cli(), ["export-decisions", "--out", str(examples)], env={"CIVICWATCH_REVIEW_DB": str(db)}
-    )
+    out = tmp_path / "models"
+    try:  # both commands configure structlog for the process: undo it for the tests that read logs
+        exported = CliRunner().invoke(
+            review_cli(), ["export-decisions", "--out", str(examples)], env={"CIVICWATCH_REVIEW_DB": str(db)}
+        )
+        trained = CliRunner().invoke(
+            civicwatch,
+            ["train", "decisions", "--examples", str(examples), "--out", str(out), "--force"],
+            env={"CIVICWATCH_SHARED": str(tmp_path / "no-shared")},
+        )
+    finally:
+        structlog.reset_defaults()
     assert exported.exit_code == 0, exported.output
     rows = [json.loads(line) for line in examples.read_text().splitlines()]
     assert len(rows) == len(items) and all("+linear.base" in d for r in rows for d in r["detectors"])
 
-    out = tmp_path / "models"
-    trained = CliRunner().invoke(
-        civicwatch,
-        ["train", "decisions", "--examples", str(examples), "--out", str(out), "--force"],
-        env={"CIVICWATCH_SHARED": str(tmp_path / "no-shared")},
-    )
     assert trained.exit_code == 0, trained.output
     report = trained.output
     assert "PROMOTED" in report and "no dev files" in report and "--force" in report

@@ -52,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from connectors import metrics
 from connectors.core import Backoff, Clock, ConnectorError, CredentialError, TransientError, utc
 from runtime.deadletters import dead_letter_of, log_dead_letter
+from runtime.mail import StartTlsMissing, open_session
 from runtime.settings import kafka_auth
 from runtime.sink import KafkaSink
 from schemas import AuditRecord, Checkpoint, Comment, CouncilForward, ModerationAction, Post, SchemaError, decode
@@ -270,20 +271,18 @@ class SmtpMailer:
         self.timeout = timeout
 
     def _open(self) -> smtplib.SMTP:
-        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
-            smtp.ehlo()
-            if self.starttls:
-                if not smtp.has_extn("starttls"):
-                    raise CredentialError("CIVICWATCH_SMTP_STARTTLS", "is on but the SMTP server offers no STARTTLS")
-                smtp.starttls(context=self.context)
-                smtp.ehlo()
-            if self.username:
-                smtp.login(self.username, self.password or "")
-        except BaseException:
-            smtp.close()
-            raise
-        return smtp
+            return open_session(
+                self.host,
+                self.port,
+                self.username,
+                self.password,
+                starttls=self.starttls,
+                context=self.context,
+                timeout=self.timeout,
+            )
+        except StartTlsMissing:
+            raise CredentialError("CIVICWATCH_SMTP_STARTTLS", "is on but the SMTP server offers no STARTTLS") from None
 
     def _call(self, body: Any) -> Any:
         """Run ``body(smtp)`` on a fresh session, translating smtplib's errors into ours."""

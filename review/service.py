@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from review import PublishError
 from review.agreement import agreement
+from review.alerts import AlertMailer
 from review.auth import LoginThrottle, UserDirectory, dummy_hash
 from review.brigading import BrigadingAlert, assess
 from review.ingest import Ingest
@@ -59,6 +60,7 @@ class ReviewService:
         self._brigading: dict[str, BrigadingAlert] = {}
         self._tasks: list[asyncio.Task[Any]] = []
         self.started_at = time.time()
+        self.alert_mail = AlertMailer.from_settings(settings)
 
     @property
     def alert_after(self) -> float:
@@ -161,6 +163,8 @@ class ReviewService:
         while True:
             try:
                 self.check_queue()
+                if self.alert_mail is not None:
+                    await asyncio.to_thread(self.alert_mail.send)
                 await self.check_brigading()
             except Exception:
                 log.exception("review_housekeeping_failed")
@@ -196,6 +200,10 @@ class ReviewService:
                     urgent=item.severity == 1,
                 )
                 self.metrics.overdue_alerts.labels(clause).inc()
+            if self.alert_mail is not None:
+                self.alert_mail.queue(
+                    [i for i in fresh if i.severity <= self.settings.review_alert_email_severity], now
+                )
             with self.store.transaction():
                 self.store.mark_alerted([item.review_id for item in fresh])
         if overdue:

@@ -102,6 +102,13 @@ class Settings(_FromEnv):
     review_users: Path = REPO_ROOT / ".local" / "review" / "users.yaml"
     review_alert_after_minutes: float = 240.0
     review_alert_interval: float = 30.0
+    review_alert_email: CommaSeparated = ()
+    """Who is e-mailed when an urgent item waits past its target (empty: log and metrics only). Sent
+    through the forwarder's SMTP server (``CIVICWATCH_SMTP_*``, ``SMTP_USERNAME``/``SMTP_PASSWORD``)."""
+    review_alert_email_severity: int = 1
+    """Items of this severity or more urgent (1 first: threats, private information) are e-mailed."""
+    review_public_url: str = ""
+    """The review service's address as moderators reach it, for links in alert e-mails."""
     review_private_roles: CommaSeparated = ("moderator", "admin")
     review_session_hours: float = 8.0
     review_idle_minutes: float = 30.0
@@ -121,7 +128,7 @@ class Settings(_FromEnv):
     """The agents this worker process runs (``civicwatch worker --agents``)."""
     analytics_batch_size: int = 1000
 
-    @field_validator("review_private_roles", mode="before")
+    @field_validator("review_private_roles", "review_alert_email", mode="before")
     @classmethod
     def _roles(cls, value: Any) -> Any:
         return _comma_separated(value)

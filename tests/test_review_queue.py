@@ -76,6 +76,12 @@ def service_in(tmp_path: Path, **settings: Any) -> ReviewService:
     return ReviewService(config)
 
 
+def logged(capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> str:
+    """What was logged, whether structlog prints (the services' set-up) or hands records to the standard
+    library (the set-up a CLI command run earlier in the same process may have left)."""
+    return capsys.readouterr().out + caplog.text
+
+
 def order(service: ReviewService, now: datetime, **f: Any) -> list[str]:
     return [r.item.review_id for r in service.store.queue(QueueFilter(**f), now.timestamp())[0]]
 
@@ -136,13 +142,13 @@ def test_each_clause_waits_for_its_own_target_and_alerts_once(tmp_path: Path) ->
 
 
 def test_the_overdue_alert_names_ids_and_clauses_never_text_or_author(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     service = service_in(tmp_path)
     with service.store.transaction():
         service.store.put_review_item(item("threat", "I will burn the arena down", ["5.7.8"], AT))
     service.check_queue((AT + timedelta(hours=1)).timestamp())
-    out = capsys.readouterr().out
+    out = logged(capsys, caplog)
     assert "review_item_overdue" in out and "r-threat" in out and "5.7.8" in out
     assert "arena" not in out and "a1" not in out, "no comment text, no author"
     service.store.close()
@@ -338,7 +344,7 @@ def tagged(cid: str, at: datetime, clause: str | None, post: str = "p-arena") ->
 
 
 def test_brigading_alert_is_logged_counted_and_recorded_once_per_window(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     service = service_in(tmp_path)
     sent = Published()
@@ -358,7 +364,7 @@ def test_brigading_alert_is_logged_counted_and_recorded_once_per_window(
     assert service.metrics.brigading_alerts.labels("both")._value.get() == 1
     records = [e for e in sent.events if isinstance(e, AuditRecord)]
     assert [(r.verb, r.subject) for r in records] == [("alert.brigading", "post:facebook:p-arena")]
-    out = capsys.readouterr().out
+    out = logged(capsys, caplog)
     assert "brigading_suspected" in out and "comment b1" not in out and "a1" not in out
     assert asyncio.run(service.check_brigading(now.timestamp() + 60)) == [], "once per post and window"
     assert [a.post for a in service.brigading_alerts(now.timestamp() + 60)] == ["facebook:p-arena"]

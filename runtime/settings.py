@@ -90,7 +90,9 @@ class Settings(_FromEnv):
     (created with ``min.insync.replicas=2``), refused when larger than the live brokers."""
     batch_size: int = 256
     batch_timeout: float = 0.05
-    dedupe_ttl_hours: float = 72.0
+    dedupe_ttl_hours: float = Field(default=192.0, gt=0)
+    """How long a comment's id and text digest are remembered as seen (the dedupe table's RocksDB
+    time-to-live and its changelog's retention): longer than the connectors' 7-day lookback."""
     log_level: str = "INFO"
     web_port: int = 6066
     analytics_interval: float = 10.0

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 import pytest
 
+from runtime.admin import topic_configs
 from runtime.sink import KafkaSink
 from schemas import Comment, DeadLetter, Decision, TaggedComment, decode, encode
 from schemas.topics import COMMENTS_RAW, MODERATION_DECISIONS
@@ -160,3 +162,23 @@ def test_a_deletion_reaches_the_tagged_topic_and_the_audit_log(
     audit = consume_all(kafka_bootstrap, prefix + "audit.log", 2, timeout=30)
     verbs = [orjson.loads(m.value)["verb"] for m in audit if m.key == key]
     assert "comment.deleted" in verbs
+
+
+def test_the_dedupe_table_lives_on_disk_and_forgets_after_its_window(
+    kafka_bootstrap: str, kafka_topics: str, worker: WorkerProcess
+) -> None:
+    """Memory stays flat whatever the volume: seen comments go to RocksDB with a time-to-live, and
+    the changelog the table is rebuilt from keeps no more than that window (compact, then delete)."""
+    sink = KafkaSink(kafka_bootstrap, kafka_topics)
+    sink.send(COMMENTS_RAW, make(5000, "Thanks for the new bike lane on Tecumseh"))
+    sink.flush()
+    sink.close()
+    consume_all(kafka_bootstrap, kafka_topics + "comments.tagged", 1, timeout=60, settle=0)
+    app_id = worker.env["CIVICWATCH_APP_ID"]
+    changelog = f"{app_id}-seen-comments-changelog"
+    config = topic_configs(kafka_bootstrap, [changelog])[changelog]
+    assert config["cleanup.policy"] == "compact,delete"
+    assert config["retention.ms"] == str(192 * 3600 * 1000), "the default window, above the 7-day lookback"
+    stores = list((Path(worker.env["CIVICWATCH_DATA_DIR"]) / app_id).rglob("seen-comments-*.db"))
+    assert stores, "the dedupe table is a RocksDB store on disk"
+    assert all((db / "CURRENT").is_file() for db in stores)

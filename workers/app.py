@@ -47,12 +47,26 @@ settings.data_dir.mkdir(parents=True, exist_ok=True)
 register_environment_secrets()
 
 
-def _store() -> str:
-    try:
-        import rocksdict  # noqa: F401
-    except ImportError:
-        return "memory://"
-    return "rocksdb://"
+def dedupe_store_options(conf: Settings) -> dict[str, Any]:
+    """RocksDB options of the dedupe table: entries live ``dedupe_ttl_hours`` and the caches are small.
+
+    Why on disk: the table holds one entry per comment ever seen, so in memory the worker grew about
+    250 bytes a comment (docs/PERFORMANCE.md); on disk with a time-to-live its memory is the caches
+    below, whatever the volume. The window must outlast every re-send: the connectors' lookback
+    (7 days) and a replay of ``comments.raw`` from its last committed offset.
+    """
+    return {
+        "ttl": max(1, round(conf.dedupe_ttl_hours * 3600)),
+        "write_buffer_size": 4 * 1024 * 1024,
+        "max_write_buffer_number": 2,
+        "target_file_size_base": 16 * 1024 * 1024,
+        "block_cache_size": 8 * 1024 * 1024,
+    }
+
+
+def dedupe_changelog_config(conf: Settings) -> dict[str, str]:
+    """The changelog forgets what the store forgets, so a rebuilt table is as bounded as a live one."""
+    return {"cleanup.policy": "compact,delete", "retention.ms": str(round(conf.dedupe_ttl_hours * 3600 * 1000))}
 
 
 FETCH_MAX_WAIT_MS = 50
@@ -159,7 +173,14 @@ class CivicwatchApp(faust.App):
         """
         await super().on_start()
         specs = [
-            TopicSpec(t.changelog_topic.get_topic_name(), "changelog", t.partitions, "compact", None)
+            TopicSpec(
+                t.changelog_topic.get_topic_name(),
+                "changelog",
+                t.partitions,
+                "compact",
+                None,
+                config=dict(t.extra_topic_configs or {}),
+            )
             for t in self.tables.values()
         ]
         if specs:
@@ -196,7 +217,7 @@ def broker_credentials(conf: Settings) -> faust.SASLCredentials | None:
 app = CivicwatchApp(
     settings.faust_app_id,
     broker=["kafka://" + s.strip() for s in settings.bootstrap_servers.split(",")],
-    store=_store(),
+    store="memory://",  # small tables; the dedupe table names its own store
     datadir=str(settings.data_dir / settings.faust_app_id),
     topic_partitions=settings.partitions,
     topic_replication_factor=settings.replication,
@@ -256,7 +277,14 @@ deadletter = topic(COMMENTS_DEADLETTER)
 audit_log = topic(AUDIT_LOG)
 
 seen_comments = app.Table(
-    "seen-comments", key_type=str, value_type=str, default=None, help="comment key -> text digest, for dedupe"
+    "seen-comments",
+    key_type=str,
+    value_type=str,
+    default=None,
+    help="comment key -> text digest, for dedupe",
+    store="rocksdb:seen-comments",  # a bare "rocksdb://" is an empty (falsy) URL and faust would use the app's store
+    options=dedupe_store_options(settings),
+    extra_topic_configs=dedupe_changelog_config(settings),
 )
 post_texts = app.GlobalTable("post-texts", key_type=str, value_type=str, default=None, help="post key -> text")
 # The analytics tables are declared by their agent (workers.agents.analytics): a process that does not

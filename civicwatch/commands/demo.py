@@ -9,6 +9,7 @@ moderator would, and stops what it started.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -92,6 +93,8 @@ def run_demo(console: Console, bootstrap: str, prefix: str, sample: Path, timeou
         worker.stop()
         console.print("Worker stopped")
         delete_topics(bootstrap, prefix)
+        # The run's topics are gone, so its tables' on-disk stores describe nothing any more.
+        shutil.rmtree(Path(worker.env["CIVICWATCH_DATA_DIR"]) / prefix.rstrip("."), ignore_errors=True)
 
 
 def collect(

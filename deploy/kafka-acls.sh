@@ -42,9 +42,10 @@ writes civicwatch-analytics analytics.aggregates
 allow civicwatch-analytics --operation All --resource-pattern-type prefixed --topic "${P}civicwatch-analytics-"
 allow civicwatch-analytics --operation All --resource-pattern-type prefixed --group civicwatch-analytics
 
-# Review service: the only writer of moderators' decisions.
+# Review service: the only writer of moderators' decisions; also agreement per clause and week
+# (analytics.aggregates) and brigading alerts (analytics.alerts).
 reads civicwatch-review moderation.review comments.tagged moderation.decisions audit.log analytics.aggregates posts posts.review moderation.proposals moderation.actions
-writes civicwatch-review moderation.decisions council.forward audit.log comments.deadletter moderation.actions
+writes civicwatch-review moderation.decisions council.forward audit.log comments.deadletter moderation.actions analytics.aggregates analytics.alerts
 allow civicwatch-review --operation Write --operation Describe --transactional-id "${P}civicwatch-approve-replies"
 
 # Platform connectors: comments and posts in, nothing else.

@@ -11,10 +11,10 @@ say nothing about a flag and are not counted. Counts only: no text, no author, n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from schemas import ReviewItem
+from schemas import Aggregate, ReviewItem
 
 Verdict = Literal["confirmed", "false_alarm", "added"]
 JUDGING = frozenset({"keep", "hide", "delete"})
@@ -51,6 +51,18 @@ def verdicts(d: Decided) -> dict[str, Verdict]:
 def week_of(at: float) -> str:
     year, week, _ = datetime.fromtimestamp(at, UTC).isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def week_start(week: str) -> datetime:
+    """Monday 00:00 UTC of an ISO week written ``2026-W49``."""
+    year, number = week.split("-W")
+    return datetime.fromisocalendar(int(year), int(number), 1).replace(tzinfo=UTC)
+
+
+def weeks_back(now: float, weeks: int) -> float:
+    """The start of the ISO week ``weeks - 1`` weeks before ``now``'s: counting from there, the oldest
+    week published is whole, so its total never replaces a fuller one (the latest record wins)."""
+    return (week_start(week_of(now)) - timedelta(weeks=weeks - 1)).timestamp()
 
 
 @dataclass
@@ -100,3 +112,24 @@ def agreement(decided: list[Decided]) -> Agreement:
             setattr(cell, verdict, getattr(cell, verdict) + 1)
     rows = sorted(cells.values(), key=lambda r: (r.week, _clause_order(r.clause)), reverse=False)
     return Agreement(sorted(rows, key=lambda r: r.week, reverse=True))
+
+
+def as_aggregates(result: Agreement) -> dict[str, Aggregate]:
+    """One ``agreement`` record per clause and week, keyed for ``analytics.aggregates`` (2.2.8: what
+    moderators made of the flags, for analysts beside the counts of what residents said)."""
+    out: dict[str, Aggregate] = {}
+    for row in result.rows:
+        start = week_start(row.week)
+        out[f"week:{row.week}:agreement:{row.clause}"] = Aggregate(
+            window="week",
+            window_start=start,
+            window_end=start + timedelta(weeks=1),
+            dimension="agreement",
+            key=row.clause,
+            comments=row.confirmed + row.false_alarm + row.added,
+            flagged=row.confirmed + row.false_alarm,
+            confirmed=row.confirmed,
+            false_alarms=row.false_alarm,
+            added=row.added,
+        )
+    return out

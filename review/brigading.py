@@ -10,9 +10,12 @@ author: it is logged, counted and recorded in the audit log as it is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pipelines.policy import BrigadingRule
+from schemas import PostAlert
+from schemas.ids import stable_id
 
 Signal = Literal["comments", "flags", "both"]
 
@@ -76,4 +79,24 @@ def assess(window: PostWindow, rule: BrigadingRule, at: float) -> BrigadingAlert
         baseline_flagged=round(base_flagged, 2),
         window_minutes=rule.window_minutes,
         at=at,
+    )
+
+
+def post_alert(alert: BrigadingAlert) -> PostAlert:
+    """The alert as analysts read it on ``analytics.alerts``; one id per post and window, so a
+    re-sent alert is recognisably the same one."""
+    end = datetime.fromtimestamp(alert.at, UTC)
+    start = end - timedelta(minutes=alert.window_minutes)
+    return PostAlert(
+        alert_id=stable_id("brigading", alert.post, start.isoformat()),
+        post_key=alert.post,
+        signal=alert.signal,
+        window_start=start,
+        window_end=end,
+        comments=alert.comments,
+        flagged=alert.flagged,
+        clauses=list(alert.clauses),
+        baseline_comments=alert.baseline,
+        baseline_flagged=alert.baseline_flagged,
+        raised_at=end,
     )

@@ -17,10 +17,10 @@ import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from review import PublishError
-from review.agreement import agreement
+from review.agreement import agreement, as_aggregates, weeks_back
 from review.alerts import AlertMailer
 from review.auth import LoginThrottle, UserDirectory, dummy_hash
-from review.brigading import BrigadingAlert, assess
+from review.brigading import BrigadingAlert, assess, post_alert
 from review.ingest import Ingest
 from review.metrics import ReviewMetrics
 from review.render import PolicyText, policy_text
@@ -29,9 +29,20 @@ from runtime.deadletters import dead_letter_of, log_dead_letter
 from runtime.settings import Settings
 from schemas import AuditRecord, CouncilForward, Decision, SchemaError, encode
 from schemas.events import Event
-from schemas.topics import AUDIT_LOG, COMMENTS_DEADLETTER, COUNCIL_FORWARD, MODERATION_DECISIONS, TopicSpec
+from schemas.topics import (
+    ANALYTICS_AGGREGATES,
+    ANALYTICS_ALERTS,
+    AUDIT_LOG,
+    COMMENTS_DEADLETTER,
+    COUNCIL_FORWARD,
+    MODERATION_DECISIONS,
+    TopicSpec,
+)
 
 log = structlog.get_logger("civicwatch.review")
+
+AGREEMENT_WEEKS = 8
+"""Weeks of agreement republished whole when the service starts (the latest record per key wins)."""
 
 
 class ReviewService:
@@ -58,6 +69,7 @@ class ReviewService:
         self.ingest = Ingest(self.store, settings.bootstrap_servers, self.prefix, self.metrics, self._dead_letter)
         self.producer: AIOKafkaProducer | None = None
         self._brigading: dict[str, BrigadingAlert] = {}
+        self._agreement_sent: dict[str, tuple[int, int, int]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
         self.started_at = time.time()
         self.alert_mail = AlertMailer.from_settings(settings)
@@ -166,6 +178,7 @@ class ReviewService:
                 if self.alert_mail is not None:
                     await asyncio.to_thread(self.alert_mail.send)
                 await self.check_brigading()
+                await self.publish_agreement()
             except Exception:
                 log.exception("review_housekeeping_failed")
             await asyncio.sleep(self.settings.review_alert_interval)
@@ -236,6 +249,23 @@ class ReviewService:
             for verdict in ("confirmed", "false_alarm", "added"):
                 self.metrics.agreement.labels(clause, verdict).set(getattr(t, verdict))
 
+    async def publish_agreement(self, now: float | None = None, weeks: int = AGREEMENT_WEEKS) -> int:
+        """Publish the agreement per clause and week to ``analytics.aggregates``: the last ``weeks``
+        weeks whole, and after that only the cells that changed. Returns the records sent."""
+        now = now if now is not None else time.time()
+        records = as_aggregates(agreement(self.store.decided(weeks_back(now, weeks))))
+        counts = {key: (a.confirmed, a.false_alarms, a.added) for key, a in records.items()}
+        sent = 0
+        for key, aggregate in records.items():
+            if self._agreement_sent.get(key) == counts[key]:
+                continue
+            await self.publish(ANALYTICS_AGGREGATES, key, aggregate)
+            self._agreement_sent[key] = counts[key]
+            sent += 1
+        if sent:
+            log.info("agreement_published", records=sent)
+        return sent
+
     def brigading_alerts(self, now: float | None = None) -> list[BrigadingAlert]:
         """Posts whose alert is still fresh (raised within the last two windows), newest first."""
         now = now if now is not None else time.time()
@@ -243,8 +273,9 @@ class ReviewService:
         return sorted((a for a in self._brigading.values() if now - a.at < keep), key=lambda a: -a.at)
 
     async def check_brigading(self, now: float | None = None) -> list[BrigadingAlert]:
-        """Raise an alert for each post with a sudden rise, once per post and window: a log event and
-        a counter (the post and the clauses, no comment, no author) and a record in ``audit.log``."""
+        """Raise an alert for each post with a sudden rise, once per post and window: a log event, a
+        counter, a ``PostAlert`` on ``analytics.alerts`` and a record in ``audit.log`` (the post and the
+        clauses; no comment, no author)."""
         now = now if now is not None else time.time()
         rule = self.rules.brigading
         window = rule.window_minutes * 60
@@ -270,6 +301,10 @@ class ReviewService:
                 window_minutes=alert.window_minutes,
             )
             self.metrics.brigading_alerts.labels(alert.signal).inc()
+            try:
+                await self.publish(ANALYTICS_ALERTS, alert.post, post_alert(alert))
+            except PublishError:
+                log.warning("analytics_alert_unavailable", post=alert.post)
             try:
                 await self.audit(
                     "civicwatch-review",

@@ -256,14 +256,22 @@ class Aggregate(Event):
     Each record is the running total of one (window, dimension, key) as counted by one input
     partition (``shard``); the latest record per Kafka key wins, and a window's total is the sum over
     shards. ``positive``/``negative``/``neutral`` count comments by perception (clause 2.2.3).
+
+    v2 adds the ``agreement`` dimension, published by the review service per clause (``key``) and
+    ``week``: of the flags moderators judged, how many they ``confirmed`` (hid or deleted with the
+    clause ticked) and how many were ``false_alarms`` (kept, or the clause unticked), and how often
+    they ``added`` the clause the detector missed; ``flagged`` is confirmed + false alarms and
+    ``comments`` every judged comment that carries the clause. v1 records still decode.
     """
 
     SCHEMA_NAME: ClassVar[str] = "aggregate"
-    schema_version: Literal[1] = 1
-    window: Literal["hour", "day"]
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS: ClassVar[frozenset[int]] = frozenset({1, 2})
+    schema_version: Literal[1, 2] = 2
+    window: Literal["hour", "day", "week"]
     window_start: datetime
     window_end: datetime
-    dimension: Literal["platform", "clause", "post", "language", "topic", "all"]
+    dimension: Literal["platform", "clause", "post", "language", "topic", "all", "agreement"]
     key: str = Field(max_length=256)
     comments: int = Field(ge=0)
     flagged: int = Field(ge=0)
@@ -273,8 +281,34 @@ class Aggregate(Event):
     positive: int = Field(default=0, ge=0)
     negative: int = Field(default=0, ge=0)
     neutral: int = Field(default=0, ge=0)
+    confirmed: int = Field(default=0, ge=0, description="agreement: flags moderators confirmed")
+    false_alarms: int = Field(default=0, ge=0, description="agreement: flags moderators kept or unticked")
+    added: int = Field(default=0, ge=0, description="agreement: times moderators added the clause")
     shard: int = Field(default=0, ge=0, description="input partition counted; sum shards for a window's total")
     emitted_at: datetime = Field(default_factory=utcnow)
+
+
+class PostAlert(Event):
+    """A sudden rise of comments or flags on one of the city's posts (brigading), for analysts.
+
+    Names the post, the window and the clauses flagged in it, never a comment or an author; the
+    review service raises it against the post's own recent past (``review.brigading``).
+    """
+
+    SCHEMA_NAME: ClassVar[str] = "post_alert"
+    schema_version: Literal[1] = 1
+    alert_id: str
+    kind: Literal["brigading"] = "brigading"
+    post_key: str = Field(max_length=256, description="platform:post_id of the city's post")
+    signal: Literal["comments", "flags", "both"]
+    window_start: datetime
+    window_end: datetime
+    comments: int = Field(ge=0)
+    flagged: int = Field(ge=0)
+    clauses: list[str] = Field(default_factory=list, description="flagged clauses, most frequent first")
+    baseline_comments: float = Field(ge=0, description="the post's usual comments per window")
+    baseline_flagged: float = Field(ge=0)
+    raised_at: datetime = Field(default_factory=utcnow)
 
 
 class DeadLetter(Event):
@@ -332,6 +366,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ModerationAction,
     AuditRecord,
     Aggregate,
+    PostAlert,
     DeadLetter,
     Checkpoint,
 )

@@ -83,6 +83,11 @@ ANALYTICS_AGGREGATES = TopicSpec(
     "windowed counts without personal information, clauses 2.2.3/2.2.8 (Aggregate)",
     retention_ms=400 * DAY_MS,
 )
+ANALYTICS_ALERTS = TopicSpec(
+    "analytics.alerts",
+    "sudden rises of comments or flags on one post, brigading (PostAlert); no personal information",
+    retention_ms=400 * DAY_MS,
+)
 COMMENTS_DEADLETTER = TopicSpec(
     "comments.deadletter",
     "messages that could not be processed, whole, with the reason (DeadLetter)",
@@ -115,6 +120,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     COUNCIL_FORWARD,
     REPLY_PROPOSALS,
     ANALYTICS_AGGREGATES,
+    ANALYTICS_ALERTS,
     COMMENTS_DEADLETTER,
     CONNECTOR_STATE,
     AUDIT_LOG,

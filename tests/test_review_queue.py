@@ -26,7 +26,7 @@ from review.service import ReviewService
 from review.store import QueueFilter, Store, text_key
 from review.web import build_app
 from runtime.settings import Settings
-from schemas import AuditRecord, Decision, ReviewItem, SpanModel, TaggedComment, TagModel
+from schemas import Aggregate, AuditRecord, Decision, PostAlert, ReviewItem, SpanModel, TaggedComment, TagModel
 from schemas.events import Event
 from schemas.topics import TopicSpec
 from tests import factories
@@ -193,9 +193,12 @@ class Published:
 
     def __init__(self) -> None:
         self.events: list[Event] = []
+        self.sent: list[tuple[str, str, Event]] = []
+        """(topic, key, event), in the order sent."""
 
     async def publish(self, spec: TopicSpec, key: str, event: Event) -> None:
         self.events.append(event)
+        self.sent.append((spec.name, key, event))
 
     @property
     def decisions(self) -> list[Decision]:
@@ -364,6 +367,12 @@ def test_brigading_alert_is_logged_counted_and_recorded_once_per_window(
     assert service.metrics.brigading_alerts.labels("both")._value.get() == 1
     records = [e for e in sent.events if isinstance(e, AuditRecord)]
     assert [(r.verb, r.subject) for r in records] == [("alert.brigading", "post:facebook:p-arena")]
+    alerts = [(topic, key, e) for topic, key, e in sent.sent if isinstance(e, PostAlert)]
+    assert [(topic, key) for topic, key, _ in alerts] == [("analytics.alerts", "facebook:p-arena")]
+    published = alerts[0][2]
+    assert (published.signal, published.comments, published.flagged) == ("both", 40, 30)
+    assert published.clauses == ["5.7.2", "5.7.7"] and published.window_end == now
+    assert published.window_end - published.window_start == timedelta(minutes=service.rules.brigading.window_minutes)
     out = logged(capsys, caplog)
     assert "brigading_suspected" in out and "comment b1" not in out and "a1" not in out
     assert asyncio.run(service.check_brigading(now.timestamp() + 60)) == [], "once per post and window"
@@ -471,6 +480,48 @@ def test_agreement_page_and_gauges_count_per_clause_and_week(tmp_path: Path) -> 
         assert "text of p1" not in page
 
     run_web(service, scenario)
+
+
+def test_agreement_is_published_per_clause_and_week_whole_then_only_what_changed(tmp_path: Path) -> None:
+    service = service_in(tmp_path)
+    sent = Published()
+    service.publish = sent.publish  # type: ignore[method-assign]
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)  # a Thursday of ISO week 2026-W49
+    monday = datetime(2026, 11, 30, tzinfo=UTC)
+    with service.store.transaction():
+        for cid, flagged, kind, ticked, at in [
+            ("a1", ["5.7.2"], "hide", ["5.7.2"], now),
+            ("a2", ["5.7.2"], "keep", ["5.7.2"], now),
+            ("a3", ["5.7.2"], "delete", ["5.7.2", "5.7.8"], monday + timedelta(minutes=1)),
+            ("a4", ["5.7.2"], "hide", ["5.7.2"], monday - timedelta(minutes=1)),  # the week before
+            ("a5", ["5.7.7"], "hide", ["5.7.7"], monday - timedelta(weeks=2)),  # outside two weeks
+        ]:
+            service.store.put_review_item(item(cid, f"text of {cid}", flagged, at - timedelta(minutes=5)))
+            service.store.put_decision(decision(cid, kind, ticked, at))
+    assert asyncio.run(service.publish_agreement(now.timestamp(), weeks=2)) == 3
+    by_key = {key: e for topic, key, e in sent.sent if topic == "analytics.aggregates"}
+    assert set(by_key) == {
+        "week:2026-W49:agreement:5.7.2",
+        "week:2026-W49:agreement:5.7.8",
+        "week:2026-W48:agreement:5.7.2",
+    }
+    this_week = by_key["week:2026-W49:agreement:5.7.2"]
+    assert isinstance(this_week, Aggregate) and this_week.dimension == "agreement" and this_week.window == "week"
+    assert (this_week.confirmed, this_week.false_alarms, this_week.added, this_week.flagged) == (2, 1, 0, 3)
+    assert (this_week.window_start, this_week.window_end) == (monday, monday + timedelta(weeks=1))
+    added = by_key["week:2026-W49:agreement:5.7.8"]
+    assert (added.added, added.flagged, added.comments) == (1, 0, 1)
+    assert by_key["week:2026-W48:agreement:5.7.2"].confirmed == 1
+    assert "text of" not in " ".join(e.model_dump_json() for _, _, e in sent.sent)
+
+    assert asyncio.run(service.publish_agreement(now.timestamp(), weeks=2)) == 0, "nothing changed"
+    with service.store.transaction():
+        service.store.put_review_item(item("a6", "text of a6", ["5.7.2"], now))
+        service.store.put_decision(decision("a6", "keep", ["5.7.2"], now + timedelta(minutes=1)))
+    assert asyncio.run(service.publish_agreement(now.timestamp(), weeks=2)) == 1
+    latest = sent.sent[-1]
+    assert latest[1] == "week:2026-W49:agreement:5.7.2" and isinstance(latest[2], Aggregate)
+    assert latest[2].false_alarms == 2
 
 
 def test_decisions_export_as_redacted_training_examples(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from runtime.sink import KafkaSink
-from schemas import AuditRecord, Comment, CouncilForward, Decision, ModerationAction, Post, decode
+from schemas import Aggregate, AuditRecord, Comment, CouncilForward, Decision, ModerationAction, Post, decode
 from schemas.ids import stable_id, text_digest
 from schemas.topics import COMMENTS_RAW, MODERATION_REVIEW, POSTS
 from tests import factories
@@ -253,6 +253,29 @@ def test_decision_reaches_actions_and_audit(
     assert "decided: hide" in page
     pending = {i["review_id"] for i in session.get(stack.url + "/api/queue", timeout=10).json()["items"]}
     assert target not in pending, "a decided item leaves the pending queue"
+
+
+def test_agreement_reaches_analytics_aggregates(
+    kafka_bootstrap: str, kafka_topics: str, stack: ReviewProcess, moderator: tuple[requests.Session, str]
+) -> None:
+    """The moderator's hide above confirms the 5.7.2 flag: analysts read it per clause and week on
+    ``analytics.aggregates`` (dimension ``agreement``), with no text, author or comment id."""
+    week = datetime.now(UTC).isocalendar()
+
+    def published() -> list[Aggregate]:
+        records = [
+            decode(m.value, Aggregate)
+            for m in consume_all(kafka_bootstrap, kafka_topics + "analytics.aggregates", 1, timeout=5, settle=1)
+        ]
+        return [a for a in records if a.dimension == "agreement" and a.key == "5.7.2" and a.confirmed >= 1]
+
+    latest = wait_for(published, what="an agreement record for 5.7.2")[-1]
+    assert latest.window == "week" and latest.window_start.isocalendar()[:2] == week[:2]
+    assert latest.window_end - latest.window_start == timedelta(weeks=1)
+    assert latest.flagged == latest.confirmed + latest.false_alarms
+    raw = consume_all(kafka_bootstrap, kafka_topics + "analytics.aggregates", 1, timeout=5, settle=1)
+    agreement_payloads = b" ".join(m.value for m in raw if b'"agreement"' in m.value)
+    assert b"resident_a1" not in agreement_payloads and COMMENTS[0].comment_id.encode() not in agreement_payloads
 
 
 def test_forward_to_council(

@@ -464,3 +464,31 @@ def test_word_hasher_is_the_matrix_the_weights_were_trained_with() -> None:
     ours = WordHasher(N_WORD).transform(texts)
     assert ours.shape == reference.shape
     assert abs(ours - reference).max() < 1e-12
+
+
+def test_span_recall_counts_flagged_spans_and_sets_places_apart() -> None:
+    """A card number is found by a flagged 5.7.9 tag; a shop's address in a sentence that ties it to
+    no person is a place: not flagged, reported apart from the identifiers."""
+    pipeline = PolicyPipeline()
+    card = "Charge it to 4111 1111 1111 1111 please"
+    place = "The new library branch opens at 2500 Wyandotte Street East next month"
+    start = place.index("2500")
+    rows = [
+        {
+            "id": "c",
+            "text": card,
+            "labels": {"private_info": 1},
+            "spans": [{"type": "CREDIT_CARD", "start": 13, "end": 32}],
+        },
+        {
+            "id": "p",
+            "text": place,
+            "labels": {"private_info": 0},
+            "spans": [{"type": "STREET_ADDRESS", "start": start, "end": start + 27}],
+        },
+    ]
+    report = evaluate_rows(pipeline, rows, "mem", "all")
+    assert report.span_recall["CREDIT_CARD"] == (1, 1)
+    assert report.span_recall["STREET_ADDRESS"] == (0, 1), "a place tied to no one is not flagged"
+    assert report.identifier_recall() == (1, 1)
+    assert report.as_dict()["span_recall"]["CREDIT_CARD"]["seen"] == 1

@@ -63,7 +63,14 @@ def register(app: typer.Typer) -> None:
                 table.add_row(cat, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.support), auc)
             console.print(table)
             for t, (found, total) in sorted(report.span_recall.items()):
-                console.print(f"  5.7.9 span recall {t}: {found}/{total} = {found / total:.3f}")
+                seen = report.span_seen.get(t, 0)
+                console.print(
+                    f"  5.7.9 span recall {t}: {found}/{total} = {found / total:.3f}"
+                    f" (in any 5.7.9 span {seen / total:.3f})"
+                )
+            found, total = report.identifier_recall()
+            if total:
+                console.print(f"  5.7.9 identifier span recall (places apart): {found}/{total} = {found / total:.3f}")
             if report.clean_precision is not None:
                 console.print(f"  5.7.9 precision on rows without private information: {report.clean_precision:.3f}")
             for label, worst_rows in (

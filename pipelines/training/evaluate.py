@@ -34,6 +34,9 @@ PRIVATE_SPAN_TYPES = {
     "US_DRIVER_LICENSE",
     "ZIP_CODE",
 }
+PLACE_SPAN_TYPES = frozenset({"STREET_ADDRESS", "ZIP_CODE"})
+"""Places, not identifiers: 5.7.9 is about people, so an address is flagged only when it is tied to a
+person ("he lives at ..."); the synthetic rows rarely say whose address it is. Reported apart."""
 
 
 def roc_auc(gold: list[int], scores: list[float]) -> float | None:
@@ -128,7 +131,15 @@ class FileReport:
     worst_fp: dict[str, list[tuple[float, str, str]]] = field(default_factory=dict)
     worst_fn: dict[str, list[tuple[float, str, str]]] = field(default_factory=dict)
     span_recall: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Per gold span type: (overlapped by a span of a *flagged* 5.7.9 tag, total)."""
+    span_seen: dict[str, int] = field(default_factory=dict)
+    """Per gold span type: overlapped by a span of any 5.7.9 tag, flagged or below its threshold."""
     clean_precision: float | None = None
+
+    def identifier_recall(self) -> tuple[int, int]:
+        """(found, total) over the span types that identify a person on their own (not places)."""
+        pairs = [v for t, v in self.span_recall.items() if t not in PLACE_SPAN_TYPES]
+        return sum(f for f, _ in pairs), sum(n for _, n in pairs)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -137,7 +148,7 @@ class FileReport:
             "rows_used": self.rows_used,
             "categories": {c: k.as_dict() for c, k in sorted(self.categories.items())},
             "span_recall": {
-                t: {"found": f, "total": n, "recall": round(f / n, 4) if n else None}
+                t: {"found": f, "total": n, "recall": round(f / n, 4) if n else None, "seen": self.span_seen.get(t, 0)}
                 for t, (f, n) in sorted(self.span_recall.items())
             },
             "precision_on_clean_rows": None if self.clean_precision is None else round(self.clean_precision, 4),
@@ -196,14 +207,18 @@ def evaluate_rows(
             elif predicted and not gold:
                 fps[category].append((round(score, 3), str(row.get("id")), row["text"]))
         if "spans" in row:
-            spans = [t for t in result.tags if t.category == "private_info" and t.category in result.flags]
-            found = [s for t in spans for s in t.spans]
+            private = [t for t in result.tags if t.category == "private_info"]
+            found = [s for t in private if t.category in result.flags for s in t.spans]
+            seen = [s for t in private for s in t.spans]
             for gold_span in row["spans"]:
-                if gold_span["type"] not in PRIVATE_SPAN_TYPES:
+                kind = gold_span["type"]
+                if kind not in PRIVATE_SPAN_TYPES:
                     continue
                 hit = any(s.start < gold_span["end"] and gold_span["start"] < s.end for s in found)
-                f, n = report.span_recall.get(gold_span["type"], (0, 0))
-                report.span_recall[gold_span["type"]] = (f + hit, n + 1)
+                f, n = report.span_recall.get(kind, (0, 0))
+                report.span_recall[kind] = (f + hit, n + 1)
+                if any(s.start < gold_span["end"] and gold_span["start"] < s.end for s in seen):
+                    report.span_seen[kind] = report.span_seen.get(kind, 0) + 1
             if row.get("labels", {}).get("private_info") == 0:
                 clean_total += 1
                 clean_ok += "private_info" not in result.flags

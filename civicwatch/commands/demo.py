@@ -76,11 +76,18 @@ def run_demo(console: Console, bootstrap: str, prefix: str, sample: Path, timeou
         expected = {
             f"{r['platform']}:{r['comment_id']}": r.get("expect", []) for r in rows if r.get("type") == "comment"
         }
+        # Posts first, and comments only once the worker holds them: read concurrently from their two
+        # topics, a comment classified before its post would be "not judged" for 5.7.1.
+        posts_file, comments_file = split_sample(sample, log_path.parent)
         sink = KafkaSink(bootstrap, prefix)
-        stats = replay_file(sample, sink, progress=True)
+        first = replay_file(posts_file, sink, progress=False)
+        sink.flush()
+        wait_for_posts(bootstrap, f"{prefix.rstrip('.')}-post-texts-changelog", first.posts, timeout, worker)
+        rest = replay_file(comments_file, sink, progress=True)
         sink.close()
         console.print(
-            f"Replayed {stats.posts} posts and {stats.comments} comments ({stats.dead_lettered} dead-lettered)"
+            f"Replayed {first.posts + rest.posts} posts and {rest.comments} comments "
+            f"({first.dead_lettered + rest.dead_lettered} dead-lettered)"
         )
         outputs = collect(bootstrap, prefix, len(expected), timeout, worker)
         show_summary(console, outputs, expected, examples)
@@ -95,6 +102,41 @@ def run_demo(console: Console, bootstrap: str, prefix: str, sample: Path, timeou
         delete_topics(bootstrap, prefix)
         # The run's topics are gone, so its tables' on-disk stores describe nothing any more.
         shutil.rmtree(Path(worker.env["CIVICWATCH_DATA_DIR"]) / prefix.rstrip("."), ignore_errors=True)
+
+
+def split_sample(sample: Path, workdir: Path) -> tuple[Path, Path]:
+    """The sample's post lines and its other lines, as two files to replay one after the other."""
+    posts: list[bytes] = []
+    rest: list[bytes] = []
+    for line in sample.read_bytes().splitlines(keepends=True):
+        try:
+            is_post = orjson.loads(line).get("type") == "post"
+        except (orjson.JSONDecodeError, AttributeError):
+            is_post = False  # replayed with the rest, where it is dead-lettered
+        (posts if is_post else rest).append(line)
+    workdir.mkdir(parents=True, exist_ok=True)
+    posts_file, rest_file = workdir / "demo-posts.jsonl", workdir / "demo-comments.jsonl"
+    posts_file.write_bytes(b"".join(posts))
+    rest_file.write_bytes(b"".join(rest))
+    return posts_file, rest_file
+
+
+def wait_for_posts(bootstrap: str, changelog: str, n: int, timeout: float, worker: WorkerProcess) -> None:
+    """Until the worker's post table changelog holds ``n`` posts (or the time is up)."""
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        changelog, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None, consumer_timeout_ms=500
+    )
+    keys: set[bytes] = set()
+    deadline = time.monotonic() + timeout
+    try:
+        while len(keys) < n and time.monotonic() < deadline:
+            if not worker.alive():
+                raise SystemExit(f"the worker exited with code {worker.returncode}; see .local/demo-worker.log")
+            keys.update(m.key for m in consumer if m.key is not None)
+    finally:
+        consumer.close()
 
 
 def collect(

@@ -124,6 +124,12 @@ def basic_tokens(text: str) -> list[str]:
     return basic.findall(text)
 
 
+WORD_CACHE = 50_000
+"""Words whose pieces are remembered, about 10 MiB. Comments carry words never seen again (numbers,
+handles, links, typos): an unbounded cache, or one that only stops growing when full, grows the
+worker's memory with every comment; emptied when full, the common words are back within a batch."""
+
+
 class WordPiece:
     """Greedy longest-match WordPiece over BERT's vocabulary; words are cached, so repeats are a dict hit."""
 
@@ -156,8 +162,9 @@ class WordPiece:
                 ids.append(found)
                 start = end
         result = tuple(ids)
-        if len(self._cache) < 500_000:
-            self._cache[word] = result
+        if len(self._cache) >= WORD_CACHE:
+            self._cache.clear()
+        self._cache[word] = result
         return result
 
     def ids(self, text: str) -> list[int]:

@@ -13,6 +13,7 @@ import pytest
 import scipy.sparse as sp
 
 from pipelines.embeddings import (
+    WORD_CACHE,
     MiniLM,
     WordPiece,
     _load_static,
@@ -71,6 +72,17 @@ def test_wordpiece_greedy_longest_match_and_unknown() -> None:
     assert wp.word_ids("unbelievable") == (2, 3, 4)
     assert wp.word_ids("unx") == (1,)  # a word with an unmatched piece is one [UNK]
     assert wp.word_ids("a" * 101) == (1,)
+
+
+def test_wordpiece_cache_stays_bounded_on_words_never_seen_again() -> None:
+    """Every comment of a stream can carry a new word (a number, a handle): the cache must not grow
+    with the stream (issue 17's soak grew the worker ~100 bytes a comment until it did)."""
+    wp = WordPiece(["[PAD]", "[UNK]", "un", "##believ", "##able", "a", *(f"##{d}" for d in "0123456789")])
+    wp.unk = 1
+    for i in range(3 * WORD_CACHE):
+        wp.ids(f"unbelievable a{i}")
+    assert len(wp._cache) <= WORD_CACHE
+    assert wp.ids("unbelievable a12") == [2, 3, 4, 5, 7, 8]  # "##1" "##2": ids of a cleared cache are the same
 
 
 # --- the numpy encoder ------------------------------------------------------------------------------

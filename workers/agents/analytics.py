@@ -54,6 +54,7 @@ from workers.analytics.counts import (
     to_aggregate,
 )
 from workers.app import analytics_aggregates, app, comments_tagged, settings
+from workers.tables import expiring_table
 
 log = structlog.get_logger("civicwatch.analytics")
 
@@ -73,11 +74,11 @@ EXPIRES: dict[WindowName, timedelta] = {
 # Declared here, not in workers.app, so that only processes counting comments.tagged subscribe to
 # their changelogs: faust keeps a changelog's partitions with the input's only when the same group
 # members read both.
-analytics_hourly = app.Table(
-    "analytics-hour", key_type=str, default=dict, help="shard|dimension|key -> counters, per UTC hour"
+analytics_hourly = expiring_table(
+    app, "analytics-hour", key_type=str, default=dict, help="shard|dimension|key -> counters, per UTC hour"
 ).tumbling(WINDOWS["hour"], expires=EXPIRES["hour"])
-analytics_daily = app.Table(
-    "analytics-day", key_type=str, default=dict, help="shard|dimension|key -> counters, per UTC day"
+analytics_daily = expiring_table(
+    app, "analytics-day", key_type=str, default=dict, help="shard|dimension|key -> counters, per UTC day"
 ).tumbling(WINDOWS["day"], expires=EXPIRES["day"])
 TABLES: dict[WindowName, Any] = {
     "hour": cast(Any, analytics_hourly).relative_to(_relative),

@@ -17,7 +17,7 @@ import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from review import PublishError
-from review.agreement import agreement, as_aggregates, weeks_back
+from review.agreement import Decided, agreement, as_aggregates, weeks_back
 from review.alerts import AlertMailer
 from review.auth import LoginThrottle, UserDirectory, dummy_hash
 from review.brigading import BrigadingAlert, assess, post_alert
@@ -174,16 +174,22 @@ class ReviewService:
         """Queue metrics, overdue alerts (log + metric, once per item) and retention, on a timer."""
         while True:
             try:
-                self.check_queue()
-                if self.alert_mail is not None:
-                    await asyncio.to_thread(self.alert_mail.send)
-                await self.check_brigading()
-                await self.publish_agreement()
+                await self.housekeeping_tick()
             except Exception:
                 log.exception("review_housekeeping_failed")
             await asyncio.sleep(self.settings.review_alert_interval)
 
-    def check_queue(self, now: float | None = None) -> int:
+    async def housekeeping_tick(self, now: float | None = None) -> None:
+        now = now if now is not None else time.time()
+        decided = self.store.decided(weeks_back(now, AGREEMENT_WEEKS))  # one read for the gauges and the records
+        self.check_queue(now, decided)
+        if self.alert_mail is not None:
+            await asyncio.to_thread(self.alert_mail.send)
+        await self.check_brigading(now)
+        await self.publish_agreement(now, decided=decided)
+
+    def check_queue(self, now: float | None = None, decided: list[Decided] | None = None) -> int:
+        """``decided``: the decisions of the last weeks if the caller has read them already."""
         now = now if now is not None else time.time()
         depth = self.store.pending_by_clause()
         self.metrics.depth.clear()
@@ -221,7 +227,7 @@ class ReviewService:
                 self.store.mark_alerted([item.review_id for item in fresh])
         if overdue:
             log.warning("review_queue_overdue", items=overdue, by_severity=by_severity)
-        self.measure_agreement(now)
+        self.measure_agreement(now, decided)
         with self.store.transaction():
             self.store.prune_comments(now - self.settings.review_history_days * 86400)
             self.store.prune_sessions(now, self.settings.review_idle_minutes * 60)
@@ -241,19 +247,25 @@ class ReviewService:
             log.info("review_records_purged", **{f"{table}_rows": n for table, n in deleted.items() if n})
         return deleted
 
-    def measure_agreement(self, now: float) -> None:
+    def measure_agreement(self, now: float, decided: list[Decided] | None = None) -> None:
         """The agreement gauges: flags confirmed, kept (false alarms) and added over the last 7 days."""
-        totals = agreement(self.store.decided(now - 7 * 86400)).totals()
+        since = now - 7 * 86400
+        week = self.store.decided(since) if decided is None else [d for d in decided if d.decided_at >= since]
+        totals = agreement(week).totals()
         self.metrics.agreement.clear()
         for clause, t in totals.items():
             for verdict in ("confirmed", "false_alarm", "added"):
                 self.metrics.agreement.labels(clause, verdict).set(getattr(t, verdict))
 
-    async def publish_agreement(self, now: float | None = None, weeks: int = AGREEMENT_WEEKS) -> int:
+    async def publish_agreement(
+        self, now: float | None = None, weeks: int = AGREEMENT_WEEKS, decided: list[Decided] | None = None
+    ) -> int:
         """Publish the agreement per clause and week to ``analytics.aggregates``: the last ``weeks``
         weeks whole, and after that only the cells that changed. Returns the records sent."""
         now = now if now is not None else time.time()
-        records = as_aggregates(agreement(self.store.decided(weeks_back(now, weeks))))
+        since = weeks_back(now, weeks)
+        window = self.store.decided(since) if decided is None else [d for d in decided if d.decided_at >= since]
+        records = as_aggregates(agreement(window))
         counts = {key: (a.confirmed, a.false_alarms, a.added) for key, a in records.items()}
         sent = 0
         for key, aggregate in records.items():

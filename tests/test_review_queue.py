@@ -524,6 +524,30 @@ def test_agreement_is_published_per_clause_and_week_whole_then_only_what_changed
     assert latest[2].false_alarms == 2
 
 
+def test_a_housekeeping_tick_reads_the_decisions_once_for_gauges_and_records(tmp_path: Path) -> None:
+    service = service_in(tmp_path)
+    sent = Published()
+    service.publish = sent.publish  # type: ignore[method-assign]
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    with service.store.transaction():
+        for cid, kind, at in [
+            ("h1", "hide", now),
+            ("h2", "keep", now - timedelta(days=3)),
+            ("h3", "hide", now - timedelta(days=10)),  # in the published weeks, not in the 7-day gauges
+        ]:
+            service.store.put_review_item(item(cid, f"text of {cid}", ["5.7.2"], at - timedelta(minutes=5)))
+            service.store.put_decision(decision(cid, kind, ["5.7.2"], at))
+    reads = []
+    read = service.store.decided
+    service.store.decided = lambda since, items=False: reads.append(since) or read(since, items)  # type: ignore[method-assign]
+    asyncio.run(service.housekeeping_tick(now.timestamp()))
+    assert len(reads) == 1
+    gauge = service.metrics.agreement.labels
+    assert (gauge("5.7.2", "confirmed")._value.get(), gauge("5.7.2", "false_alarm")._value.get()) == (1, 1)
+    published = {key: e for topic, key, e in sent.sent if topic == "analytics.aggregates"}
+    assert sum(e.confirmed for e in published.values()) == 2 and sum(e.false_alarms for e in published.values()) == 1
+
+
 def test_decisions_export_as_redacted_training_examples(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -30,6 +30,9 @@ CSV_COLUMNS = (
     "positive",
     "negative",
     "neutral",
+    "confirmed",
+    "false_alarms",
+    "added",
 )
 
 
@@ -50,6 +53,9 @@ class Total:
     positive: int = 0
     negative: int = 0
     neutral: int = 0
+    confirmed: int = 0
+    false_alarms: int = 0
+    added: int = 0
 
     @property
     def sentiment_mean(self) -> float | None:
@@ -70,6 +76,9 @@ class Total:
         self.positive += other.positive
         self.negative += other.negative
         self.neutral += other.neutral
+        self.confirmed += other.confirmed
+        self.false_alarms += other.false_alarms
+        self.added += other.added
 
 
 def combine(aggregates: Iterable[Aggregate]) -> list[Total]:
@@ -140,6 +149,9 @@ def to_csv(totals: Iterable[Total]) -> str:
                     t.positive,
                     t.negative,
                     t.neutral,
+                    t.confirmed,
+                    t.false_alarms,
+                    t.added,
                 )
             ]
         )

@@ -650,7 +650,7 @@ async def agreement_page(request: web.Request) -> web.StreamResponse:
 async def export_csv(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     window = request.query.get("window", "day")
-    window = window if window in WINDOW_SPANS else "day"
+    window = window if window in WINDOW_SPANS or window == "week" else "day"  # week: moderators' agreement
     dimension = request.query.get("dimension", "")
     totals = [
         t for t in report.combine(service.store.aggregates(window, 0.0)) if not dimension or t.dimension == dimension

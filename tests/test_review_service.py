@@ -277,6 +277,16 @@ def test_agreement_reaches_analytics_aggregates(
     agreement_payloads = b" ".join(m.value for m in raw if b'"agreement"' in m.value)
     assert b"resident_a1" not in agreement_payloads and COMMENTS[0].comment_id.encode() not in agreement_payloads
 
+    analyst, _ = review_login(stack.url, "ana", USERS["ana"][1])  # the view reads the record back: CSV per week
+
+    def exported() -> list[dict[str, str]]:
+        lines = analyst.get(stack.url + "/export/aggregates.csv?window=week", timeout=10).text.splitlines()
+        rows = [dict(zip(lines[0].split(","), line.split(","), strict=True)) for line in lines[1:]]
+        return [r for r in rows if r["dimension"] == "agreement" and r["key"] == "5.7.2" and int(r["confirmed"]) >= 1]
+
+    row = wait_for(exported, what="the week's agreement in the CSV export")[0]
+    assert row["window"] == "week" and int(row["flagged"]) == int(row["confirmed"]) + int(row["false_alarms"])
+
 
 def test_forward_to_council(
     kafka_bootstrap: str, kafka_topics: str, stack: ReviewProcess, moderator: tuple[requests.Session, str]

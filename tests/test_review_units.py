@@ -440,6 +440,32 @@ def test_report_sums_shards_weights_perception_and_guards_csv() -> None:
     csv = to_csv(totals)
     assert ",'=cmd|x," in csv and ",=cmd" not in csv, "formula cells are neutralised"
 
+    week = [
+        Aggregate(
+            window="week",
+            window_start=start,
+            window_end=start + timedelta(weeks=1),
+            dimension="agreement",
+            key="5.7.2",
+            comments=n,
+            flagged=c + f,
+            confirmed=c,
+            false_alarms=f,
+            added=a,
+            shard=shard,
+        )
+        for shard, (n, c, f, a) in enumerate([(5, 3, 1, 1), (2, 1, 1, 0)])
+    ]
+    header, row = to_csv(combine(week)).splitlines()
+    cells = dict(zip(header.split(","), row.split(","), strict=True))
+    assert [cells[c] for c in ("dimension", "confirmed", "false_alarms", "added", "flagged")] == [
+        "agreement",
+        "4",
+        "2",
+        "1",
+        "6",
+    ]
+
 
 def test_escalated_items_keep_their_own_status(store: Store) -> None:
     with store.transaction():

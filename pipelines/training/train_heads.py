@@ -36,7 +36,9 @@ CALIBRATION_SETS = ("civic_requests", "civic_negatives")
 
 
 def cascade_categories() -> list[str]:
-    return [c for c, r in RECIPES.items() if len(r["sources"]) >= 2]
+    """Categories that two dev sources label (the project's own sets do not count: the heads' cascade
+    is judged by leave-one-source-out on strangers' text)."""
+    return [c for c, r in RECIPES.items() if len([n for n, _ in r["sources"] if n not in OWN_DATA]) >= 2]
 
 
 def sample_index(n: int, k: int = ENCODER_ROWS) -> list[int]:

@@ -545,6 +545,12 @@ def model_card_lines(card: dict[str, Any], loso: dict[str, Any]) -> list[str]:
     return lines + loso_section(loso)
 
 
+def _auc(m: dict[str, Any]) -> str:
+    """ROC AUC, or "-" for a source with one class (the project's own sets are all positives)."""
+    auc = m.get("roc_auc")
+    return "-" if auc is None else f"{auc:.3f}"
+
+
 def model_section(model: Any) -> list[str]:
     """The shipped model's own held-out and cross-source numbers, from its card."""
     if model is None:
@@ -567,12 +573,10 @@ def model_section(model: Any) -> list[str]:
             if key.startswith("holdout:"):
                 lines.append(
                     f"| {category} | {key.split(':', 1)[1]} | {m['precision']:.3f} | {m['recall']:.3f} | "
-                    f"{m['f1']:.3f} | {m.get('roc_auc', 0.0):.3f} | {metrics.get('pivot', 0.0):.2f} | {alone} |"
+                    f"{m['f1']:.3f} | {_auc(m)} | {metrics.get('pivot', 0.0):.2f} | {alone} |"
                 )
         for pair, m in metrics.get("transfer", {}).items():
-            transfer.append(
-                f"| {category} | {pair.replace('->', ' → ')} | {m['f1']:.3f} | {m.get('roc_auc', 0.0):.3f} |"
-            )
+            transfer.append(f"| {category} | {pair.replace('->', ' → ')} | {m['f1']:.3f} | {_auc(m)} |")
     if transfer:
         lines += [
             "",

@@ -185,10 +185,13 @@ def test_bundled_policy_names_windsor_office_holders(pipeline: PolicyPipeline, t
 
 
 def test_repeated_promotional_text_is_a_campaign(tmp_path: pytest.TempPathFactory) -> None:
+    """A shop's link with its praise is already an ad (5.7.6); pasted a third time it is a campaign too."""
     text = "Best wings in town, open late every night on Tecumseh: joeswings.com"
     p = PolicyPipeline()
-    scores = [next((t.score for t in r.tags if t.category == "commercial"), 0.0) for r in p.classify_batch([text] * 3)]
-    assert scores[0] < 0.5 and scores[2] >= 0.5
+    tags = [next(t for t in r.tags if t.category == "commercial") for r in p.classify_batch([text] * 3)]
+    labels = [{s.label for s in t.spans} for t in tags]
+    assert ["repeated" in x for x in labels] == [False, False, True]
+    assert tags[0].score == tags[1].score and tags[2].score >= max(0.8, tags[0].score + 0.2)
 
 
 def test_council_forward_names_the_person(tmp_path: pytest.TempPathFactory) -> None:

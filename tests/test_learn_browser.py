@@ -27,7 +27,7 @@ from runtime.settings import Settings
 from schemas import Decision, ReviewItem, TagModel
 from tests import factories
 from tests.test_review_browser_queue import Served, browser, sign_in
-from tests.test_train_decisions import MODERATE, texts
+from tests.test_train_decisions import moderate, texts
 
 __all__ = ["browser"]  # the Chromium fixture, shared with the queue's browser tests
 BY_HAND = 8
@@ -35,7 +35,7 @@ NOW = datetime.now(UTC)
 
 
 def flagged_items() -> list[tuple[ReviewItem, str]]:
-    """(review item, what the moderator decides): keep a 5.7.7 flag under ``MODERATE``, hide the rest."""
+    """(review item, what the moderator decides): keep a 5.7.7 flag under ``moderate()``, hide the rest."""
     pipeline = PolicyPipeline()
     out = []
     pool = texts()
@@ -54,7 +54,7 @@ def flagged_items() -> list[tuple[ReviewItem, str]]:
             action="review",
             created_at=at,
         )
-        out.append((item, "keep" if max(mine) < MODERATE else "hide"))
+        out.append((item, "keep" if max(mine) < moderate() else "hide"))
     return out
 
 

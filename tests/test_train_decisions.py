@@ -2,16 +2,18 @@
 
 The examples are written here (templates of election talk a city page gets), never dev rows. Their
 verdicts follow what a city's moderators do: they keep (false alarm) the 5.7.7 political flags the
-detector raised at moderate scores and confirm the confident ones. The dev check is injected: the
-real command scores ../shared's held-out rows, far too slow for a unit test.
+detector raised at moderate scores (the lowest 30% of them) and confirm the confident ones. The dev
+check is injected: the real command scores ../shared's held-out rows, far too slow for a unit test.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipelines.pipeline import PolicyPipeline
@@ -32,8 +34,25 @@ TEMPLATES = [
     "{p} will fix {s}, vote {p} in the federal election",
 ]
 ORDINARY = ["When will the city fix {s}?", "Thanks for the update on {s}", "The council meeting on {s} is Tuesday"]
-MODERATE = 0.66
-"""A 5.7.7 flag under this score is one the moderators kept."""
+KEPT_SHARE = 0.3
+"""The share of the 5.7.7 flags, lowest scores first, that the moderators kept."""
+
+
+@functools.cache
+def moderate() -> float:
+    """The score under which the moderators kept a 5.7.7 flag: the ``KEPT_SHARE`` quantile of the shipped
+    model's own flags on these texts, so the verdicts disagree with any model version in the same way."""
+    pool = texts()
+    flagged = [
+        max(scores)
+        for result in PolicyPipeline().classify_batch(pool)
+        if (scores := [t.score for t in result.tags if t.clause == "5.7.7" and t.category in result.flags])
+    ]
+    return float(np.quantile(flagged, KEPT_SHARE))
+
+
+def kept_at_moderate(score: float) -> str:
+    return "false_alarm" if score < moderate() else "confirmed"
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +105,7 @@ def absent(old: LinearModel, new: LinearModel) -> DevCheck:
 
 
 def test_the_held_back_slice_is_seeded_and_never_fitted(tmp_path: Path, pipeline: PolicyPipeline) -> None:
-    path = write(tmp_path / "d.jsonl", examples(pipeline, lambda s: "false_alarm" if s < MODERATE else "confirmed"))
+    path = write(tmp_path / "d.jsonl", examples(pipeline, kept_at_moderate))
     loaded = read_examples(path)
     assert all(e.verdicts for e in loaded)  # the unflagged ones carry no verdict
     fitted, held = split(loaded)
@@ -97,10 +116,10 @@ def test_the_held_back_slice_is_seeded_and_never_fitted(tmp_path: Path, pipeline
 
 CASES = [
     # (name, verdict by 5.7.7 score, dev check, --force, promoted, why not)
-    ("kept at moderate scores", lambda s: "false_alarm" if s < MODERATE else "confirmed", passes, False, True, ""),
-    ("dev check loses", lambda s: "false_alarm" if s < MODERATE else "confirmed", loses, False, False, "drops more"),
-    ("no dev data", lambda s: "false_alarm" if s < MODERATE else "confirmed", absent, False, False, "--force"),
-    ("no dev data, forced", lambda s: "false_alarm" if s < MODERATE else "confirmed", absent, True, True, ""),
+    ("kept at moderate scores", kept_at_moderate, passes, False, True, ""),
+    ("dev check loses", kept_at_moderate, loses, False, False, "drops more"),
+    ("no dev data", kept_at_moderate, absent, False, False, "--force"),
+    ("no dev data, forced", kept_at_moderate, absent, True, True, ""),
     ("every flag confirmed", lambda s: "confirmed", passes, False, False, "no pivot moved"),
 ]
 
@@ -149,7 +168,7 @@ def test_promotion_gate(
 
 
 def test_too_few_examples_keep_the_old_model(tmp_path: Path, pipeline: PolicyPipeline, base: LinearModel) -> None:
-    rows = examples(pipeline, lambda s: "false_alarm" if s < MODERATE else "confirmed")[:25]
+    rows = examples(pipeline, kept_at_moderate)[:25]
     out = tmp_path / "models"
     outcome = adapt(write(tmp_path / "few.jsonl", rows), out, pipeline, base=base, guard=passes)
     assert not outcome.promoted and not (out / CURRENT).exists()

@@ -247,11 +247,13 @@ class ReviewService:
             log.info("review_records_purged", **{f"{table}_rows": n for table, n in deleted.items() if n})
         return deleted
 
+    def _decided_since(self, since: float, decided: list[Decided] | None) -> list[Decided]:
+        """The decisions since ``since``: from ``decided`` when the caller read a longer span already."""
+        return self.store.decided(since) if decided is None else [d for d in decided if d.decided_at >= since]
+
     def measure_agreement(self, now: float, decided: list[Decided] | None = None) -> None:
         """The agreement gauges: flags confirmed, kept (false alarms) and added over the last 7 days."""
-        since = now - 7 * 86400
-        week = self.store.decided(since) if decided is None else [d for d in decided if d.decided_at >= since]
-        totals = agreement(week).totals()
+        totals = agreement(self._decided_since(now - 7 * 86400, decided)).totals()
         self.metrics.agreement.clear()
         for clause, t in totals.items():
             for verdict in ("confirmed", "false_alarm", "added"):
@@ -263,9 +265,7 @@ class ReviewService:
         """Publish the agreement per clause and week to ``analytics.aggregates``: the last ``weeks``
         weeks whole, and after that only the cells that changed. Returns the records sent."""
         now = now if now is not None else time.time()
-        since = weeks_back(now, weeks)
-        window = self.store.decided(since) if decided is None else [d for d in decided if d.decided_at >= since]
-        records = as_aggregates(agreement(window))
+        records = as_aggregates(agreement(self._decided_since(weeks_back(now, weeks), decided)))
         counts = {key: (a.confirmed, a.false_alarms, a.added) for key, a in records.items()}
         sent = 0
         for key, aggregate in records.items():

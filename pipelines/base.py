@@ -176,6 +176,10 @@ class ClauseDetector(abc.ABC):
         """Batch entry point; statistical detectors override it to vectorise once per batch."""
         return [self.detect(c) for c in comments]
 
+    def forget(self) -> None:
+        """Drop what the detector remembers across comments; most remember nothing."""
+        return None
+
     def tag(self, score: float, spans: Iterable[Any], detail: str = "", model: str = "", **extra: Any) -> Tag:
         """Build a tag stamped with this detector's clause, category, name and version; ``model``, the
         version of the text model that scored it, joins the version (``attack@2+linear.base``) so a

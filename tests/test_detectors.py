@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.pipeline import Classification, PolicyPipeline
+from pipelines.training.evaluate import evaluate_rows
 from pipelines.types import CommentInput
 
 POST = "Snow clearing update: crews are plowing main roads first, then residential streets within 48 hours."
@@ -192,6 +193,18 @@ def test_repeated_promotional_text_is_a_campaign(tmp_path: pytest.TempPathFactor
     labels = [{s.label for s in t.spans} for t in tags]
     assert ["repeated" in x for x in labels] == [False, False, True]
     assert tags[0].score == tags[1].score and tags[2].score >= max(0.8, tags[0].score + 0.2)
+
+
+def test_scoring_the_same_rows_again_does_not_make_them_a_campaign() -> None:
+    """5.7.6 remembers recent texts across comments; every evaluation pass must start with an empty memory,
+    or the folds, the before model and the cascade, scoring the same rows in turn, see them as repeated."""
+    text = "Photos from saturday's game at the arena are up here http://myblog.example.net/photos/1234"
+    rows = [{"id": f"r{i}", "text": text, "labels": {"commercial": 0}} for i in range(2)]
+    pipeline = PolicyPipeline()
+    first = evaluate_rows(pipeline, rows, "", "").categories["commercial"]
+    again = [evaluate_rows(pipeline, rows, "", "").categories["commercial"] for _ in range(2)]
+    assert first.fp == 0, "twice is not yet a campaign"
+    assert [c.fp for c in again] == [0, 0]
 
 
 def test_council_forward_names_the_person(tmp_path: pytest.TempPathFactory) -> None:

@@ -123,6 +123,9 @@ class CommercialDetector(LearnedDetector):
         self.repeat_min = self.settings.repeat_min
         self._seen: OrderedDict[int, int] = OrderedDict()
 
+    def forget(self) -> None:
+        self._seen.clear()
+
     def _repeats(self, norm: NormalizedText) -> int:
         """How many times this long text has been seen recently, this time included."""
         key = " ".join(norm.text.split())

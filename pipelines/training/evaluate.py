@@ -186,6 +186,7 @@ def select_rows(path: Path, rows: str, sample: int | None) -> tuple[list[dict[st
 def evaluate_rows(
     pipeline: PolicyPipeline, rows: list[dict[str, Any]], path: str, rows_used: str, worst: int = 5
 ) -> FileReport:
+    pipeline.forget()  # each pass over a file starts as a new worker would: no row is yet "repeated"
     report = FileReport(path=path, rows=len(rows), rows_used=rows_used)
     inputs = [CommentInput(r["text"], context=r.get("context"), language=r.get("lang")) for r in rows]
     results = pipeline.classify_batch(inputs)

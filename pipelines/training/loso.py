@@ -279,6 +279,7 @@ def false_alarms(
         if m is None:
             continue
         with using_model(m, chain):
+            pipeline.forget()
             seen_before = chain[1].calls if chain is not None else 0
             civic_flags = [set(r.flags) for r in pipeline.classify_batch([CommentInput(r["text"]) for r in civic])]
             ordinary_flags = [

@@ -4,8 +4,10 @@ For every (category, source) cell where a source labels a category, the category
 without that source (its rows leave the positives and the borrowed negatives alike), and a seeded
 sample of that source's rows is scored by the full detector pipeline with that fold's model, beside
 alt-profanity-check and better-profanity on the same rows and beside the model shipped before this
-work (commit ``BEFORE_COMMIT``, scored once on the same rows and kept in ``docs/loso_before.json``).
-A category no other source labels is scored with its rules alone: there is nothing to learn from.
+work (commit ``BEFORE_COMMIT``), twice: as it shipped, and with its own recipe refitted without the
+cell's source, so both sides of the comparison are leave-one-source-out (both scored on the same rows
+on every run, under today's rules, and recorded in ``docs/loso_before.json``). A category no other
+source labels is scored with its rules alone: there is nothing to learn from.
 
 False alarms come from files that never train: the residents' requests (per category and per
 subsource) and the project's ordinary city comments, scored with the model fitted on everything.
@@ -14,9 +16,13 @@ subsource) and the project's ordinary city comments, scored with the model fitte
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
 import random
 import subprocess
+import sys
+import tarfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -30,7 +36,7 @@ from pipelines.pipeline import PolicyPipeline
 from pipelines.textmodel import MODEL_DIR, MODEL_NAME, LinearModel, load_model, using_model
 from pipelines.training.anchors import alt_profanity_check, better_profanity
 from pipelines.training.evaluate import Counts, evaluate_rows, read_jsonl
-from pipelines.training.train import OWN_DATA, RECIPES, Corpus, data_path, sha256, train_category
+from pipelines.training.train import OWN_DATA, RECIPES, Corpus, data_path, dev_dir, sha256, train_category
 from pipelines.types import CommentInput
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,6 +152,73 @@ def before_model(cache: Path = REPO / ".local" / "before") -> LinearModel | None
     return load_model(str(cache))
 
 
+BEFORE_FOLDS_SCRIPT = """
+import copy, sys
+from pathlib import Path
+from pipelines import train
+
+shared = train.Corpus()
+train.Corpus = lambda: shared  # one featurisation for every fold
+base = copy.deepcopy(train.RECIPES)
+for source in sys.argv[2:]:
+    recipes = copy.deepcopy(base)
+    for r in recipes.values():
+        r["sources"] = [s for s in r["sources"] if s[0] != source]
+        r["negatives"] = [n for n in r["negatives"] if n != source]
+    train.RECIPES.clear()
+    train.RECIPES.update(recipes)
+    out = Path(sys.argv[1]) / source
+    out.mkdir(parents=True, exist_ok=True)
+    train.train_all([c for c, r in recipes.items() if r["sources"]], out_dir=out, log=lambda m: None)
+"""
+"""Run inside a checkout of ``BEFORE_COMMIT`` with that commit's own code: its recipe, refitted once per
+source it trained on, without that source (a category left with no source gets no head: rules alone)."""
+
+
+def before_sources(old: LinearModel) -> list[str]:
+    """The dev sources the before model was fitted on (its card names every training file)."""
+    return sorted(name for name in old.card.get("data", {}) if name not in OWN_DATA and name in _cell_sources())
+
+
+def _cell_sources() -> set[str]:
+    return {source for _, source in cells()}
+
+
+def before_fold_models(
+    old: LinearModel, cache: Path = REPO / ".local" / "before-folds", log: Any = print
+) -> dict[str, LinearModel]:
+    """The before recipe refitted without each source it trained on, by that commit's own code.
+
+    'Before' as shipped saw four fifths of these sources; scored on them, it is an in-source number set
+    against our out-of-source one. Its code is taken from git (``git archive``) and run as it was, on the
+    same dev files, so the refit is its recipe and not a reimplementation of it.
+    """
+    sources = before_sources(old)
+    todo = [s for s in sources if not (cache / s / f"{MODEL_NAME}.npz").exists()]
+    if todo:
+        src = cache / "src"
+        if not (src / "pipelines").exists():
+            src.mkdir(parents=True, exist_ok=True)
+            archive = subprocess.run(
+                ["git", "archive", "--format=tar", BEFORE_COMMIT], cwd=REPO, capture_output=True, check=True
+            ).stdout
+            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                tar.extractall(src, filter="data")
+        log(f"refitting the {BEFORE_COMMIT} recipe without each of {', '.join(todo)}")
+        env = {**os.environ, "PYTHONPATH": str(src), "CIVICWATCH_SHARED": str(dev_dir().parents[1])}
+        subprocess.run([sys.executable, "-c", BEFORE_FOLDS_SCRIPT, str(cache), *todo], cwd=src, env=env, check=True)
+    models = {}
+    for source in sources:
+        for table in MODEL_DIR.glob("minilm-static.*"):
+            link = cache / source / table.name
+            if not link.exists():
+                link.write_bytes(table.read_bytes())
+        model = load_model(str(cache / source))
+        if model is not None:
+            models[source] = model
+    return models
+
+
 def _counts(c: Counts) -> dict[str, Any]:
     return {
         "precision": round(c.precision, 4),
@@ -203,6 +276,7 @@ def run_loso(
     corpus = Corpus()
     before_numbers = json.loads(BEFORE_PATH.read_text()) if BEFORE_PATH.exists() else {}
     old: LinearModel | None = None
+    old_folds: dict[str, LinearModel] | None = None
     folds = fold_models(full, corpus, log=lambda _m: None)
     encoder = load_encoder()
     ships = heads_out is not None or (model_dir / f"{HEADS_NAME}.npz").exists()
@@ -223,12 +297,18 @@ def run_loso(
     for category, source in cells():
         rows = cell_rows(source, category, sample)
         key = f"{category}/{source}/{sha256(source)[:16]}/{len(rows)}"
-        before = before_numbers.get(key)
-        if before is None:
-            old = old or before_model()
-            before = _counts(score(pipeline, old, rows, category)) if old is not None else None
-            if before is not None:
-                before_numbers[key] = before
+        # scored again on every run, so 'before' is under today's rules; the file is the record for a copy
+        # without git history, where the before model cannot be read
+        old = old or before_model()
+        if old is not None:
+            old_folds = old_folds if old_folds is not None else before_fold_models(old, log=log)
+            refit = old_folds.get(source)
+            before_numbers[key] = _counts(score(pipeline, old, rows, category))
+            # a source the before model never saw: as shipped, it is already out of source
+            before_numbers[f"loso:{key}"] = (
+                before_numbers[key] if refit is None else _counts(score(pipeline, refit, rows, category))
+            )
+        before, before_loso = before_numbers.get(key), before_numbers.get(f"loso:{key}")
         cell = {
             "category": category,
             "source": source,
@@ -236,6 +316,7 @@ def run_loso(
             "positives": sum(r["labels"][category] for r in rows),
             "loso": _counts(score(pipeline, folds[source], rows, category)),
             "before": before,
+            "before_loso": before_loso,
             "rules_only": bool(all(n == source for n, _ in RECIPES[category]["sources"])),
             "anchors": {name: anchor_f1(name, source, rows, category) for name in ANCHOR_FACTORIES},
         }
@@ -243,16 +324,18 @@ def run_loso(
             cell["cascade"] = _counts(score(pipeline, folds[source], rows, category, cascade[source]))
         log(
             f"loso {category}/{source}: {cell['loso']['f1']:.3f} cascade {cell.get('cascade')} (before "
-            f"{before and before['f1']}) {cell['anchors']}"
+            f"{before and before['f1']}, its recipe out of source {before_loso and before_loso['f1']}) "
+            f"{cell['anchors']}"
         )
         results.append(cell)
-    if before_numbers:
+    if old is not None:
         BEFORE_PATH.write_text(json.dumps(before_numbers, indent=2, sort_keys=True) + "\n")
     # the headline is what ships: the cascade's numbers count only when its heads are in the model directory
     after = [c.get("cascade", c["loso"])["f1"] if ships else c["loso"]["f1"] for c in results]
     linear = [c["loso"]["f1"] for c in results]
     measured = [c.get("cascade", c["loso"])["f1"] for c in results]
     prior = [c["before"]["f1"] for c in results if c["before"] is not None]
+    prior_loso = [c["before_loso"]["f1"] for c in results if c["before_loso"] is not None]
     return {
         "sample": sample,
         "cells": results,
@@ -262,6 +345,7 @@ def run_loso(
         "macro_f1_cascade": round(float(np.mean(measured)), 4) if encoder is not None else None,
         "cascade_ships": ships and encoder is not None,
         "macro_f1_before": round(float(np.mean(prior)), 4) if len(prior) == len(results) else None,
+        "macro_f1_before_loso": round(float(np.mean(prior_loso)), 4) if len(prior_loso) == len(results) else None,
         "false_alarms": false_alarms(pipeline, full, old or before_model(), shipped_cascade if ships else None),
         "seconds": round(time.time() - started, 1),
     }

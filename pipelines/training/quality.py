@@ -603,7 +603,9 @@ def loso_section(loso: dict[str, Any]) -> list[str]:
     beaten = [c for c in cells if all(final[id(c)] > (v or 0.0) for v in c["anchors"].values())]
     encoder = loso.get("encoder")
     before = loso.get("macro_f1_before")
-    gain = None if before is None else loso["macro_f1"] - before
+    before_loso = loso.get("macro_f1_before_loso")
+    gain = None if before_loso is None else loso["macro_f1"] - before_loso
+    gain_shipped = None if before is None else loso["macro_f1"] - before
     after_fa = loso["false_alarms"].get("after", {})
     worst: dict[str, tuple[str, float]] = {}
     for name in ("civic_requests", "ordinary_city"):
@@ -614,18 +616,23 @@ def loso_section(loso: dict[str, Any]) -> list[str]:
         "",
         f"For every source that labels a category, the category's head is fitted without that source and a seeded "
         f"sample of up to {loso['sample']} of its rows is scored by the full detector pipeline (rules and that fold's "
-        f"model). The anchors run on the same rows; 'before' is the model shipped at `{BEFORE_COMMIT}` under today's "
-        "rules, scored once on the same rows (`docs/loso_before.json`). 'Before' saw most of these sources in training "
-        "(only their held-out fifth was kept from it), so its column flatters it. A category that only one source "
-        "labels has nothing left to learn from in its fold: that cell is the detector's rules alone (marked *rules*).",
+        f"model). The anchors run on the same rows. 'Before' is the model shipped at `{BEFORE_COMMIT}` under today's "
+        "rules on the same rows (recorded in `docs/loso_before.json`), twice: *out of source*, its own recipe "
+        "refitted by that commit's code without the cell's source (the comparison the target counts: both sides "
+        "leave-one-source-out), and *as shipped*, which saw four fifths of five of these sources in training, so "
+        "that column flatters it. A category that only one source labels has nothing left to learn from in its fold: "
+        "that cell is the detector's rules alone (marked *rules*).",
         "",
         "| target | measured | status |",
         "|---|---|---|",
         f"| F1 above both anchors in every cell | {len(beaten)} of {len(cells)} cells | "
         f"{'met' if len(beaten) == len(cells) else 'not met'} |",
-        f"| macro-F1 at least 0.15 above the model shipped before | {loso['macro_f1']:.3f} vs "
-        f"{'-' if before is None else f'{before:.3f}'} ({'-' if gain is None else f'{gain:+.3f}'}) | "
+        f"| macro-F1 at least 0.15 above the model shipped before, both out of source | {loso['macro_f1']:.3f} vs "
+        f"{'-' if before_loso is None else f'{before_loso:.3f}'} ({'-' if gain is None else f'{gain:+.3f}'}) | "
         f"{'met' if gain is not None and gain >= 0.15 else 'not met'} |",
+        f"| (the same against the before model as shipped, in source on five sources) | {loso['macro_f1']:.3f} vs "
+        f"{'-' if before is None else f'{before:.3f}'} ({'-' if gain_shipped is None else f'{gain_shipped:+.3f}'}) "
+        f"| {'met' if gain_shipped is not None and gain_shipped >= 0.15 else 'not met'} |",
     ]
     for name, label in (("civic_requests", "residents' requests"), ("ordinary_city", "ordinary city comments")):
         cat, share = worst[name]
@@ -654,27 +661,31 @@ def loso_section(loso: dict[str, Any]) -> list[str]:
         ]
     cascade_head = (" cascade F1 |" if ships else " cascade F1 (not shipped) |") if encoder else ""
     header = (
-        f"| category | source | rows (positives) | LOSO linear P / R / **F1** |{cascade_head} before F1 | "
-        + " | ".join(anchors)
-        + " |"
+        f"| category | source | rows (positives) | LOSO linear P / R / **F1** |{cascade_head} "
+        "before F1, out of source | before F1, as shipped | " + " | ".join(anchors) + " |"
     )
     lines += ["", header, "|" + "---|" * (header.count("|") - 1)]
     for c in cells:
         m = c["loso"]
         mark = " *rules*" if c["rules_only"] else ""
         prior = "-" if c["before"] is None else f"{c['before']['f1']:.3f}"
+        prior_loso = "-" if c.get("before_loso") is None else f"{c['before_loso']['f1']:.3f}"
         marks = ["not installed" if c["anchors"][a] is None else f"{c['anchors'][a]:.3f}" for a in anchors]
         cascade_cell = ""
         if encoder:
             cascade_cell = f" {c['cascade']['f1']:.3f} |" if "cascade" in c else " - |"
         lines.append(
             f"| {c['category']} | {c['source']}{mark} | {c['rows']} ({c['positives']}) | {m['precision']:.3f} / "
-            f"{m['recall']:.3f} / **{m['f1']:.3f}** |{cascade_cell} {prior} | " + " | ".join(marks) + " |"
+            f"{m['recall']:.3f} / **{m['f1']:.3f}** |{cascade_cell} {prior_loso} | {prior} | "
+            + " | ".join(marks)
+            + " |"
         )
     macro_cascade = f" **{loso.get('macro_f1_cascade') or loso['macro_f1']:.3f}** |" if encoder else ""
     lines.append(
         f"| **macro** | | | **{loso['macro_f1_linear']:.3f}** |{macro_cascade} "
-        f"{'-' if before is None else f'{before:.3f}'} | " + " | ".join("" for _ in anchors) + " |"
+        f"{'-' if before_loso is None else f'{before_loso:.3f}'} | {'-' if before is None else f'{before:.3f}'} | "
+        + " | ".join("" for _ in anchors)
+        + " |"
     )
     lines += ["", *false_alarm_section(loso["false_alarms"])]
     return lines

@@ -1,0 +1,46 @@
+"""The project's own sets (training sets in pipelines/models, scored sets in tests/data) are written for
+it: none holds a dev row, which may only be read from ../shared, never copied into the repository."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, SHARED_DEV
+
+OWN_FILES = sorted([*(REPO / "pipelines" / "models").glob("*.jsonl"), *(REPO / "tests" / "data").glob("*.jsonl")])
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _rows(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+
+
+@pytest.mark.skipif(not SHARED_DEV.is_dir(), reason=f"dev data not found at {SHARED_DEV}")
+def test_no_own_set_holds_a_dev_row() -> None:
+    dev: dict[str, str] = {}
+    for path in sorted(SHARED_DEV.glob("*.jsonl")):
+        for row in _rows(path):
+            dev.setdefault(_norm(str(row["text"])), path.stem)
+    copied = [
+        (path.name, str(text)[:60], dev[_norm(text)])
+        for path in OWN_FILES
+        for row in _rows(path)
+        for text in (row.get("text"), row.get("context"))
+        if isinstance(text, str) and _norm(text) in dev
+    ]
+    assert not copied, copied
+
+
+@pytest.mark.parametrize("path", [p for p in OWN_FILES if p.name.startswith("own_")], ids=lambda p: p.name)
+def test_own_training_sets_are_labelled_positives_with_unique_ids_and_texts(path: Path) -> None:
+    rows = _rows(path)
+    category = path.stem.removeprefix("own_")
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert len({_norm(str(r["text"])) for r in rows}) == len(rows), "a text written twice weighs twice"
+    assert all(r["labels"] == {category: 1} and r["lang"] in ("en", "fr") for r in rows)

@@ -370,7 +370,8 @@ def write_quality(
         "content, illegal activity, council references, French, criticism of the city, ordinary comments to a",
         "city account, city posts with on- and off-topic comments). They are never used for fitting: the",
         "project's training sets are separate files in `pipelines/models` (`civic_negatives.jsonl`,",
-        "`offtopic_train.jsonl`, `own_attack.jsonl`, `own_political.jsonl`, `own_commercial.jsonl`), written",
+        "`offtopic_train.jsonl`, `own_attack.jsonl`, `own_political.jsonl`, `own_commercial.jsonl`, "
+        "`own_safety.jsonl`), written",
         "separately, on other posts, and never scored. Written by the same hands as the training",
         "sets, they are friendlier than text from strangers would be: read their numbers as an upper bound.",
         "",

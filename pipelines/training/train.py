@@ -95,7 +95,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         ],
     },
     "safety": {
-        "sources": [("ethos", "safety"), ("ghc", "safety")],
+        "sources": [("ethos", "safety"), ("ghc", "safety"), ("own_safety", "safety")],
         "negatives": ["civic_negatives", "sms_spam", "hatexplain:profane", "c3_globeandmail:attack+profane"],
     },
 }
@@ -115,6 +115,7 @@ FIT_ONLY = frozenset(
         "own_attack",
         "own_political",
         "own_commercial",
+        "own_safety",
     }
 )
 """Files whose licence lets them fit shipped weights; civic_requests, conan_fr and gnm_offtopic only measure."""
@@ -152,6 +153,7 @@ OWN_DATA = {
     "own_attack": MODEL_DIR / "own_attack.jsonl",
     "own_political": MODEL_DIR / "own_political.jsonl",
     "own_commercial": MODEL_DIR / "own_commercial.jsonl",
+    "own_safety": MODEL_DIR / "own_safety.jsonl",
 }
 """Training sets the project wrote itself (shipped beside the model). ``civic_negatives``: ordinary
 civic complaints, questions, reactions and thanks, in English and French, which no dev source holds;
@@ -160,7 +162,9 @@ partisan content. ``offtopic_train``: city posts with comments about them, about
 anything else (5.7.1). ``own_attack``, ``own_political``, ``own_commercial``: positives for the three
 categories that only one dev source labels (personal attacks without swear words, partisan and
 ideological advocacy, self-promotion and spam in comment form), so that each has a second source and
-leave-one-source-out measures a model rather than the rules. The sets in tests/data (criticism,
+leave-one-source-out measures a model rather than the rules. ``own_safety``: threats, wishes of
+death, calls to violence and encouragement of self-harm in English and French (5.7.8), whose two dev
+sources hold only hate-speech-flavoured violence, in English. The sets in tests/data (criticism,
 ordinary comments, off-topic city pairs) are separate and are only ever scored."""
 
 

@@ -145,11 +145,17 @@ def before_model(cache: Path = REPO / ".local" / "before") -> LinearModel | None
         except (OSError, subprocess.CalledProcessError):
             return None
         target.write_bytes(blob)
+    return _load_beside_tables(cache)
+
+
+def _load_beside_tables(directory: Path) -> LinearModel | None:
+    """A model written without its embedding table, loaded with a copy of the shipped one beside it (the
+    before model's table is the same file: its digest is checked on load)."""
     for table in MODEL_DIR.glob("minilm-static.*"):
-        link = cache / table.name
-        if not link.exists():
-            link.write_bytes(table.read_bytes())
-    return load_model(str(cache))
+        copy = directory / table.name
+        if not copy.exists():
+            copy.write_bytes(table.read_bytes())
+    return load_model(str(directory))
 
 
 BEFORE_FOLDS_SCRIPT = """
@@ -177,11 +183,8 @@ source it trained on, without that source (a category left with no source gets n
 
 def before_sources(old: LinearModel) -> list[str]:
     """The dev sources the before model was fitted on (its card names every training file)."""
-    return sorted(name for name in old.card.get("data", {}) if name not in OWN_DATA and name in _cell_sources())
-
-
-def _cell_sources() -> set[str]:
-    return {source for _, source in cells()}
+    scored = {source for _, source in cells()}
+    return sorted(name for name in old.card.get("data", {}) if name in scored)
 
 
 def before_fold_models(
@@ -207,16 +210,8 @@ def before_fold_models(
         log(f"refitting the {BEFORE_COMMIT} recipe without each of {', '.join(todo)}")
         env = {**os.environ, "PYTHONPATH": str(src), "CIVICWATCH_SHARED": str(dev_dir().parents[1])}
         subprocess.run([sys.executable, "-c", BEFORE_FOLDS_SCRIPT, str(cache), *todo], cwd=src, env=env, check=True)
-    models = {}
-    for source in sources:
-        for table in MODEL_DIR.glob("minilm-static.*"):
-            link = cache / source / table.name
-            if not link.exists():
-                link.write_bytes(table.read_bytes())
-        model = load_model(str(cache / source))
-        if model is not None:
-            models[source] = model
-    return models
+    models = {source: _load_beside_tables(cache / source) for source in sources}
+    return {source: model for source, model in models.items() if model is not None}
 
 
 def _counts(c: Counts) -> dict[str, Any]:

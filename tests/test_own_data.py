@@ -44,3 +44,13 @@ def test_own_training_sets_are_labelled_positives_with_unique_ids_and_texts(path
     assert len({r["id"] for r in rows}) == len(rows)
     assert len({_norm(str(r["text"])) for r in rows}) == len(rows), "a text written twice weighs twice"
     assert all(r["labels"] == {category: 1} and r["lang"] in ("en", "fr") for r in rows)
+
+
+@pytest.mark.parametrize("path", [p for p in OWN_FILES if p.stem.endswith("_neutral")], ids=lambda p: p.name)
+def test_neutral_training_sets_are_unlabelled_with_unique_ids_and_texts(path: Path) -> None:
+    """A head's own negatives carry no label: a label here would make a positive of a negative."""
+    rows = _rows(path)
+    assert rows
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert len({_norm(str(r["text"])) for r in rows}) == len(rows)
+    assert all(r["labels"] == {} and r["lang"] in ("en", "fr") for r in rows)

@@ -35,6 +35,7 @@ from pipelines.training.loso import BEFORE_COMMIT, LOSO_SAMPLE, run_loso
 from pipelines.training.train import (
     ARTICLE_SOURCE,
     OFFTOPIC_PRIOR,
+    OWN_DATA,
     article_rows,
     binary_metrics,
     city_pairs,
@@ -369,9 +370,8 @@ def write_quality(
         "`tests/data` are the project's own hand-written sets for what the dev data does not cover (sexual",
         "content, illegal activity, council references, French, criticism of the city, ordinary comments to a",
         "city account, city posts with on- and off-topic comments). They are never used for fitting: the",
-        "project's training sets are separate files in `pipelines/models` (`civic_negatives.jsonl`,",
-        "`offtopic_train.jsonl`, `own_attack.jsonl`, `own_political.jsonl`, `own_commercial.jsonl`, "
-        "`own_safety.jsonl`), written",
+        "project's training sets are separate files in `pipelines/models` "
+        f"({', '.join(f'`{path.name}`' for path in OWN_DATA.values())}), written",
         "separately, on other posts, and never scored. Written by the same hands as the training",
         "sets, they are friendlier than text from strangers would be: read their numbers as an upper bound.",
         "",

@@ -33,15 +33,13 @@ from connectors.core import (
     Batch,
     Clock,
     ConnectorError,
-    CredentialError,
     NotFound,
-    Retry,
     TransientError,
     utc,
 )
 from connectors.facebook.graph import GraphClient
 from connectors.facebook.mapping import graph_time
-from connectors.runner import checkpoint, close_scopes, next_due
+from connectors.runner import checkpoint, close_scopes, next_due, poll_scope, restore_scopes
 from runtime.settings import InstagramSettings
 from schemas import Checkpoint, Comment, ModerationAction, Post, dead_letter
 from schemas.codec import InvalidEvent, describe_validation
@@ -166,16 +164,8 @@ class InstagramConnector:
         if not self.username:
             me = self.graph.request(f"{self.graph.version}/{self.settings.ig_user_id}", {"fields": "id,username"})
             self.username = str(me.get("username") or self.settings.ig_user_id)
-        now = self.clock.time()
-        self.scopes = {}
-        for cp in state.values():
-            scope = MediaScope.from_checkpoint(cp)
-            if not scope.closed:
-                self.scopes[scope.key] = scope
-        media = MediaScope("media", self.settings.ig_user_id)
-        self.scopes.setdefault(media.key, media)
-        for scope in self.scopes.values():
-            scope.due = now
+        root = MediaScope("media", self.settings.ig_user_id)
+        self.scopes = restore_scopes(state, MediaScope.from_checkpoint, root, self.clock.time())
 
     def poll(self) -> Batch:
         now = self.clock.time()
@@ -184,20 +174,14 @@ class InstagramConnector:
         if expired:
             return close_scopes(self.scopes, expired, now)
         scope = next_due(self.scopes.values(), now, {"media": 0, "comments": 1})
-        try:
-            if scope.kind == "media":
-                return self._poll_media(scope, now, horizon)
-            return self._poll_comments(scope, now)
-        except (Retry, TransientError, CredentialError):
-            raise
-        except NotFound as exc:  # the media was deleted
-            log.info("scope_gone", connector=NAME, scope=scope.key, reason=exc.reason)
-            return close_scopes(self.scopes, [scope], now) if scope.kind == "comments" else Batch()
-        except ConnectorError as exc:
-            log.warning("scope_refused", connector=NAME, scope=scope.key, reason=exc.reason)
+
+        def refused() -> None:
             scope.after, scope.found = None, set()
             scope.due = now + self.settings.poll_interval
-            return Batch()
+
+        if scope.kind == "media":
+            return poll_scope(NAME, self.scopes, scope, now, lambda: self._poll_media(scope, now, horizon), refused)
+        return poll_scope(NAME, self.scopes, scope, now, lambda: self._poll_comments(scope, now), refused)
 
     def _page(self, scope: MediaScope, edge: str, fields: str) -> dict[str, Any]:
         args: dict[str, Any] = {"fields": fields, "limit": self.settings.page_size}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -29,6 +29,7 @@ from connectors.core import (
     Connector,
     ConnectorError,
     CredentialError,
+    NotFound,
     Retry,
     TransientError,
     utc,
@@ -255,6 +256,46 @@ def close_scopes(scopes: dict[str, S], expired: list[S], now: float) -> Batch:
         scope.closed = True
         del scopes[scope.key]
     return Batch(checkpoints=[s.to_checkpoint(now) for s in expired])
+
+
+def restore_scopes(
+    state: Mapping[str, Checkpoint], load: Callable[[Checkpoint], S], root: S, now: float
+) -> dict[str, S]:
+    """The scopes a (re)start follows: every checkpointed one still open, and ``root`` (the account's
+    posts or media, which finds new ones), all due at once."""
+    scopes: dict[str, S] = {}
+    for cp in state.values():
+        scope = load(cp)
+        if not scope.closed:
+            scopes[scope.key] = scope
+    scopes.setdefault(root.key, root)
+    for scope in scopes.values():
+        scope.due = now
+    return scopes
+
+
+def poll_scope(
+    connector: str,
+    scopes: dict[str, S],
+    scope: S,
+    now: float,
+    poll: Callable[[], Batch],
+    refused: Callable[[], None],
+) -> Batch:
+    """Run one scope's ``poll``. Retries and credential errors go to the runner; a deleted post or
+    media closes its comment scope; any other refusal must not hold up the other scopes (``refused``
+    drops the scope's paging and sets when it is due again)."""
+    try:
+        return poll()
+    except (Retry, TransientError, CredentialError):
+        raise
+    except NotFound as exc:
+        log.info("scope_gone", connector=connector, scope=scope.key, reason=exc.reason)
+        return close_scopes(scopes, [scope], now) if scope.kind == "comments" else Batch()
+    except ConnectorError as exc:
+        log.warning("scope_refused", connector=connector, scope=scope.key, reason=exc.reason)
+        refused()
+        return Batch()
 
 
 def next_due(scopes: Iterable[S], now: float, order: Mapping[str, int]) -> S:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,8 +15,15 @@ import structlog
 from typer.testing import CliRunner
 
 from civicwatch.cli import app
-from connectors.core import Backoff, Batch, CredentialError, FakeClock
-from connectors.runner import KafkaCheckpointStore, MemoryCheckpointStore, Runner, checkpoint
+from connectors.core import Backoff, Batch, ConnectorError, CredentialError, FakeClock, NotFound, Retry, TransientError
+from connectors.runner import (
+    KafkaCheckpointStore,
+    MemoryCheckpointStore,
+    Runner,
+    checkpoint,
+    poll_scope,
+    restore_scopes,
+)
 from connectors.secrets import Secrets, read_secrets_file
 from runtime.logs import configure_logging
 from runtime.sink import KafkaSink, MemorySink
@@ -178,3 +186,65 @@ def test_an_unforeseen_error_backs_off_instead_of_ending_the_run() -> None:
     runner.start()
     stats = runner.run(max_polls=3)
     assert stats.retries == 1 and stats.comments == 2 and len(clock.sleeps) == 1
+
+
+@dataclass
+class _Scope:
+    kind: str
+    target: str
+    due: float = 0.0
+    closed: bool = False
+    paging: str | None = "page-2"
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.target}"
+
+    def to_checkpoint(self, now: float) -> object:
+        return checkpoint("t", self.key, None, now, kind=self.kind, closed=self.closed)
+
+    @classmethod
+    def load(cls, cp: object) -> _Scope:
+        d = cp.details  # type: ignore[attr-defined]
+        return cls(kind=str(d["kind"]), target=cp.scope.split(":", 1)[1], closed=bool(d["closed"]))  # type: ignore[attr-defined]
+
+
+def _raises(exc: Exception) -> Callable[[], Batch]:
+    def poll() -> Batch:
+        raise exc
+
+    return poll
+
+
+def test_restore_scopes_resumes_open_ones_adds_the_root_and_makes_all_due() -> None:
+    state = {
+        "comments:p1": _Scope("comments", "p1", closed=False).to_checkpoint(5.0),
+        "comments:p2": _Scope("comments", "p2", closed=True).to_checkpoint(5.0),
+    }
+    scopes = restore_scopes(state, _Scope.load, _Scope("posts", "page"), now=100.0)  # type: ignore[arg-type]
+    assert sorted(scopes) == ["comments:p1", "posts:page"]
+    assert all(s.due == 100.0 for s in scopes.values())
+
+
+def test_poll_scope_closes_a_deleted_post_waits_out_a_refusal_and_passes_retries_on() -> None:
+    comments, posts = _Scope("comments", "p1"), _Scope("posts", "page")
+    scopes = {comments.key: comments, posts.key: posts}
+
+    def refused(scope: _Scope) -> Callable[[], None]:
+        def reset() -> None:
+            scope.paging, scope.due = None, 160.0
+
+        return reset
+
+    gone = poll_scope("t", scopes, comments, 100.0, _raises(NotFound("deleted")), refused(comments))
+    assert comments.closed and comments.key not in scopes and [c.scope for c in gone.checkpoints] == ["comments:p1"]
+
+    kept = poll_scope("t", scopes, posts, 100.0, _raises(NotFound("no page")), refused(posts))
+    assert kept.checkpoints == [] and posts.key in scopes and not posts.closed
+
+    batch = poll_scope("t", scopes, posts, 100.0, _raises(ConnectorError("permission")), refused(posts))
+    assert batch.checkpoints == [] and posts.paging is None and posts.due == 160.0
+
+    for exc in (TransientError("503"), CredentialError("CIVICWATCH_FACEBOOK_TOKEN", "expired"), Retry(30.0)):
+        with pytest.raises(type(exc)):
+            poll_scope("t", scopes, posts, 100.0, _raises(exc), refused(posts))

@@ -34,7 +34,7 @@ import structlog
 from connectors.core import Batch, Clock, ConnectorError, CredentialError, NotFound, Retry, TransientError, utc
 from connectors.facebook.graph import GraphClient, next_request
 from connectors.facebook.mapping import UNKNOWN_AUTHOR, graph_comment, graph_post
-from connectors.runner import checkpoint, close_scopes, next_due
+from connectors.runner import checkpoint, close_scopes, next_due, poll_scope, restore_scopes
 from runtime.settings import FacebookSettings
 from schemas import Checkpoint, Comment, dead_letter
 from schemas.codec import InvalidEvent
@@ -125,16 +125,8 @@ class FacebookConnector:
             # Proves the token (190 -> CredentialError naming it) and the Page id at start-up.
             self.graph.request(f"{self.graph.version}/{self.settings.page_id}", {"fields": "id,name"})
             self.checked = True
-        now = self.clock.time()
-        self.scopes = {}
-        for cp in state.values():
-            scope = PageScope.from_checkpoint(cp)
-            if not scope.closed:
-                self.scopes[scope.key] = scope
-        posts = PageScope("posts", self.settings.page_id)
-        self.scopes.setdefault(posts.key, posts)
-        for scope in self.scopes.values():
-            scope.due = now
+        root = PageScope("posts", self.settings.page_id)
+        self.scopes = restore_scopes(state, PageScope.from_checkpoint, root, self.clock.time())
 
     def poll(self) -> Batch:
         now = self.clock.time()
@@ -143,20 +135,14 @@ class FacebookConnector:
         if expired:
             return close_scopes(self.scopes, expired, now)
         scope = next_due(self.scopes.values(), now, {"posts": 0, "comments": 1})
-        try:
-            if scope.kind == "posts":
-                return self._poll_posts(scope, now, horizon)
-            return self._poll_comments(scope, now)
-        except (Retry, TransientError, CredentialError):
-            raise
-        except NotFound as exc:  # the post was deleted: nothing more to follow there
-            log.info("scope_gone", connector=NAME, scope=scope.key, reason=exc.reason)
-            return close_scopes(self.scopes, [scope], now) if scope.kind == "comments" else Batch()
-        except ConnectorError as exc:  # one refused scope must not hold up the others
-            log.warning("scope_refused", connector=NAME, scope=scope.key, reason=exc.reason)
+
+        def refused() -> None:
             scope.next_page = None
             scope.due = now + self.settings.poll_interval
-            return Batch()
+
+        if scope.kind == "posts":
+            return poll_scope(NAME, self.scopes, scope, now, lambda: self._poll_posts(scope, now, horizon), refused)
+        return poll_scope(NAME, self.scopes, scope, now, lambda: self._poll_comments(scope, now), refused)
 
     def _get(self, scope: PageScope, edge: str, args: dict[str, Any]) -> dict[str, Any]:
         if scope.next_page is not None:

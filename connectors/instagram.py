@@ -33,15 +33,14 @@ from connectors.core import (
     Batch,
     Clock,
     ConnectorError,
-    NotFound,
-    TransientError,
     utc,
 )
+from connectors.facebook.actions import GraphActions
 from connectors.facebook.graph import GraphClient
 from connectors.facebook.mapping import graph_time
 from connectors.runner import checkpoint, close_scopes, next_due, poll_scope, restore_scopes
 from runtime.settings import InstagramSettings
-from schemas import Checkpoint, Comment, ModerationAction, Post, dead_letter
+from schemas import Checkpoint, Comment, Post, dead_letter
 from schemas.codec import InvalidEvent, describe_validation
 from schemas.ids import text_digest
 
@@ -330,34 +329,10 @@ def comments_delivery(
     return batch
 
 
-class InstagramActions:
-    """Hide, unhide, delete and answer comments on the city's media (``instagram_manage_comments``)."""
+class InstagramActions(GraphActions):
+    """Hide, unhide, delete and answer comments on the city's media (``instagram_manage_comments``).
+    A reply is ``POST /{ig-comment-id}/replies``; hiding is the ``hide`` field."""
 
     platform = "instagram"
-
-    def __init__(self, graph: GraphClient, ig_user_id: str, min_interval: float) -> None:
-        self.graph = graph
-        self.ig_user_id = ig_user_id
-        self.min_interval = min_interval
-
-    def check(self) -> None:
-        self.graph.request(f"{self.graph.version}/{self.ig_user_id}", {"fields": "id"})
-
-    def execute(self, action: ModerationAction) -> str:
-        path = f"{self.graph.version}/{action.comment_id}"
-        if action.action == "reply":  # POST /{ig-comment-id}/replies
-            result = self.graph.request(f"{path}/replies", post_args={"message": action.text})
-            if not result.get("id"):
-                raise TransientError("the Graph API did not confirm the reply")
-            return "replied"
-        if action.action == "delete":
-            try:
-                result = self.graph.request(path, method="DELETE")
-            except NotFound:
-                return "already deleted"
-        else:
-            hide = "true" if action.action == "hide" else "false"
-            result = self.graph.request(path, post_args={"hide": hide})
-        if result.get("success") is not True:
-            raise TransientError("the Graph API did not confirm the change")
-        return {"hide": "hidden", "unhide": "unhidden", "delete": "deleted"}[action.action]
+    reply_edge = "replies"
+    hide_field = "hide"

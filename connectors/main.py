@@ -13,9 +13,14 @@ import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from connectors.facebook import WebhookReceiver
+    from runtime.settings import FacebookSettings, InstagramSettings
+    from runtime.sink import Sink
 
 
 def _stop_on_signals() -> threading.Event:
@@ -51,6 +56,67 @@ def _sink(name: str) -> Any:
         transactional_id=f"{settings.topic_prefix}civicwatch-{name}",
         client_id=f"civicwatch-{name}",
     )
+
+
+def webhook_receiver(
+    settings: FacebookSettings | InstagramSettings, sink: Sink, app_secret: str, verify_token: str
+) -> WebhookReceiver:
+    """The receiver a webhook command serves: its platform's account, delivery mapping and limits."""
+    from connectors.facebook import WebhookReceiver
+    from connectors.facebook.webhook import Deliveries, delivery_batch
+    from connectors.instagram import comments_delivery
+    from runtime.settings import InstagramSettings
+
+    deliveries: Deliveries
+    if isinstance(settings, InstagramSettings):
+        account, deliveries = settings.ig_user_id, comments_delivery
+    else:
+        account, deliveries = settings.page_id, delivery_batch
+    return WebhookReceiver(
+        sink,
+        account,
+        app_secret,
+        verify_token,
+        timeout=settings.webhook_timeout,
+        max_threads=settings.webhook_max_threads,
+        max_age=settings.webhook_max_age,
+        deliveries=deliveries,
+        name=_webhook_name(settings),
+    )
+
+
+def _webhook_name(settings: FacebookSettings | InstagramSettings) -> str:
+    from runtime.settings import InstagramSettings
+
+    return "instagram-webhook" if isinstance(settings, InstagramSettings) else "facebook-webhook"
+
+
+def _serve_webhook(settings: FacebookSettings | InstagramSettings, host: str | None, port: int | None) -> None:
+    """Serve signed deliveries until SIGTERM/SIGINT; the app secret and verify token come from the secrets."""
+    from connectors import metrics
+    from connectors.secrets import Secrets
+    from runtime.settings import ConnectorSettings
+
+    secrets = Secrets()
+    app_secret = secrets.require("FACEBOOK_APP_SECRET")
+    verify_token = secrets.require("FACEBOOK_VERIFY_TOKEN")
+    metrics.serve(ConnectorSettings.from_env().metrics_port)
+    receiver = webhook_receiver(settings, _sink(_webhook_name(settings)), app_secret, verify_token)
+    server = receiver.server(host or settings.webhook_host, port if port is not None else settings.webhook_port)
+    stop = _stop_on_signals()
+
+    def shutdown_on_stop() -> None:
+        stop.wait()
+        server.shutdown()
+
+    threading.Thread(target=shutdown_on_stop, daemon=True).start()
+    bound_host, bound_port = server.server_address[:2]
+    typer.echo(f"listening on {bound_host!s}:{bound_port}", err=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        receiver.sink.close()
 
 
 def _run(connector: Any, stop: threading.Event) -> None:
@@ -149,44 +215,13 @@ def connect_facebook_webhook(
     configure_logging(loglevel)
 
     def body() -> None:
-        from connectors import metrics
         from connectors.core import ConnectorError
-        from connectors.facebook import WebhookReceiver
-        from connectors.secrets import Secrets
-        from runtime.settings import ConnectorSettings, FacebookSettings
+        from runtime.settings import FacebookSettings
 
         settings = FacebookSettings.from_env()
         if not settings.page_id:
             raise ConnectorError("CIVICWATCH_FACEBOOK_PAGE_ID is empty: name the city's Page id")
-        secrets = Secrets()
-        app_secret = secrets.require("FACEBOOK_APP_SECRET")
-        verify_token = secrets.require("FACEBOOK_VERIFY_TOKEN")
-        metrics.serve(ConnectorSettings.from_env().metrics_port)
-        sink = _sink("facebook-webhook")
-        receiver = WebhookReceiver(
-            sink,
-            settings.page_id,
-            app_secret,
-            verify_token,
-            timeout=settings.webhook_timeout,
-            max_threads=settings.webhook_max_threads,
-            max_age=settings.webhook_max_age,
-        )
-        server = receiver.server(host or settings.webhook_host, port if port is not None else settings.webhook_port)
-        stop = _stop_on_signals()
-
-        def shutdown_on_stop() -> None:
-            stop.wait()
-            server.shutdown()
-
-        threading.Thread(target=shutdown_on_stop, daemon=True).start()
-        bound_host, bound_port = server.server_address[:2]
-        typer.echo(f"listening on {bound_host!s}:{bound_port}", err=True)
-        try:
-            server.serve_forever()
-        finally:
-            server.server_close()
-            sink.close()
+        _serve_webhook(settings, host, port)
 
     _fail_cleanly("facebook-webhook", body)
 
@@ -223,39 +258,13 @@ def connect_instagram_webhook(
     configure_logging(loglevel)
 
     def body() -> None:
-        from connectors import metrics
         from connectors.core import ConnectorError
-        from connectors.facebook import WebhookReceiver
-        from connectors.instagram import comments_delivery
-        from connectors.secrets import Secrets
-        from runtime.settings import ConnectorSettings, InstagramSettings
+        from runtime.settings import InstagramSettings
 
         settings = InstagramSettings.from_env()
         if not settings.ig_user_id:
             raise ConnectorError("CIVICWATCH_INSTAGRAM_IG_USER_ID is empty: name the city's Instagram account id")
-        secrets = Secrets()
-        app_secret = secrets.require("FACEBOOK_APP_SECRET")
-        verify_token = secrets.require("FACEBOOK_VERIFY_TOKEN")
-        metrics.serve(ConnectorSettings.from_env().metrics_port)
-        sink = _sink("instagram-webhook")
-        receiver = WebhookReceiver(
-            sink, settings.ig_user_id, app_secret, verify_token, deliveries=comments_delivery, name="instagram-webhook"
-        )
-        server = receiver.server(host or settings.webhook_host, port if port is not None else settings.webhook_port)
-        stop = _stop_on_signals()
-
-        def shutdown_on_stop() -> None:
-            stop.wait()
-            server.shutdown()
-
-        threading.Thread(target=shutdown_on_stop, daemon=True).start()
-        bound_host, bound_port = server.server_address[:2]
-        typer.echo(f"listening on {bound_host!s}:{bound_port}", err=True)
-        try:
-            server.serve_forever()
-        finally:
-            server.server_close()
-            sink.close()
+        _serve_webhook(settings, host, port)
 
     _fail_cleanly("instagram-webhook", body)
 

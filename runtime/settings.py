@@ -241,28 +241,21 @@ class XSettings(_FromEnv):
         return tuple(a.lstrip("@") for a in _comma_separated(value))
 
 
-class FacebookSettings(_FromEnv):
-    """The Facebook connector, webhook receiver and actions (``civicwatch connect facebook...``)."""
+class _GraphSettings(_FromEnv):
+    """What the Facebook and Instagram connectors share: the Graph API, its throttling, the webhook
+    receiver's limits and the pace of moderation actions."""
 
-    model_config = SettingsConfigDict(env_prefix="CIVICWATCH_FACEBOOK_")
-
-    page_id: str = ""
     api_version: str = "25.0"
-    poll_interval: float = 120.0
     lookback_days: float = 7.0
-    page_size: int = 100
     throttle_wait: float = 600.0
     usage_ceiling: float = 90.0
     webhook_host: str = "127.0.0.1"
-    webhook_port: int = 8089
     webhook_timeout: float = 10.0
     """Seconds a webhook connection may stay silent (a slow body is cut off)."""
     webhook_max_threads: int = 16
     webhook_max_age: float = 3600.0
     """Seconds after which a delivery counts as a replay and is dropped."""
     action_interval: float = 1.0
-    recheck_interval: float = 3600.0
-    """How often each followed post's comments are re-read whole for edits and deletions (0: never)."""
 
     @field_validator("api_version", mode="before")
     @classmethod
@@ -270,26 +263,28 @@ class FacebookSettings(_FromEnv):
         return value.lstrip("v") if isinstance(value, str) else value
 
 
-class InstagramSettings(_FromEnv):
+class FacebookSettings(_GraphSettings):
+    """The Facebook connector, webhook receiver and actions (``civicwatch connect facebook...``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CIVICWATCH_FACEBOOK_")
+
+    page_id: str = ""
+    poll_interval: float = 120.0
+    page_size: int = 100
+    webhook_port: int = 8089
+    recheck_interval: float = 3600.0
+    """How often each followed post's comments are re-read whole for edits and deletions (0: never)."""
+
+
+class InstagramSettings(_GraphSettings):
     """The Instagram connector, webhook receiver and actions (``civicwatch connect instagram...``)."""
 
     model_config = SettingsConfigDict(env_prefix="CIVICWATCH_INSTAGRAM_")
 
     ig_user_id: str = ""
-    api_version: str = "25.0"
     poll_interval: float = 300.0
-    lookback_days: float = 7.0
     page_size: int = 50
-    throttle_wait: float = 600.0
-    usage_ceiling: float = 90.0
-    webhook_host: str = "127.0.0.1"
     webhook_port: int = 8090
-    action_interval: float = 1.0
-
-    @field_validator("api_version", mode="before")
-    @classmethod
-    def _version(cls, value: Any) -> Any:
-        return value.lstrip("v") if isinstance(value, str) else value
 
 
 class ConnectorSettings(_FromEnv):

@@ -275,3 +275,27 @@ def test_a_stale_instagram_delivery_is_dropped_as_a_replay() -> None:
         "17873440459146011"
     ]
     assert comments_delivery(body, IG_USER_ID, sent + 1, sent + 120).comments == []
+
+
+@pytest.mark.parametrize("platform", ["facebook", "instagram"])
+def test_each_webhook_receiver_takes_its_limits_from_its_own_settings(
+    platform: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket time-out, thread cap and replay window bound what anyone on the internet can make the
+    receiver hold; the Instagram receiver had Facebook's defaults and no variable to change them."""
+    from connectors.main import webhook_receiver
+    from runtime.settings import FacebookSettings
+
+    prefix = f"CIVICWATCH_{platform.upper()}_"
+    monkeypatch.setenv(f"{prefix}WEBHOOK_TIMEOUT", "4")
+    monkeypatch.setenv(f"{prefix}WEBHOOK_MAX_THREADS", "3")
+    monkeypatch.setenv(f"{prefix}WEBHOOK_MAX_AGE", "60")
+    monkeypatch.setenv("CIVICWATCH_FACEBOOK_PAGE_ID", "9001")
+    monkeypatch.setenv("CIVICWATCH_INSTAGRAM_IG_USER_ID", IG_USER_ID)
+    settings = InstagramSettings.from_env() if platform == "instagram" else FacebookSettings.from_env()
+    receiver = webhook_receiver(settings, MemorySink(), APP_SECRET, VERIFY_TOKEN)
+    assert (receiver.timeout, receiver.max_threads, receiver.max_age) == (4.0, 3, 60.0)
+    assert receiver.name == f"{platform}-webhook"
+    assert receiver.page_id == (IG_USER_ID if platform == "instagram" else "9001")
+    if platform == "instagram":
+        assert receiver.mapper is comments_delivery

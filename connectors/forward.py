@@ -51,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from connectors import metrics
 from connectors.core import Backoff, Clock, ConnectorError, CredentialError, TransientError, utc
+from connectors.runner import consume_each
 from runtime.deadletters import dead_letter_of, log_dead_letter
 from runtime.mail import StartTlsMissing, open_session
 from runtime.settings import kafka_auth
@@ -408,20 +409,7 @@ class Forwarder:
 
     def run(self, max_messages: int | None = None, idle_timeout: float | None = None) -> ForwardStats:
         """Until ``stop`` (or, for tests, ``max_messages`` handled or ``idle_timeout`` seconds of silence)."""
-        handled = 0
-        idle = 0.0
-        while not self.stop.is_set() and (max_messages is None or handled < max_messages):
-            records = self.consumer.poll(timeout_ms=1000, max_records=1)
-            if not records:
-                idle += 1.0
-                if idle_timeout is not None and idle >= idle_timeout:
-                    break
-                continue
-            idle = 0.0
-            for tp, messages in records.items():
-                for message in messages:
-                    self.handle(tp, message)
-                    handled += 1
+        consume_each(self.consumer, self.stop, self.handle, max_messages, idle_timeout)
         return self.stats
 
     def handle(self, tp: TopicPartition, message: Any) -> None:

@@ -258,6 +258,32 @@ def close_scopes(scopes: dict[str, S], expired: list[S], now: float) -> Batch:
     return Batch(checkpoints=[s.to_checkpoint(now) for s in expired])
 
 
+def consume_each(
+    consumer: Any,
+    stop: threading.Event,
+    handle: Callable[[TopicPartition, Any], None],
+    max_messages: int | None = None,
+    idle_timeout: float | None = None,
+) -> None:
+    """Hand records to ``handle`` one poll of one record at a time, so each is settled (committed in its
+    own transaction) before the next is read; until ``stop``, or, for tests, ``max_messages`` handled
+    or ``idle_timeout`` seconds of silence."""
+    handled = 0
+    idle = 0.0
+    while not stop.is_set() and (max_messages is None or handled < max_messages):
+        records = consumer.poll(timeout_ms=1000, max_records=1)
+        if not records:
+            idle += 1.0
+            if idle_timeout is not None and idle >= idle_timeout:
+                break
+            continue
+        idle = 0.0
+        for tp, messages in records.items():
+            for message in messages:
+                handle(tp, message)
+                handled += 1
+
+
 def restore_scopes(
     state: Mapping[str, Checkpoint], load: Callable[[Checkpoint], S], root: S, now: float
 ) -> dict[str, S]:

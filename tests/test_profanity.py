@@ -42,6 +42,10 @@ def evidence(text: str, language: str | None = "en", **settings: object) -> tupl
         ("so many idiots on this road today", "en", [("idiots", "insult")]),
         ("You're so stupid", "en", [("stupid", "insult_adj_aimed")]),
         ("What a stupid plan", "en", [("stupid", "insult_adj")]),
+        # slang for women that tweets use as abuse, aimed or not
+        ("can't trust these hoes", "en", [("hoes", "moderate")]),
+        ("that hoe got issues", "en", [("hoe", "moderate")]),
+        ("some niggah at the bus stop", "en", [("niggah", "severe")]),
         # French (Canada)
         ("Tabarnak, encore la construction", "fr", [("Tabarnak", "severe")]),
         ("Putain de nids-de-poule", "fr", [("Putain", "severe")]),
@@ -65,6 +69,8 @@ def test_severity_and_obfuscation(text: str, language: str, expected: list[tuple
         "Sussex and Middlesex counties",
         "Pros and cons of the new bins",
         "Shiitake mushrooms at the market",
+        "The garden hoes at the community plot were stolen",
+        "Big pot hoe on Columbia Drive",  # a pothole, misspelled
         "Magna cum laude graduates honoured",
         "Hancock Street lights are out",
         "Shiite and Sunni leaders met",

@@ -70,3 +70,29 @@ def test_the_recorded_before_numbers_cover_every_cell_both_ways() -> None:
         shipped = [k for k in recorded if k.startswith(prefix)]
         assert shipped, f"{category}/{source}: no before score for today's file"
         assert all(f"loso:{k}" in recorded for k in shipped), f"{category}/{source}: no out-of-source before score"
+
+
+def test_the_fine_tuned_measurement_names_its_cells_and_leaves_the_unmeasured_blank(tmp_path: Any) -> None:
+    from pipelines.training.quality import finetune_section
+
+    assert finetune_section(tmp_path / "absent.json") == []
+    report = {
+        "settings": {"frozen": 4, "rows_per_file": 1000},
+        "macro_f1_cascade_categories": {"linear": 0.5, "finetuned_alone": 0.45, "finetuned_cascade": 0.52},
+        "false_alarms": {
+            "civic_requests": {"rows": 10, "flagged": {"profane": 0.001, "safety": 0.004}},
+            "ordinary_city": {"rows": 3, "flagged": {}},
+            "encoder_share": 0.12,
+        },
+        "cells": [
+            {"category": "profane", "source": "ghc", "linear_f1": 0.55, "finetuned_alone_f1": 0.4,
+             "cascade": {"precision": 0.5, "recall": 0.6, "f1": 0.545}},
+            {"category": "political", "source": "politician_posts", "linear_f1": 0.4},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "finetune_loso.json"
+    path.write_text(json.dumps(report))
+    text = "\n".join(finetune_section(path))
+    assert "| profane | ghc | 0.550 | 0.400 | 0.500 / 0.600 / **0.545** |" in text
+    assert "| political | politician_posts | 0.400 | - | - |" in text
+    assert "fine-tuned cascade 0.520" in text and "at most 0.4% (safety)" in text

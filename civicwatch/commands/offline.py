@@ -87,6 +87,7 @@ def register(app: typer.Typer) -> None:
         categories: list[str] = typer.Argument(
             None,
             help="Categories to train (default: all, and `offtopic`); `encoder-heads` adds the cascade's heads; "
+            "`finetune` fine-tunes the encoder per fold and measures it (the `finetune` extra, about an hour); "
             "`decisions` adapts the current model to moderators' decisions (--examples).",
         ),
         examples: Path | None = typer.Option(
@@ -102,6 +103,9 @@ def register(app: typer.Typer) -> None:
             False, help="With `decisions`: promote without the dev check when ../shared is absent."
         ),
         dev_sample: int = typer.Option(1500, help="With `decisions`: held-out dev rows per file for the dev check."),
+        folds: str = typer.Option(
+            "", help="With `finetune`: dev sources to hold out, comma-separated (default: every cascade source)."
+        ),
     ) -> None:
         """Retrain the shipped text model and the 5.7.1 head from ../shared/data/dev (fixed seeds, held-out fold).
 
@@ -109,6 +113,11 @@ def register(app: typer.Typer) -> None:
         and leave-one-source-out does not show them winning yet (pipelines/models/civicwatch-linear.md).
         ``decisions`` writes a new model version beside the old one and promotes it only if it agrees more
         with moderators on a held-back slice and loses nothing on the dev files' held-out rows."""
+        if categories and "finetune" in categories:
+            if categories != ["finetune"]:
+                raise typer.BadParameter("use `civicwatch train finetune` on its own")
+            _finetune([f for f in folds.split(",") if f] or None)
+            return
         if categories and "decisions" in categories:
             if categories != ["decisions"] or examples is None:
                 raise typer.BadParameter("use `civicwatch train decisions --examples FILE` on its own")
@@ -136,6 +145,20 @@ def register(app: typer.Typer) -> None:
         if "offtopic" in wanted:
             train_offtopic()
             typer.echo("wrote pipelines/models/civicwatch-offtopic.json")
+
+    def _finetune(folds: list[str] | None) -> None:
+        """Measure, not ship: the cascade with a fine-tuned encoder, leave-one-source-out, into docs/."""
+        import json
+
+        from pipelines.training.finetune import measure
+
+        try:
+            report = measure(folds)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        path = REPO / "docs" / "finetune_loso.json"
+        path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        typer.echo(f"wrote {path.relative_to(REPO)}: {report['macro_f1_cascade_categories']}")
 
     @app.command("build-embeddings")
     def build_embeddings(

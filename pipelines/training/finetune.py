@@ -153,7 +153,7 @@ def _module(tensors: dict[str, np.ndarray], k: int) -> Any:
     def param(name: str) -> nn.Parameter:
         return nn.Parameter(torch.from_numpy(np.array(tensors[name], dtype=np.float32)))
 
-    class Layer(nn.Module):
+    class Layer(nn.Module):  # type: ignore[misc,unused-ignore]  # Any without torch installed
         def __init__(self, p: str) -> None:
             super().__init__()
             self.q_w, self.q_b = param(p + "attention.self.query.weight"), param(p + "attention.self.query.bias")
@@ -200,7 +200,7 @@ def _module(tensors: dict[str, np.ndarray], k: int) -> Any:
             }  # fmt: skip
             return {self.prefix + v: getattr(self, k).detach().numpy().copy() for k, v in names.items()}
 
-    class MiniLMTorch(nn.Module):
+    class MiniLMTorch(nn.Module):  # type: ignore[misc,unused-ignore]
         def __init__(self) -> None:
             super().__init__()
             self.word = param("embeddings.word_embeddings.weight")

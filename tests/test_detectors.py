@@ -268,3 +268,74 @@ def test_no_text_crashes_the_pipeline_or_escapes_it(pipeline: PolicyPipeline, te
 def test_hostile_text_is_handled(pipeline: PolicyPipeline, text: str) -> None:
     result = pipeline.classify(text)
     assert isinstance(result.flags, tuple)
+
+
+FRENCH_AGAINST_A_GROUP = [
+    # what is said of the group: "c'est tous des", "ne sont que des", and the words French uses for it
+    ("Les Roms c'est tous des voleurs pis des menteurs", True),
+    ("Les immigrés ne sont que des profiteurs du système", True),
+    ("Les Haïtiens sont tous des fainéants", True),
+    ("les arabes sont des barbares, point final", True),
+    ("Les juifs sont des escrocs, tout le monde le sait", True),
+    ("Les autochtones sont des assistés", True),
+    ("Les homosexuels sont une menace pour nos enfants", True),
+    ("Les musulmans sont incompatibles avec nos valeurs", True),
+    # exclusion and denial of rights
+    ("Les immigrés n'ont rien à faire ici", True),
+    ("Les réfugiés, qu'ils retournent chez eux", True),
+    ("Il faut expulser les musulmans du pays", True),
+    ("Les femmes ne devraient pas avoir le droit de voter", True),
+    ("Les immigrés nous envahissent et volent nos logements", True),
+    # the same words without a statement against a group
+    ("Les immigrés ne sont pas tous des profiteurs, arrêtez de généraliser", False),
+    ("Dire que les musulmans sont des barbares, c'est du racisme", False),
+    ("Les voleurs de vélos n'ont rien à faire ici, appelez la police", False),
+    ("Les nouveaux arrivants ont droit aux cours de français gratuits", False),
+    ("Les aînés du quartier demandent un banc à l'arrêt d'autobus", False),
+    ("Ce sont tous des bénévoles, merci à eux pour la fête des voisins", False),
+]
+
+
+@pytest.mark.parametrize(("text", "flagged"), FRENCH_AGAINST_A_GROUP)
+def test_french_statements_against_a_group(pipeline: PolicyPipeline, text: str, flagged: bool) -> None:
+    """5.7.3 in French rests on the rules (the dev sources that teach the model are English): what is
+    said of a group, exclusion and denial of rights, each with the group named; counter-speech that
+    repeats a stereotype to refute it is not one."""
+    result = run(pipeline, text, "fr")
+    tags = [t for t in result.tags if t.category == "discrimination"]
+    pattern = any(s.label == "pattern" for t in tags for s in t.spans)
+    assert pattern is flagged, [t.as_dict() for t in tags]
+    assert ("discrimination" in result.flags) is flagged, [t.as_dict() for t in tags]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Not all muslims are terrorists", "en"),
+        ("Saying that immigrants are criminals is racist and you know it", "en"),
+        ("Stop claiming the jews control the banks, it's an old antisemitic myth", "en"),
+        ("Ce ne sont pas tous les immigrés qui sont des profiteurs", "fr"),
+        ("Arrêtez de dire que les Haïtiens sont des fainéants, c'est faux", "fr"),
+        ("Some guy called me a dirty arab at the bus stop, that is unacceptable", "en"),
+        ("Ma voisine s'est fait traiter de sale juive à l'épicerie, c'est inacceptable", "fr"),
+    ],
+)
+def test_counter_speech_is_not_a_statement_against_the_group(pipeline: PolicyPipeline, text: str, lang: str) -> None:
+    """Counter-speech repeats the stereotype it denies or refutes; the rules give it no 5.7.3 evidence."""
+    tags = [t for t in run(pipeline, text, lang).tags if t.category == "discrimination"]
+    assert not any(s.label == "pattern" for t in tags for s in t.spans), [t.as_dict() for t in tags]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Muslims are terrorists, stop pretending otherwise",
+        "Not all of them lie, but immigrants are criminals",
+        "Les immigrés sont des criminels, arrêtez de me contredire",
+        "I say muslims are terrorists and it's wrong to pretend otherwise",
+        "I think immigrants are criminals, stop letting them in",
+    ],
+)
+def test_a_refutation_word_alone_does_not_excuse_a_statement(pipeline: PolicyPipeline, text: str) -> None:
+    tags = [t for t in run(pipeline, text).tags if t.category == "discrimination"]
+    assert any(s.label == "pattern" for t in tags for s in t.spans), [t.as_dict() for t in tags]

@@ -46,8 +46,9 @@ GROUNDS = (
 
 _rx = compile_pattern
 _DEHUMANISE = _rx(
-    r"\b(?:are|is|r|sont|c'est des|ce sont des|were|become|became)\s+(?:all\s+|just\s+|nothing but\s+|tous\s+des\s+|"
-    r"toutes\s+des\s+|des\s+|juste\s+des\s+|a bunch of\s+|such\s+|so\s+|really\s+|basically\s+|literally\s+)?"
+    r"\b(?:are|is|r|sont|c'est|ce sont|ne sont (?:que|rien que) des|c'est (?:que|rien que) des|were|become|became)\s+"
+    r"(?:all\s+|just\s+|nothing but\s+|tous\s+des\s+|toutes\s+des\s+|des\s+|juste\s+des\s+|tous\s+|toutes\s+|"
+    r"une\s+bande\s+de\s+|a bunch of\s+|such\s+|so\s+|really\s+|basically\s+|literally\s+)?"
     r"(?:animals?|vermin|parasites?|subhuman|sub-human|savages?|rats?|cockroaches|roaches|disease|plague|scum|trash|"
     r"garbage|filth|property|objects|livestock|breeders|baby machines|criminals|terrorists|rapists|thieves|pedophiles|paedophiles|groomers|inferior|a disease|a cancer|"
     r"a virus|the problem|a burden|a drain|leeches|lazy|freeloaders|dirty|filthy|smelly|stupid|dumb|ugly|disgusting|"
@@ -56,7 +57,11 @@ _DEHUMANISE = _rx(
     r"not (?:human|people|real (?:men|women))|less than human|inhuman|worthless|useless|a waste|monkeys|apes|dogs|pigs|"
     r"animaux|vermine|parasites|sauvages|dechets|criminels|terroristes|inferieur(?:e)?s?|violeurs|voleurs|profiteurs|"
     r"paresseux|sales|envahisseurs|une plaie|un fardeau|le probleme|malades|pervers|degeneres|fous|des chiens|"
-    r"des porcs|des singes|pas (?:humains|des humains)|demonic|satanic|devils|the devil|horrible|terrible|jokes|a joke|"
+    r"des porcs|des singes|pas (?:humains|des humains)|barbares|escrocs|menteurs|faineants|assistes|racailles|"
+    r"delinquants|fanatiques|arrieres|primitifs|hypocrites|sangsues|betes|sous-hommes|moins que rien|bons a rien|"
+    r"inutiles|dangereux|violents|stupides|debiles|attardes|crasseux|puants|degoutants|incapables|inassimilables|"
+    r"une menace|un danger|un cancer|une maladie|une honte|une vermine|une peste|"
+    r"incompatibles? avec (?:nos|notre|la|les|le)|demonic|satanic|devils|the devil|horrible|terrible|jokes|a joke|"
     r"scary|abnormal|cancerous|hell|superior|the worst (?:people|race|nation|religion|kind)|a (?:mental illness|sickness|"
     r"sin|perversion)|sinful|perverted|gross|anti[- ]human|a (?:horrible|terrible|evil|violent|backward|disgusting|sick|"
     r"cancerous|dangerous|hateful|stupid|filthy) (?:religion|cult|ideology|race|culture|people|disease|nation))\b|"
@@ -84,6 +89,11 @@ _EXCLUDE = _rx(
     r"belongs? in the kitchen|stay in the kitchen|back (?:in|to) the kitchen|can't (?:drive|think|be trusted|lead)|"
     r"(?:breed|multiply|reproduce) like (?:rats|rabbits|cockroaches|roaches|ants|vermin|animals|flies)|"
     r"retourne(?:z)? (?:dans|chez)|renvoyez[- ]les|dehors les|"
+    r"n'?ont rien a faire (?:ici|chez nous|au canada|au quebec|en france|dans (?:notre|ce|le) pays|a windsor)|"
+    r"qu'?ils (?:retournent|rentrent|s'en retournent|s'en aillent) (?:chez eux|dans leur pays|d'ou ils viennent)|"
+    r"(?:retournez|rentrez) chez vous|(?:nous )?envahissent|grand remplacement|"
+    r"(?:veulent|vont) (?:nous )?imposer (?:la charia|leur religion|leur culture|leurs valeurs|leurs moeurs)|"
+    r"(?:volent|prennent|piquent) nos (?:logements|places|aides|allocations|femmes)|"
     r"(?:je|on) (?:deteste|hait|hais)|on ne veut pas d(?:e|')|on veut pas d(?:e|')|pas de \w+ ici|"
     r"(?:doivent|devraient) (?:partir|retourner|etre (?:expulses|bannis|renvoyes|deportes))|"
     r"ne (?:devraient|doivent) pas (?:conduire|voter|travailler|avoir|etre|exister)|(?:retourner|renvoyer) chez (?:eux|vous)|"
@@ -105,6 +115,41 @@ _COPULA_TAIL = _rx(
     r"tous des|toutes des|de|fucking)\s+){0,3}$"
 )
 """What comes between a group and what it is called: "muslims are all", "women are just", "les X sont des"."""
+_NEGATED_BEFORE = _rx(
+    r"\b(?:not all|not every|not most|aren't all|are not all|pas tous|pas toutes|ne sont pas tous|ne sont pas toutes)"
+    r"(?:\s+(?:the|of the|les|des|ces))?\s+$"
+)
+"""A generalisation denied before the group is named: "not all muslims are", "ce ne sont pas tous les ..."."""
+_REPORTED_BEFORE = _rx(
+    r"(?<!\bi )(?<!\bje )(?<!\bj')\b(?:say|says|saying|said|claim|claims|claiming|pretend|pretending|the (?:idea|myth|lie|"
+    r"stereotype|notion|claim|cliche)|dire|dit|disent|pretendre|pretend|affirmer|l'idee|le mythe|le cliche|"
+    r"le prejuge|le stereotype|la rumeur|called (?:me|him|her|them|us)|"
+    r"traite(?:r)? de|traitee? de|traites de)(?: that| que| qu'| a| an)?"
+    r"(?:\s+(?:the|all|les|tous les|toutes les|des|sale|sales|dirty|filthy|stupid))?\s+$"
+)
+"""A statement about a group put in someone else's mouth: "saying that muslims are ...", "dire que les ...",
+"he called me a ...", "traité de sale ...". Not "I say", nor "I think": that is the speaker's own."""
+_REFUTED = _rx(
+    r"\b(?:racist|racism|racis(?:me|te|tes)|bigot\w*|prejudice\w*|prejuge\w*|stereotyp\w*|cliche\w*|myths?|"
+    r"mythes?|false|faux|fausse|not true|pas vrai|wrong|nonsense|n'importe quoi|ignoran\w+|"
+    r"stop (?:saying|claiming|spreading|repeating|calling)|arret\w* de (?:dire|repeter|pretendre|traiter|generaliser)|"
+    r"otherwise|generali[sz]\w+|amalgames?|shame on|honte a|antisemit\w*|conspiracy|complot\w*|sexis[mt]\w*|"
+    r"homophob\w*|transphob\w*|islamophob\w*|xenophob\w*|hate speech|unacceptable|inacceptable|not ok|"
+    r"pas correct)\b"
+)
+"""Words that refute what was reported: with ``_REPORTED_BEFORE`` the comment is counter-speech."""
+
+
+def _countered(text: str, start: int) -> bool:
+    """Whether the group named at ``text[start]`` is the subject of counter-speech, which repeats a
+    stereotype to deny or refute it ("not all immigrants are criminals", "saying that muslims are
+    terrorists is racist", "arrêtez de dire que les ..."): the words against the group are not the
+    comment's. The model still judges the comment as a whole."""
+    before = text[max(0, start - 40) : start]
+    before = before[max(before.rfind("."), before.rfind("!"), before.rfind("?")) + 1 :]
+    return bool(_NEGATED_BEFORE.search(before) or (_REPORTED_BEFORE.search(before) and _REFUTED.search(text)))
+
+
 _GAP_WORDS = frozenset(
     "people kids men women folks guys children persons individuals here there today nowadays in this country canada "
     "gens la ci".split()
@@ -228,7 +273,7 @@ def _norm_index(norm: NormalizedText, original: int) -> int:
 @register
 class DiscriminationDetector(LearnedDetector):
     name = "discrimination"
-    version = "3"
+    version = "4"
     clause = "5.7.3"
     category = "discrimination"
     rule_scores: ClassVar[dict[str, float]] = {"pattern": 0.8, **{f"slur_{g}": 0.75 for g in GROUNDS}}
@@ -289,6 +334,8 @@ class DiscriminationDetector(LearnedDetector):
         exclusions = [m.span() for m in _EXCLUDE.finditer(text)]
         for gs, ge, ground, term in groups:
             ngs, nge = _norm_index(norm, gs), _norm_index(norm, ge)
+            if _countered(text, ngs):
+                continue
             casual = term in self.context_only
             reach = 25 if casual else 60
             # "<group> are animals": the group is the subject, just before the verb

@@ -54,6 +54,7 @@ from workers.analytics.counts import (
     to_aggregate,
 )
 from workers.app import analytics_aggregates, app, comments_tagged, settings
+from workers.batching import queued_batches
 from workers.tables import expiring_table
 
 log = structlog.get_logger("civicwatch.analytics")
@@ -184,29 +185,20 @@ async def count_batch(events: list[Any]) -> None:
 async def analytics(stream: Any) -> None:
     """Count whatever is waiting, up to the batch size: big batches under load, no wait when idle.
 
-    Events reach the stream a few at a time even from a long backlog, so when the queue runs dry
-    the agent waits ``GATHER_SECONDS`` once for more before counting: measured, without it most
-    batches held one comment and cost a dozen table writes each. Aggregates are published every
-    few seconds, so the wait costs analysts nothing.
+        Events reach the stream a few at a time even from a long backlog, so when the queue runs dry
+        the agent waits ``GATHER_SECONDS`` once for more before counting: measured, without it most
+        batches held one comment and cost a dozen table writes each. Aggregates are published every
+        few seconds, so the wait costs analysts nothing.
 
-    Not ``stream.take_events``: under CPU pressure it can drop an event that arrives while the
-    previous batch is being handled. Events are acked only after their batch is counted.
+        Not ``stream.take_events``: under CPU pressure it can drop an event that arrives while the
+        previous batch is being handled. Events are acked only after their batch is counted, and a
+    batch is never held across a rebalance (``workers.batching``).
     """
-    batch: list[Any] = []
-    gathered = False
     manual = stream.noack()
-    async for event in manual.events():
-        batch.append(event)
-        full = len(batch) >= settings.analytics_batch_size
-        if not full and not gathered and manual.channel.empty():
-            await asyncio.sleep(GATHER_SECONDS)
-            gathered = True
-        if full or manual.channel.empty():
-            await count_batch(batch)  # if it raises, the worker stops with the batch unacked
-            for counted in batch:
-                await manual.ack(counted)
-            batch = []
-            gathered = False
+    async for batch in queued_batches(manual, settings.analytics_batch_size, gather=GATHER_SECONDS):
+        await count_batch(batch)  # if it raises, the worker stops with the batch unacked
+        for counted in batch:
+            await manual.ack(counted)
 
 
 def _owner(shard: int) -> bool | None:

@@ -39,6 +39,7 @@ from workers.app import (
     seen_comments,
     settings,
 )
+from workers.batching import queued_batches
 from workers.comment_step import CommentBatch, CommentStep, OutputTopics, Pending, classify_safely, partition_of
 from workers.transactions import Output, PartitionRevoked, PartitionTransactions
 
@@ -124,22 +125,19 @@ async def comments(stream: Any) -> None:
 
     Not ``stream.take_events``: under CPU pressure it can clear an event that arrived while the
     previous batch was being handled, and the next batch's commit would then skip it for good.
-    A batch is taken only from what is already queued, so no event waits unacked for more to come.
+    A batch is taken only from what is already queued, so no event waits unacked for more to come,
+    and none is held across a rebalance (``workers.batching``).
     """
-    batch: list[Any] = []
     manual = stream.noack()
     finishing: asyncio.Task[None] | None = None
     try:
-        async for event in manual.events():
-            batch.append(event)
-            if len(batch) >= settings.batch_size or manual.channel.empty():
-                prepared = await prepare_batch(batch)
-                if finishing is not None:
-                    await finishing
-                finishing = asyncio.create_task(finish_batch(prepared, manual))
-                batch = []
-                if manual.channel.empty():
-                    await finishing  # idle: commit now rather than with the next comment
+        async for batch in queued_batches(manual, settings.batch_size):
+            prepared = await prepare_batch(batch)
+            if finishing is not None:
+                await finishing
+            finishing = asyncio.create_task(finish_batch(prepared, manual))
+            if manual.channel.empty():
+                await finishing  # idle: commit now rather than with the next comment
     finally:
         if finishing is not None and not finishing.done():
             await finishing

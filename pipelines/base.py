@@ -33,7 +33,7 @@ class Comment:
     (``PolicyPipeline.iter_classify``) skips that work.
     """
 
-    __slots__ = ("_views", "context", "doc", "expose", "language", "text")
+    __slots__ = ("_views", "context", "doc", "expose", "language", "source_id", "text")
 
     def __init__(
         self,
@@ -42,11 +42,13 @@ class Comment:
         language: str | None = None,
         text: str | None = None,
         expose: bool = True,
+        source_id: str | None = None,
     ) -> None:
         self.doc = doc
         self.text: str = doc.text if text is None else text  # Doc.text re-joins every token
         self.context = context
         self.language = language
+        self.source_id = source_id
         self.expose = expose
         self._views: dict[str, Any] = {}
 

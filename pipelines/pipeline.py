@@ -95,7 +95,10 @@ class PolicyPipeline:
                 # the full doc, for spaCy tooling.
                 doc = Doc(self.nlp.vocab)
                 language = ci.language or detect_language(text)
-                attach(doc, Comment(doc, context=ci.context, language=language, text=text, expose=False))
+                comment = Comment(
+                    doc, context=ci.context, language=language, text=text, expose=False, source_id=ci.source_id
+                )
+                attach(doc, comment)
                 yield doc
 
         for i, doc in enumerate(self.nlp.pipe(docs(), batch_size=self.batch_size)):

@@ -51,8 +51,13 @@ class Tag:
 
 @dataclass(frozen=True, slots=True)
 class CommentInput:
-    """What a detector may look at: the text, and the post it answers when known (5.7.1)."""
+    """What a detector may look at: the text, and the post it answers when known (5.7.1).
+
+    ``source_id`` (``platform:id`` in the worker) says which comment this is: one read again after a
+    rebalance or a restart is the same comment, not the same text posted again (5.7.6 campaigns).
+    """
 
     text: str
     context: str | None = None
     language: str | None = None
+    source_id: str | None = None

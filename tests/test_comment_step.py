@@ -159,3 +159,15 @@ def test_deletions_and_hides_reach_the_tagged_topic_and_the_audit_log_unclassifi
     assert tagged.flags == [flag] and tagged.tags == [] and tagged.routes == []
     audit = decode(by_topic[TOPICS.audit], AuditRecord)
     assert (audit.verb, audit.subject, audit.actor) == (f"comment.{flag}", "x:c1", "x")
+
+
+def test_a_comment_classified_again_after_a_replay_keeps_its_verdict() -> None:
+    """A rebalance or resync hands the worker the same comment again; a text long enough for the 5.7.6
+    repeat memory must not become a campaign by being read three times."""
+    from pipelines.pipeline import PolicyPipeline
+
+    pipeline = PolicyPipeline()
+    text = "The new bike lane on Ouellette is great, my commute is ten minutes shorter now."
+    batch = [(None, comment("c1", text), None)]
+    verdicts = [classify_safely(pipeline, batch)[0] for _ in range(3)]
+    assert [v.flagged for v in verdicts if isinstance(v, Classification)] == [False, False, False]

@@ -195,6 +195,22 @@ def test_repeated_promotional_text_is_a_campaign(tmp_path: pytest.TempPathFactor
     assert tags[0].score == tags[1].score and tags[2].score >= max(0.8, tags[0].score + 0.2)
 
 
+def test_a_comment_read_again_is_not_a_repeat_of_itself() -> None:
+    """The worker reads a comment again after a rebalance or a resync (at-least-once input) and classifies
+    it again; that must not count as the same text posted again, or a resident's ordinary comment read
+    three times lands in the review queue as a 5.7.6 campaign. Three comments with one text still are."""
+    text = "The new bike lane on Ouellette is great, my commute is ten minutes shorter now."
+    p = PolicyPipeline()
+    again = [p.classify(CommentInput(text, source_id="x:1")) for _ in range(4)]
+    assert not any(r.flagged for r in again)
+    assert len({next(t.score for t in r.tags if t.category == "commercial") for r in again}) == 1
+    p.forget()
+    pasted = [p.classify(CommentInput(text, source_id=f"x:{i}")) for i in range(3)]
+    assert [any(s.label == "repeated" for t in r.tags for s in t.spans) for r in pasted] == [False, False, True]
+    replayed = p.classify(CommentInput(text, source_id="x:0"))  # the first of them, read again
+    assert replayed.tags == pasted[0].tags
+
+
 def test_scoring_the_same_rows_again_does_not_make_them_a_campaign() -> None:
     """5.7.6 remembers recent texts across comments; every evaluation pass must start with an empty memory,
     or the folds, the before model and the cascade, scoring the same rows in turn, see them as repeated."""

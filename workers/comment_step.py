@@ -237,7 +237,7 @@ def state_of(comment: Comment) -> str:
 
 def classify_safely(pipeline: PolicyPipeline, batch: Sequence[Pending]) -> list[Classification | BaseException]:
     """Classify a batch; if it fails, classify one by one so one poison comment cannot sink the rest."""
-    inputs = [CommentInput(c.text, context=ctx, language=c.language) for _, c, ctx in batch]
+    inputs = [CommentInput(c.text, context=ctx, language=c.language, source_id=c.key) for _, c, ctx in batch]
     try:
         return list(pipeline.classify_batch(inputs))
     except Exception:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pydantic import Field
@@ -87,6 +88,14 @@ _SHORTENER = compile_folded(r"(?i)\b(bit\.ly|tinyurl\.com|goo\.gl|t\.me|wa\.me|l
 DEFAULT_ALLOW_DOMAINS = ("citywindsor.ca", "windsor.ca", "ontario.ca", "canada.ca")
 
 
+@dataclass(slots=True)
+class _Sightings:
+    """One remembered text: times seen, and the count each of its first comments saw."""
+
+    count: int = 0
+    first: dict[str, int] = field(default_factory=dict)
+
+
 class CommercialSettings(DetectorSettings):
     allow_domains: list[str] = Field(default_factory=list)
     """The city's own sites: a link to one is never promotion (empty: ``DEFAULT_ALLOW_DOMAINS``)."""
@@ -121,22 +130,32 @@ class CommercialDetector(LearnedDetector):
         self.allow_terms = tuple(fold_accents(t).lower() for t in self.settings.allow_terms)
         self.repeat_window = self.settings.repeat_window
         self.repeat_min = self.settings.repeat_min
-        self._seen: OrderedDict[int, int] = OrderedDict()
+        self._seen: OrderedDict[int, _Sightings] = OrderedDict()
 
     def forget(self) -> None:
         self._seen.clear()
 
-    def _repeats(self, norm: NormalizedText) -> int:
-        """How many times this long text has been seen recently, this time included."""
+    def _repeats(self, norm: NormalizedText, source_id: str | None) -> int:
+        """How many times this long text has been seen recently, this time included.
+
+        A comment seen before under the same ``source_id`` (read again after a rebalance or restart)
+        gets the count it had then, so a replay neither counts as a repeat nor changes its verdict.
+        Only the first ``repeat_min`` ids are kept: any later one is a campaign either way.
+        """
         key = " ".join(norm.text.split())
         if len(key) < _REPEAT_MIN_CHARS or self.repeat_window <= 0:
             return 0
         h = hash(key)
-        count = self._seen.pop(h, 0) + 1
-        self._seen[h] = count
+        seen = self._seen.pop(h, None) or _Sightings()
+        self._seen[h] = seen
         if len(self._seen) > self.repeat_window:
             self._seen.popitem(last=False)
-        return count
+        if source_id is not None and source_id in seen.first:
+            return seen.first[source_id]
+        seen.count += 1
+        if source_id is not None and len(seen.first) < self.repeat_min:
+            seen.first[source_id] = seen.count
+        return seen.count
 
     def _allowed(self, url: str) -> bool:
         url = url.lower()
@@ -157,7 +176,7 @@ class CommercialDetector(LearnedDetector):
             for m in rx.finditer(norm.text):
                 s, e = norm.to_original(m.start(), m.end())
                 spans.append(Evidence(s, e, label))
-        if self._repeats(norm) >= self.repeat_min:
+        if self._repeats(norm, comment.source_id) >= self.repeat_min:
             spans.append(Evidence(0, len(text), "repeated"))
         return spans
 

@@ -159,11 +159,19 @@ def kafka_topics(kafka_bootstrap: str, topic_prefix: str) -> Iterator[str]:
 
 
 def consume_all(
-    bootstrap: str, topic: str, expected: int, timeout: float = 60.0, settle: float = 2.0, **consumer_config: Any
+    bootstrap: str,
+    topic: str,
+    expected: int,
+    timeout: float = 60.0,
+    settle: float = 2.0,
+    stall: float | None = None,
+    **consumer_config: Any,
 ) -> list:
     """Read ``topic`` from the start until ``expected`` messages arrived, then ``settle`` seconds more
-    so that duplicates beyond ``expected`` would be seen too. ``consumer_config`` is passed on
-    (e.g. ``isolation_level="read_committed"`` to read as transactional consumers do)."""
+    so that duplicates beyond ``expected`` would be seen too. With ``stall``, give up early once no
+    message came for that long: a slow run may use all of ``timeout``, a stuck one fails sooner.
+    ``consumer_config`` is passed on (e.g. ``isolation_level="read_committed"`` to read as
+    transactional consumers do)."""
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -176,10 +184,16 @@ def consume_all(
     messages: list = []
     deadline = time.monotonic() + timeout
     settle_until: float | None = None
+    last_arrival = time.monotonic()
     try:
         while time.monotonic() < deadline:
+            before = len(messages)
             for message in consumer:
                 messages.append(message)
+            if len(messages) > before:
+                last_arrival = time.monotonic()
+            elif stall is not None and time.monotonic() - last_arrival >= stall:
+                break
             if len(messages) >= expected:
                 settle_until = settle_until or time.monotonic() + settle
                 if time.monotonic() >= settle_until:

@@ -31,8 +31,9 @@ from tests.conftest import REPO, WorkerProcess, consume_all
 
 pytestmark = pytest.mark.integration
 
-N = int(os.environ.get("CIVICWATCH_FAULT_COMMENTS", "20000"))
-"""Tens of thousands by default; the soak target raises it."""
+N = int(os.environ.get("CIVICWATCH_FAULT_COMMENTS", "8000"))
+"""Enough for each fault to land with work queued on both sides of it (half a minute or more of
+processing on 2 cores); ``make soak`` runs 200,000."""
 SESSION_TIMEOUT = "8"
 
 
@@ -121,8 +122,13 @@ def committed_count(bootstrap: str, topic: str) -> int:
         consumer.close()
 
 
-def assert_exactly_once(bootstrap: str, prefix: str, want: Expected) -> None:
-    """Each output holds each expected key exactly once: no loss, no duplicate."""
+def assert_exactly_once(bootstrap: str, prefix: str, want: Expected, workers: tuple[WorkerProcess, ...] = ()) -> None:
+    """Each output holds each expected key exactly once: no loss, no duplicate.
+
+    The first output is read for as long as the workers keep adding to it (two minutes without a
+    new record is a stuck worker, not a slow one); on a loss the surviving workers' logs end the
+    message, since a stuck rebalance shows there and nowhere else.
+    """
     for topic, keys in (
         ("comments.tagged", want.keys),
         ("moderation.review", want.review),
@@ -130,12 +136,19 @@ def assert_exactly_once(bootstrap: str, prefix: str, want: Expected) -> None:
         ("moderation.actions", want.hidden),
         ("audit.log", want.hidden),
     ):
-        got = Counter(m.key.decode() for m in consume_all(bootstrap, prefix + topic, len(keys), timeout=300))
+        records = consume_all(bootstrap, prefix + topic, len(keys), timeout=1500, stall=120)
+        got = Counter(m.key.decode() for m in records)
         missing = keys - set(got)
         dup = [k for k, n in got.items() if n > 1]
-        assert not missing, f"{topic}: {len(missing)} comment(s) lost: {diagnose(bootstrap, prefix, topic, missing)}"
+        assert not missing, (
+            f"{topic}: {len(missing)} comment(s) lost: {diagnose(bootstrap, prefix, topic, missing)}"
+            + "".join(f"\n--- {w.log_path.name}:\n{w.log()[-3000:]}" for w in workers if w.alive())
+        )
         assert not dup, f"{topic}: {len(dup)} comment(s) duplicated, e.g. {dup[:5]}"
-        assert set(got) == keys, f"{topic}: unexpected keys {sorted(set(got) - keys)[:5]}"
+        extra = sorted(set(got) - keys)[:3]
+        assert not extra, f"{topic}: unexpected keys, e.g. " + "; ".join(
+            m.value.decode(errors="replace")[:600] for m in records if m.key.decode() in extra
+        )
     dead = consume_all(bootstrap, prefix + "comments.deadletter", 0, timeout=5, settle=1)
     assert not dead, f"{len(dead)} valid comment(s) dead-lettered"
 
@@ -188,7 +201,7 @@ def test_sigkill_mid_run_then_restart_loses_and_repeats_nothing(
             done = committed_count(kafka_bootstrap, topics + "comments.tagged")
             assert 0 < done < N, f"the kill must land mid-run (tagged so far: {done} of {N})"
             worker.start()
-        assert_exactly_once(kafka_bootstrap, topics, expected)
+        assert_exactly_once(kafka_bootstrap, topics, expected, (worker,))
         assert worker.alive(), worker.log()[-3000:]
     finally:
         worker.stop()
@@ -210,7 +223,7 @@ def test_two_workers_share_partitions_and_survive_one_dying(
         wait_for(lambda: processed(first) + processed(second) >= N // 3, 600, "a third of the run", second)
         first.stop(kill=True)
         assert processed(first) < N, "the first worker must die with work left"
-        assert_exactly_once(kafka_bootstrap, topics, expected)
+        assert_exactly_once(kafka_bootstrap, topics, expected, (second,))
         assert second.alive(), second.log()[-3000:]
         assert "batch_handed_over" not in second.log() or processed(second) > 0
     finally:
@@ -272,7 +285,7 @@ def test_broker_restart_mid_run_recovers_without_loss(
         thread.join(600)
         assert not thread.is_alive(), "the connector did not finish after the broker came back"
         assert not errors, f"the connector failed: {errors[0]!r}"
-        assert_exactly_once(bootstrap, prefix, expected)
+        assert_exactly_once(bootstrap, prefix, expected, (worker,))
         assert worker.alive(), worker.log()[-3000:]
     finally:
         worker.stop()

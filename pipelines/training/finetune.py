@@ -223,10 +223,14 @@ def _module(tensors: dict[str, np.ndarray], k: int) -> Any:
                 x = layer(x, bias)
             return x
 
-        def logits(self, x: Any, mask: Any) -> Any:
+        def pool(self, x: Any, mask: Any) -> Any:
+            """The sentence embedding the served encoder gives: L2-normalised mean over real tokens."""
             m = mask[..., None].float()
             e = (x * m).sum(1) / m.sum(1).clamp(min=1)
-            return self.head(SCALE * e / e.norm(dim=1, keepdim=True).clamp(min=1e-9))
+            return e / e.norm(dim=1, keepdim=True).clamp(min=1e-9)
+
+        def logits(self, x: Any, mask: Any) -> Any:
+            return self.head(SCALE * self.pool(x, mask))
 
     return MiniLMTorch()
 
@@ -414,9 +418,7 @@ class TorchEncoder:
                 rows = order[s : s + 64]
                 t, m = _feeds([ids[i] for i in rows])
                 x = self.model.run(self.model.lower(t, m, 0), m, 0, 6)
-                mf = m[..., None].float()
-                e = (x * mf).sum(1) / mf.sum(1)
-                e = (e / e.norm(dim=1, keepdim=True)).numpy()
+                e = self.model.pool(x, m).numpy()
                 for j, i in enumerate(rows):
                     self._seen[todo[i]] = e[j]
         return np.stack([self._seen[t] for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)

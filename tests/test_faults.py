@@ -125,7 +125,7 @@ def committed_count(bootstrap: str, topic: str) -> int:
 def assert_exactly_once(bootstrap: str, prefix: str, want: Expected, workers: tuple[WorkerProcess, ...] = ()) -> None:
     """Each output holds each expected key exactly once: no loss, no duplicate.
 
-    The first output is read for as long as the workers keep adding to it (two minutes without a
+    Each output is read for as long as the workers keep adding to it (two minutes without a
     new record is a stuck worker, not a slow one); on a loss the surviving workers' logs end the
     message, since a stuck rebalance shows there and nowhere else.
     """

@@ -185,13 +185,13 @@ async def count_batch(events: list[Any]) -> None:
 async def analytics(stream: Any) -> None:
     """Count whatever is waiting, up to the batch size: big batches under load, no wait when idle.
 
-        Events reach the stream a few at a time even from a long backlog, so when the queue runs dry
-        the agent waits ``GATHER_SECONDS`` once for more before counting: measured, without it most
-        batches held one comment and cost a dozen table writes each. Aggregates are published every
-        few seconds, so the wait costs analysts nothing.
+    Events reach the stream a few at a time even from a long backlog, so when the queue runs dry
+    the agent waits ``GATHER_SECONDS`` once for more before counting: measured, without it most
+    batches held one comment and cost a dozen table writes each. Aggregates are published every
+    few seconds, so the wait costs analysts nothing.
 
-        Not ``stream.take_events``: under CPU pressure it can drop an event that arrives while the
-        previous batch is being handled. Events are acked only after their batch is counted, and a
+    Not ``stream.take_events``: under CPU pressure it can drop an event that arrives while the
+    previous batch is being handled. Events are acked only after their batch is counted, and a
     batch is never held across a rebalance (``workers.batching``).
     """
     manual = stream.noack()

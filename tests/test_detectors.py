@@ -203,7 +203,7 @@ def test_a_comment_read_again_is_not_a_repeat_of_itself() -> None:
     p = PolicyPipeline()
     again = [p.classify(CommentInput(text, source_id="x:1")) for _ in range(4)]
     assert not any(r.flagged for r in again)
-    assert len({next(t.score for t in r.tags if t.category == "commercial") for r in again}) == 1
+    assert len({next((t.score for t in r.tags if t.category == "commercial"), 0.0) for r in again}) == 1
     p.forget()
     pasted = [p.classify(CommentInput(text, source_id=f"x:{i}")) for i in range(3)]
     assert [any(s.label == "repeated" for t in r.tags for s in t.spans) for r in pasted] == [False, False, True]

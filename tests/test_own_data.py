@@ -38,12 +38,23 @@ def test_no_own_set_holds_a_dev_row() -> None:
 
 
 @pytest.mark.parametrize("path", [p for p in OWN_FILES if p.name.startswith("own_")], ids=lambda p: p.name)
-def test_own_training_sets_are_labelled_positives_with_unique_ids_and_texts(path: Path) -> None:
+def test_own_training_sets_label_only_their_category_with_unique_ids_and_texts(path: Path) -> None:
+    """Positives, and for some heads hard negatives beside them; never a label for another category."""
     rows = _rows(path)
     category = path.stem.removeprefix("own_")
     assert len({r["id"] for r in rows}) == len(rows)
     assert len({_norm(str(r["text"])) for r in rows}) == len(rows), "a text written twice weighs twice"
-    assert all(r["labels"] == {category: 1} and r["lang"] in ("en", "fr") for r in rows)
+    assert all(r["labels"] in ({category: 1}, {category: 0}) and r["lang"] in ("en", "fr") for r in rows)
+    assert sum(r["labels"][category] for r in rows) >= 150, "a second source of positives for the head"
+
+
+def test_counter_speech_is_discrimination_negatives_in_both_languages() -> None:
+    """Counter-speech and neutral mentions of groups are 5.7.3 negatives only; French is a third of them."""
+    rows = _rows(REPO / "pipelines" / "models" / "counter_speech.jsonl")
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert len({_norm(str(r["text"])) for r in rows}) == len(rows)
+    assert all(r["labels"] == {"discrimination": 0} for r in rows)
+    assert sum(r["lang"] == "fr" for r in rows) > len(rows) / 4
 
 
 @pytest.mark.parametrize("path", [p for p in OWN_FILES if p.stem.endswith("_neutral")], ids=lambda p: p.name)
@@ -54,3 +65,12 @@ def test_neutral_training_sets_are_unlabelled_with_unique_ids_and_texts(path: Pa
     assert len({r["id"] for r in rows}) == len(rows)
     assert len({_norm(str(r["text"])) for r in rows}) == len(rows)
     assert all(r["labels"] == {} and r["lang"] in ("en", "fr") for r in rows)
+
+
+def test_service_requests_are_unlabelled_negatives_in_both_languages() -> None:
+    """Residents' requests are a negative for every head: no row may carry a label."""
+    rows = _rows(REPO / "pipelines" / "models" / "service_requests.jsonl")
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert len({_norm(str(r["text"])) for r in rows}) == len(rows)
+    assert all("labels" not in r and r["lang"] in ("en", "fr") for r in rows)
+    assert sum(r["lang"] == "fr" for r in rows) > len(rows) / 10

@@ -51,6 +51,8 @@ from pipelines.textmodel import (
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+CITY_NEGATIVES = ["civic_negatives", "service_requests"]
+"""What the city's residents write: a negative for every head, first in each recipe."""
 # category -> labelled (file, label) sources, and borrowed negatives: "file" takes every row,
 # "file:a+b" only the rows whose labels a and b are both 0 (the source says they are clean).
 RECIPES: dict[str, dict[str, Any]] = {
@@ -61,7 +63,7 @@ RECIPES: dict[str, dict[str, Any]] = {
             ("hatexplain", "profane"),
             ("ghc", "profane"),
         ],
-        "negatives": ["civic_negatives", "service_requests", "counter_speech", "sms_spam", "politician_posts"],
+        "negatives": [*CITY_NEGATIVES, "counter_speech", "sms_spam", "politician_posts"],
     },
     "discrimination": {
         "sources": [
@@ -71,33 +73,20 @@ RECIPES: dict[str, dict[str, Any]] = {
             ("ghc", "discrimination"),
             ("implicit_hate", "discrimination"),
         ],
-        "negatives": [
-            "civic_negatives",
-            "service_requests",
-            "counter_speech",
-            "sms_spam",
-            "c3_globeandmail:attack+profane",
-        ],
+        "negatives": [*CITY_NEGATIVES, "counter_speech", "sms_spam", "c3_globeandmail:attack+profane"],
     },
     "attack": {
         "sources": [("c3_globeandmail", "attack"), ("own_attack", "attack")],
-        "negatives": [
-            "civic_negatives",
-            "service_requests",
-            "sms_spam",
-            "hatexplain:profane",
-            "ghc:profane+discrimination",
-        ],
+        "negatives": [*CITY_NEGATIVES, "sms_spam", "hatexplain:profane", "ghc:profane+discrimination"],
     },
     "political": {
         "sources": [("politician_posts", "political"), ("own_political", "political")],
-        "negatives": ["civic_negatives", "service_requests", "political_neutral", "sms_spam"],
+        "negatives": [*CITY_NEGATIVES, "political_neutral", "sms_spam"],
     },
     "commercial": {
         "sources": [("sms_spam", "commercial"), ("own_commercial", "commercial")],
         "negatives": [
-            "civic_negatives",
-            "service_requests",
+            *CITY_NEGATIVES,
             "c3_globeandmail",
             "ethos",
             "politician_posts",
@@ -109,13 +98,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     },
     "safety": {
         "sources": [("ethos", "safety"), ("ghc", "safety"), ("own_safety", "safety")],
-        "negatives": [
-            "civic_negatives",
-            "service_requests",
-            "sms_spam",
-            "hatexplain:profane",
-            "c3_globeandmail:attack+profane",
-        ],
+        "negatives": [*CITY_NEGATIVES, "sms_spam", "hatexplain:profane", "c3_globeandmail:attack+profane"],
     },
 }
 FIT_ONLY = frozenset(

@@ -51,6 +51,13 @@ def evidence(text: str, language: str | None = "en", **settings: object) -> tupl
         ("Putain de nids-de-poule", "fr", [("Putain", "severe")]),
         ("c@lisse de nids-de-poule", "fr", [("c@lisse", "severe")]),
         ("Gang de caves à l'hôtel de ville", "fr", [("caves", "insult_aimed")]),
+        # French of comments: body words, abbreviations, France's and Québec's insults
+        ("J'en ai plein le cul de ces travaux", "fr", [("cul", "moderate")]),
+        ("tg fdp", "fr", [("tg", "moderate"), ("fdp", "severe")]),
+        ("Ce merdier sur Ouellette", "fr", [("merdier", "moderate")]),
+        ("Trou du cul, tu roules sur la piste cyclable", "fr", [("Trou du cul", "severe"), ("cul", "moderate")]),
+        ("Espèce de tocard", "fr", [("tocard", "insult_aimed")]),
+        ("c0nnerie de compteurs", "fr", [("c0nnerie", "moderate")]),
     ],
 )
 def test_severity_and_obfuscation(text: str, language: str, expected: list[tuple[str, str]]) -> None:
@@ -77,11 +84,25 @@ def test_severity_and_obfuscation(text: str, language: str, expected: list[tuple
         "Quand est-ce que la collecte des ordures reprend?",  # Quebec: garbage collection
         "La vidange passe mardi",
         "Le con du coin",  # "con" counts only in French comments
+        "Tg and fdp are common abbreviations",  # French abbreviations count only in French comments
     ],
 )
 def test_the_scunthorpe_problem_does_not_arise(text: str) -> None:
     found, _ = evidence(text)
     assert [label for _, label in found if label != "mild"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "On habite dans un cul-de-sac jamais déneigé",
+        "Les culs-de-sac du quartier sont oubliés par la charrue",
+        "La culture et les concours de la bibliothèque",
+    ],
+)
+def test_french_street_words_are_not_the_vulgar_word_inside_them(text: str) -> None:
+    found, _ = evidence(text, "fr")
+    assert found == []
 
 
 def test_the_tag_names_the_worst_severity_and_scores_by_band() -> None:

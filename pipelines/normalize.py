@@ -223,19 +223,32 @@ def _fold_one(ch: str) -> str:
 def _leet_and_masks(chars: list[str]) -> None:
     """Leetspeak and masks only between letters: "sh!t", "f*ck", "b1tch"; not "$50" or "2024".
 
+    "!" and "|" after a word are punctuation unless a letter follows their run: "sh!!t" is a word,
+    "shit!!!" a word and its exclamation marks (read as "shitii", it matched no term at all).
     In place: a replacement never changes the length, so offsets stay aligned."""
     n = len(chars)
-    for m in _CANDIDATE.finditer("".join(chars)):
+    text = "".join(chars)
+    for m in _CANDIDATE.finditer(text):
         j = m.start()
         c = chars[j]
         prev_alpha = j > 0 and chars[j - 1].isalpha()
         nxt = chars[j + 1] if j + 1 < n else ""
+        if c in "!|" and prev_alpha and not _letter_after_run(text, j):
+            continue
         if (c in LEET and prev_alpha and (nxt.isalpha() or nxt in LEET or nxt in MASKS)) or (
             c in LEET and not prev_alpha and nxt.isalpha() and c not in "!|$" and not (j and chars[j - 1].isdigit())
         ):
             chars[j] = LEET[c]
         elif c in MASKS or (prev_alpha and not c.isascii() and nxt.isalpha() and unicodedata.category(c)[0] == "S"):
             chars[j] = "*"  # a symbol or emoji standing in for letters: f🦆ck, sh💩t
+
+
+def _letter_after_run(text: str, j: int) -> bool:
+    """Whether the run of leet and mask characters starting at ``j`` is followed by a letter."""
+    k = j
+    while k < len(text) and (text[k] in LEET or text[k] in MASKS):
+        k += 1
+    return k < len(text) and text[k].isalpha()
 
 
 def _join_spaced(chars: list[str], offs: list[int]) -> tuple[list[str], list[int]]:

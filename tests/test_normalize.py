@@ -35,6 +35,11 @@ from pipelines.normalize import Lexicon, fold_accents, normalize
         ("S c u n t h o r p e", "scunthorpe"),
         ("ph0ck", "phock"),
         ("Route 66 and 911", "route 66 and 911"),
+        ("bitch!!!", "bitch!!!"),  # "!" after a word is punctuation, however many
+        ("b!tch!!", "bitch!!"),
+        ("sh!!t", "shiit"),
+        ("no way!!1", "no way!!1"),
+        ("stop||", "stop||"),
     ],
 )
 def test_normalisation_rules(text: str, expected: str) -> None:
@@ -52,6 +57,8 @@ def test_normalisation_rules(text: str, expected: str) -> None:
         ("Ｆｕｃｋ it", "Ｆｕｃｋ"),
         ("so fuuuuuck this", "fuuuuuck"),
         ("x f.u.c.k y", "f.u.c.k"),
+        ("shut up, shit!!! ok", "shit"),
+        ("FUCK!!!!! this", "FUCK"),
     ],
 )
 def test_matches_map_back_to_the_original_text(text: str, span: str) -> None:

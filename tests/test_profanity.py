@@ -105,6 +105,27 @@ def test_french_street_words_are_not_the_vulgar_word_inside_them(text: str) -> N
     assert found == []
 
 
+@pytest.mark.parametrize(
+    ("text", "vulgar"),
+    [
+        ("Le prêtre a élevé le calice pendant la messe de minuit", False),
+        ("Un petit baiser sur la joue pour les bénévoles du parc", False),
+        ("Mon premier baiser, c'était au kiosque de la place", False),
+        ("Un pain bâtard et deux croissants au marché public", False),
+        ("Les enfants recevront l'hostie à la première communion", False),
+        ("Le ciboire et le calice sont exposés au musée", False),
+        ("Un sacrement célébré à la cathédrale samedi", False),
+        ("Je vais le baiser, ce conseiller", True),  # "le" is a pronoun here: the verb
+        ("Câlice que le chantier est long", True),
+        ("Mon sacrement de voisin a encore bloqué l'entrée", True),
+        ("Hostie de nids-de-poule", True),
+    ],
+)
+def test_french_nouns_are_not_the_verb_or_the_swear_they_spell(text: str, vulgar: bool) -> None:
+    found, _ = evidence(text, "fr")
+    assert bool(found) is vulgar
+
+
 def test_the_tag_names_the_worst_severity_and_scores_by_band() -> None:
     _, tag = evidence("you idiot, what the hell")
     assert tag is not None and tag.extra["severity"] == "insult_aimed"

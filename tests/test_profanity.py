@@ -150,3 +150,44 @@ def test_bands_are_ordered() -> None:
     scores = [SEVERITY_SCORE[s] for s in order]
     assert scores == sorted(scores, reverse=True)
     assert SEVERITY_SCORE["insult_adj_aimed"] >= 0.5 > SEVERITY_SCORE["insult"] >= SEVERITY_SCORE["mild"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # compounds and endings no whole-word list holds, built on a part of profanity_stems.txt
+        ("you fucktard", [("fucktard", "severe")]),
+        ("what a clusterfuck of a budget", [("clusterfuck", "severe")]),
+        ("that muthaf***in pothole again", [("muthaf***in", "severe")]),
+        ("fuuuckwad", [("fuuuckwad", "severe")]),
+        ("what a shitface", [("shitface", "moderate")]),
+        ("apeshit over a parking ticket", [("apeshit", "moderate")]),
+        ("bitchass move", [("bitchass", "moderate")]),
+        ("sup niggaz", [("niggaz", "slur")]),
+        ("kik me u nigglet", [("nigglet", "slur")]),
+        # whole words of the list keep their own level
+        ("this is bullshit", [("bullshit", "moderate")]),
+    ],
+)
+def test_compounds_of_a_profane_part(text: str, expected: list[tuple[str, str]]) -> None:
+    found, _ = evidence(text)
+    assert found == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "That niggling pothole on Elm is back",
+        "A niggardly budget for the library",
+        "The Wankel engine exhibit at the museum",
+        "Mr Yamashita and Ms Kinoshita fixed the road",  # "shit" inside a word is not a part
+        "Shitake mushrooms at the market",
+        "Sister city delegation from Slutsk",
+        "Cocktail and cockpit tours at the air show",
+        "Shiite and Sunni leaders met at city hall",  # squeezes to a word that starts with the part
+        "Thanks @ShitRoadsWindsor, see https://youtu.be/twaTvZ1 and the BitChute upload",
+    ],
+)
+def test_innocent_words_that_hold_a_part(text: str) -> None:
+    found, _ = evidence(text)
+    assert found == []

@@ -240,12 +240,14 @@ def test_rulehits_counts_entries_and_flag_evidence(pipeline: PolicyPipeline) -> 
     rows = [
         {"text": "Trash on the curb again", "labels": {"profane": 0}},
         {"text": "you idiot", "labels": {"profane": 0}},
+        {"text": "what a clusterfuck", "labels": {"profane": 0}},
         {"text": "a positive row", "labels": {"profane": 1}},
     ]
     kept = list(negatives(rows))
-    assert len(kept) == 2
+    assert len(kept) == 3
     hits = audit(kept, pipeline)
     assert hits.raw["profane:lexicon:trash"] == 1 and hits.raw["profane:lexicon:idiot"] == 1
+    assert hits.raw["profane:stems:clusterfuck"] == 1  # a word built on a part is audited like an entry
     assert hits.evidence["profane:insult_aimed:idiot"] == 1
     assert not any(key.startswith("profane:") and "trash" in key for key in hits.evidence)
-    assert "rows: 2" in report(hits)
+    assert "rows: 3" in report(hits)

@@ -3,9 +3,11 @@
 A severity lexicon matched on normalised text, so f*ck, f.u.c.k, fuuuck, sh!t, f🦆ck, spaced letters
 and Cyrillic look-alikes all match, with word boundaries and an allowlist of innocent phrases: the
 Scunthorpe problem does not arise (Scunthorpe, assessment, cocktail, Essex, Sussex, Dick Street,
-"Dick Smith"), and "hell of a job" is a mild hit. In the policy's sense "profane" covers abusive
-language, so slurs count, and insults count when aimed at someone ("you idiot", "the councillors
-are clowns") rather than at a decision ("what a stupid plan": criticism of the city is allowed).
+"Dick Smith"), and "hell of a job" is a mild hit. Compounds and endings no list holds
+("fucktard", "muthaf***in", "shitface") count through the profane parts of
+``profanity_stems.txt``. In the policy's sense "profane" covers abusive language, so slurs count,
+and insults count when aimed at someone ("you idiot", "the councillors are clowns") rather than at a
+decision ("what a stupid plan": criticism of the city is allowed).
 
 Severity levels are score bands (``SEVERITY_SCORE``): the policy chooses what reaches review with
 its threshold (0.5 by default: aimed insults and worse; 0.3 adds mild language) or drops levels
@@ -29,8 +31,8 @@ from pipelines.base import ClauseDetector, Comment, DetectorSettings, SettingsIn
 from pipelines.detectors._learned import model_evidence
 from pipelines.detectors._targets import insult_terms
 from pipelines.detectors.attack import aimed
-from pipelines.lexicons import read_list, read_terms
-from pipelines.normalize import Lexicon, NormalizedText, normalize
+from pipelines.lexicons import read_labeled, read_list, read_terms
+from pipelines.normalize import Lexicon, NormalizedText, normalize, squeeze
 from pipelines.textmodel import active_model, model_score, prime
 from pipelines.types import Evidence, Tag
 
@@ -91,6 +93,61 @@ class ProfanitySettings(DetectorSettings):
         return dict.fromkeys(value, "severe") if isinstance(value, list) else value
 
 
+class Stems:
+    """Words built on a profane part (``profanity_stems.txt``): "fucktard", "muthaf***in", "niggaz",
+    "shitface". A list of whole words never holds every compound and ending, and a part matched
+    inside a word is only safe for parts no innocent word contains, so each part says where in a
+    word it counts and innocent words that start with one are listed as allowed."""
+
+    def __init__(self, rows: tuple[tuple[str, str], ...], floor: int) -> None:
+        self.parts: list[tuple[str, str, str]] = []
+        self.allowed: set[str] = set()
+        for part, rest in rows:
+            where, _, label = rest.partition("\t")
+            if label == "allow":
+                self.allowed.add(part)
+            elif SEVERITY_RANK.get(label, 0) >= floor:
+                self.parts.append((part, where, label))
+        words = sorted({p for p, _, _ in self.parts}, key=len, reverse=True)
+        self._any = re.compile("|".join(map(re.escape, words))) if words else None
+
+    def find(self, norm: NormalizedText) -> list[tuple[int, int, str]]:
+        """``(original_start, original_end, label)`` of each word with a part where it counts."""
+        if self._any is None or not (
+            self._any.search(norm.text) or (norm.squeezed and self._any.search(norm.squeezed))
+        ):
+            return []  # "fuuckwad" holds "fuck" only once squeezed, "nigglet" holds "nigg" only unsqueezed
+        found = []
+        names = [m.span() for m in _NAME.finditer(norm.original)]
+        for m in _WORD.finditer(norm.text):
+            word = m.group()
+            single = squeeze(word)
+            if word in self.allowed or single in self.allowed:
+                continue  # "shiitake" squeezes to "shitake"
+            label = self._label(word) or self._label(single)
+            if label:
+                start, end = norm.to_original(m.start(), m.end())
+                if not any(a <= start < b for a, b in names):
+                    found.append((start, end, label))
+        return found
+
+    def _label(self, word: str) -> str | None:
+        for part, where, label in self.parts:
+            if (
+                (where == "within" and part in word)
+                or (where == "prefix" and word.startswith(part))
+                or (where == "suffix" and word.endswith(part))
+            ):
+                return label
+        return None
+
+
+_WORD = re.compile(r"[^\W\d_][\w*]*")
+_NAME = re.compile(r"(?:https?://|www\.)\S+|@\w+")
+"""A link or a user name: an account called "@FuckTraffic" or a video ID that starts "twaT" is
+nobody's language in this comment."""
+
+
 @register
 class ProfanityDetector(ClauseDetector):
     name = "profanity"
@@ -110,6 +167,7 @@ class ProfanityDetector(ClauseDetector):
         self.lexicon = Lexicon({t: lab for t, lab in terms.items() if SEVERITY_RANK.get(lab, 0) >= floor})
         allow = list(read_list("profanity_allow.txt")) + self.settings.allow_terms
         self.allow = Lexicon(dict.fromkeys(allow, "allow"), masks=False)
+        self.stems = Stems(read_labeled("profanity_stems.txt"), floor)
 
     def detect_batch(self, comments: list[Comment]) -> list[list[Tag]]:
         prime(comments)
@@ -135,6 +193,11 @@ class ProfanityDetector(ClauseDetector):
                     label = self._aim(comment.text, norm, start, end, label, term)
                     if label in ("insult", "insult_adj") and _KINDS.get(term) not in ("thing", "animal"):
                         names.add(term)
+                spans.append(Evidence(start, end, label))
+        for start, end, label in self.stems.find(norm):
+            if not any(s.start <= start and end <= s.end for s in spans) and not any(
+                h[0] <= start and end <= h[1] for h in hits
+            ):
                 spans.append(Evidence(start, end, label))
         for emoji, label in EMOJI.items():
             i = comment.text.find(emoji)

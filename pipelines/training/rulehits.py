@@ -27,11 +27,14 @@ from types import ModuleType
 from typing import Any
 
 from pipelines.base import ClauseDetector
+from pipelines.detectors.profanity import Stems
 from pipelines.gate import GatedPattern
 from pipelines.normalize import Lexicon, normalize
 from pipelines.pipeline import PolicyPipeline
 from pipelines.training.evaluate import read_jsonl
 from pipelines.types import CommentInput
+
+Matcher = Lexicon | Stems | re.Pattern[str] | GatedPattern
 
 
 @dataclass
@@ -73,15 +76,15 @@ def _patterns(module: ModuleType) -> Iterator[tuple[str, re.Pattern[str] | Gated
                     yield f"{name}[{i}]", item
 
 
-def _lexicons(detector: ClauseDetector) -> Iterator[tuple[str, Lexicon]]:
+def _lexicons(detector: ClauseDetector) -> Iterator[tuple[str, Lexicon | Stems]]:
     for name, value in vars(detector).items():
-        if isinstance(value, Lexicon):
+        if isinstance(value, (Lexicon, Stems)):
             yield name, value
 
 
-def entries(pipeline: PolicyPipeline) -> list[tuple[str, Lexicon | re.Pattern[str] | GatedPattern]]:
-    """``(name, matcher)`` for every lexicon and module-level pattern of the enabled detectors."""
-    out: list[tuple[str, Lexicon | re.Pattern[str] | GatedPattern]] = []
+def entries(pipeline: PolicyPipeline) -> list[tuple[str, Matcher]]:
+    """``(name, matcher)`` for every lexicon, word-part list and module-level pattern of the enabled detectors."""
+    out: list[tuple[str, Matcher]] = []
     seen_modules: set[str] = set()
     for name in pipeline.nlp.pipe_names:
         detector: ClauseDetector = pipeline.nlp.get_pipe(name).detector  # type: ignore[attr-defined]
@@ -108,6 +111,11 @@ def audit(rows: Sequence[dict[str, Any]], pipeline: PolicyPipeline | None = None
             if isinstance(matcher, Lexicon):
                 for s, e, _label, term in matcher.find(norm):
                     key = f"{name}:{term}"
+                    found.add(key)
+                    result.examples[key][row["text"][s:e].lower()] += 1
+            elif isinstance(matcher, Stems):
+                for s, e, _label in matcher.find(norm):
+                    key = f"{name}:{row['text'][s:e].lower()}"
                     found.add(key)
                     result.examples[key][row["text"][s:e].lower()] += 1
             else:

@@ -167,6 +167,9 @@ def test_bands_are_ordered() -> None:
         ("kik me u nigglet", [("nigglet", "slur")]),
         # whole words of the list keep their own level
         ("this is bullshit", [("bullshit", "moderate")]),
+        # slurs a list of whole words had been missing
+        ("go home you polack", [("polack", "slur")]),
+        ("bros before hos", [("hos", "moderate")]),
     ],
 )
 def test_compounds_of_a_profane_part(text: str, expected: list[tuple[str, str]]) -> None:

@@ -224,7 +224,8 @@ def _leet_and_masks(chars: list[str]) -> None:
     """Leetspeak and masks only between letters: "sh!t", "f*ck", "b1tch"; not "$50" or "2024".
 
     "!" and "|" after a word are punctuation unless a letter follows their run: "sh!!t" is a word,
-    "shit!!!" a word and its exclamation marks (read as "shitii", it matched no term at all).
+    "shit!!!" a word and its exclamation marks (read as "shitii", it matched no term at all). A run of
+    one leet character that starts as a letter stays letters to its end: "a$$" is "ass", not "as$".
     In place: a replacement never changes the length, so offsets stay aligned."""
     n = len(chars)
     text = "".join(chars)
@@ -235,7 +236,9 @@ def _leet_and_masks(chars: list[str]) -> None:
         nxt = chars[j + 1] if j + 1 < n else ""
         if c in "!|" and prev_alpha and not _letter_after_run(text, j):
             continue
-        if (c in LEET and prev_alpha and (nxt.isalpha() or nxt in LEET or nxt in MASKS)) or (
+        if c in LEET and prev_alpha and text[j - 1] == c and chars[j - 1] != c:
+            chars[j] = LEET[c]  # the run's first one was read as a letter: so is the rest ("a$$")
+        elif (c in LEET and prev_alpha and (nxt.isalpha() or nxt in LEET or nxt in MASKS)) or (
             c in LEET and not prev_alpha and nxt.isalpha() and c not in "!|$" and not (j and chars[j - 1].isdigit())
         ):
             chars[j] = LEET[c]

@@ -40,6 +40,9 @@ from pipelines.normalize import Lexicon, fold_accents, normalize
         ("sh!!t", "shiit"),
         ("no way!!1", "no way!!1"),
         ("stop||", "stop||"),
+        ("kiss my a$$", "kiss my ass"),  # a run of a leet letter ends the word with it
+        ("cla$$ act", "class act"),
+        ("that costs $$$", "that costs $$$"),
     ],
 )
 def test_normalisation_rules(text: str, expected: str) -> None:

@@ -309,6 +309,18 @@ FRENCH_AGAINST_A_GROUP = [
     ("Les nouveaux arrivants ont droit aux cours de français gratuits", False),
     ("Les aînés du quartier demandent un banc à l'arrêt d'autobus", False),
     ("Ce sont tous des bénévoles, merci à eux pour la fête des voisins", False),
+    # the group named by its religion, its practice or its migration, beside a trope of French hostility
+    ("Avec toutes ces mosquées on assiste à l'islamisation du quartier", True),
+    ("Des burqas partout dans les écoles, c'est une invasion tranquille", True),
+    ("L'immigration de masse, c'est le grand remplacement, réveillez-vous", True),
+    ("Ils viennent juste pour les allocs, l'immigration coûte une fortune", True),
+    ("Pas de halal à la cafétéria : s'ils sont pas contents, qu'ils retournent au bled", True),
+    # the same tropes denied, quoted or refuted
+    ("Il n'y a pas d'invasion : les immigrants sont 2 % de la population du quartier", False),
+    ("Parler d'« invasion » pour trois familles de réfugiés, franchement", False),
+    ("On traite les musulmans de terroristes en puissance, c'est de l'amalgame", False),
+    ("Le ramadan commence ce soir, le centre communautaire sert l'iftar à 20 h", False),
+    ("Cours de français pour immigrants : inscriptions au centre Saint-Joseph jusqu'au 15", False),
 ]
 
 

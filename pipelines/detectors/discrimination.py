@@ -11,7 +11,9 @@ immigrants and women all the time without discriminating: dehumanising ("<group>
 Slurs that name a group from outside are evidence on their own; the in-group and casual ones listed
 in ``slur_context_only.txt`` count only beside such a statement (the file says why). The shipped
 model adds what patterns miss, but only for a comment that names some identity: discrimination is
-always about a group.
+always about a group. French hostility often names "ils" and the mosque, the veil or the "bled" rather
+than the group, so in French a trope (invasion, replacement, vermin, "retourne au bled") near the
+group, its religion or its migration is evidence, unless the comment denies, quotes or refutes it.
 """
 
 from __future__ import annotations
@@ -138,6 +140,64 @@ _REFUTED = _rx(
     r"pas correct)\b"
 )
 """Words that refute what was reported: with ``_REPORTED_BEFORE`` the comment is counter-speech."""
+
+
+_FR_TOPIC = _rx(
+    r"\b(?:(islam\w*|musulman\w*|mahometan\w*|charia|mosquees?|minarets?|voilees?|hijabs?|burqas?|niqabs?|halal|"
+    r"ramadan|imams?|juifs?|juives?)|(immigr\w*|migrants?|refugie\w*|etrangers?|maghrebin\w*|africain\w*|bled|"
+    r"sans-papiers|clandestins?)|(arabes?|les noirs|roms|gitans?))\b"
+)
+"""A French comment's group, or the religion, practice or migration that stands for it: French hostility
+often names "ils" and the mosque, the veil or the "bled" rather than the group (groups 1-3: religion,
+national origin, race)."""
+_FR_TROPE = _rx(
+    r"\b(?:invasion|envahi\w*|grand remplacement|nous remplacer|remigration|islamis(?:ation|er|ent)|"
+    r"minoritaires chez nous|conquete|cancer|peste|gangrene|vermine|fleau|cafards|sauvages|barbares|racailles?|"
+    r"egorge\w*|se reproduisent comme|pondre|pondent|allocs|(?:vivent|profitent) (?:des|de nos) (?:aides|allocations|"
+    r"impots|taxes)|(?:retourne[rz]?|retournent|rentre[rz]?|rentrent|renvoy\w*) (?:au|dans leurs?|chez eux)|au bled|"
+    r"qu'?ils (?:partent|degagent|s'en aillent)|ou (?:bien )?ils (?:partent|degagent|s'en vont)|degagez|"
+    r"fermer (?:la porte|les portes|les frontieres|nos frontieres)|"
+    r"(?:tous|toutes) des (?:terroristes|islamistes|violeurs|voleurs|criminels|delinquants|assistes|parasites)|"
+    r"terroristes? en puissance|bombes? a retardement|incompatibles? avec|s'?integrent (?:pas|jamais)|"
+    r"refusent de s'?integrer|inassimilables?|controlent (?:tout|les banques|les medias|la finance|le monde)|"
+    r"on est chez nous|religion (?:de (?:conquete|guerre|haine|violence|mort)|barbare|violente|arrieree))\b"
+)
+"""Hostile tropes of French anti-Muslim and anti-immigrant speech: invasion and replacement, disease and
+vermin, breeding and welfare, "go back to the bled", every one of them a terrorist, unassimilable,
+controlling everything."""
+_FR_DENIED = _rx(r"(?:\bne\b|\bn'|\bpas\b|\bjamais\b|\baucun\w*|\bsans\b|\bnon\b|\bni\b)[^.!?,;:]{0,20}$")
+"""A trope denied just before it, in the same clause ("il n'y a pas d'invasion", "ce n'est pas un cancer")."""
+_FR_MENTIONED = _rx(
+    r"(?:[«\"“]\s*(?:l[ae]s? |l'|une? |des )?|\b(?:dites?|disent|dire|parler|parle[rz]?|traite\w*|qualifie\w*|"
+    r"appele\w*|impression|idee|mythe|theorie|fantasme|peur)\b[^.!?]{0,30})$"
+)
+"""A trope in quotation marks or after "you say", "to speak of", "to call them": mentioned, not used."""
+_FR_NOT_RACIST = _rx(r"\b(?:je (?:ne )?suis pas|j'?suis pas|chu pas) racistes?,? mais\b")
+""""Je suis pas raciste mais ...": the disclaimer that opens a generalisation, not counter-speech."""
+
+
+_FR_NOT_ALL = _rx(r"\bpas (?:tous|toutes)\b|\bla plupart (?:des|sont)\b")
+
+
+def _french_theme(text: str) -> list[tuple[tuple[int, int], tuple[int, int], str]]:
+    """``(group span, trope span, ground)`` for each French trope within 80 characters of a group, its
+    religion or its migration, in normalised text; none in counter-speech (a refutation, "pas tous"),
+    which repeats the tropes to deny them."""
+    if _REFUTED.search(_FR_NOT_RACIST.sub(" ", text)) or _FR_NOT_ALL.search(text):
+        return []
+    topics = [(m.start(), m.end(), m.lastindex or 1) for m in _FR_TOPIC.finditer(text)]
+    if not topics:
+        return []
+    found = []
+    for m in _FR_TROPE.finditer(text):
+        before = text[max(0, m.start() - 40) : m.start()]
+        if _FR_DENIED.search(before[-25:]) or _FR_MENTIONED.search(before):
+            continue
+        near = [t for t in topics if abs(t[0] - m.start()) < 80 and not (t[0] >= m.start() and t[1] <= m.end())]
+        if near:
+            gs, ge, which = min(near, key=lambda t: abs(t[0] - m.start()))
+            found.append(((gs, ge), m.span(), ("religion", "national_origin", "race")[which - 1]))
+    return found
 
 
 def _countered(text: str, start: int) -> bool:
@@ -273,7 +333,7 @@ def _norm_index(norm: NormalizedText, original: int) -> int:
 @register
 class DiscriminationDetector(LearnedDetector):
     name = "discrimination"
-    version = "4"
+    version = "5"
     clause = "5.7.3"
     category = "discrimination"
     rule_scores: ClassVar[dict[str, float]] = {"pattern": 0.8, **{f"slur_{g}": 0.75 for g in GROUNDS}}
@@ -312,6 +372,9 @@ class DiscriminationDetector(LearnedDetector):
             for m in _GO_BACK.finditer(text):
                 s, e = norm.to_original(m.start(), m.end())
                 spans += [Evidence(s, e, "national_origin"), Evidence(s, e, "pattern")]
+        if comment.language == "fr":
+            for group, trope, ground in _french_theme(text):
+                spans += [Evidence(*norm.to_original(*group), ground), Evidence(*norm.to_original(*trope), "pattern")]
         found = [hit for hit in found if not hit[2].startswith("slur_")]
         if not found:
             return spans

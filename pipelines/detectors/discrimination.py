@@ -444,7 +444,14 @@ class DiscriminationDetector(LearnedDetector):
     def adjust(self, comment: Comment, norm: NormalizedText, score: float, spans: list[Evidence]) -> float:
         if not spans and score > 0.45 and not _names_identity(comment.text, norm):
             return 0.45  # discrimination is about a group: the model alone needs one named
+        if not spans and score > 0.45 and self._counter_speech(norm):
+            return 0.45  # "not all muslims are terrorists": the model reads the stereotype, not the "not all"
         return score
+
+    def _counter_speech(self, norm: NormalizedText) -> bool:
+        """Whether every group the comment names is the subject of counter-speech (``_countered``)."""
+        groups = [h for h in self.lexicon.find(norm) if not h[2].startswith(("slur_", "adjective_"))]
+        return bool(groups) and all(_countered(norm.text, _norm_index(norm, s)) for s, _e, _l, _t in groups)
 
     def detail(self, spans: list[Evidence]) -> str:
         grounds = sorted(

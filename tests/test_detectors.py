@@ -349,9 +349,12 @@ def test_french_statements_against_a_group(pipeline: PolicyPipeline, text: str, 
     ],
 )
 def test_counter_speech_is_not_a_statement_against_the_group(pipeline: PolicyPipeline, text: str, lang: str) -> None:
-    """Counter-speech repeats the stereotype it denies or refutes; the rules give it no 5.7.3 evidence."""
-    tags = [t for t in run(pipeline, text, lang).tags if t.category == "discrimination"]
+    """Counter-speech repeats the stereotype it denies or refutes; the rules give it no 5.7.3 evidence, and
+    the model, which reads the stereotype and not the "not all", does not flag it alone."""
+    result = run(pipeline, text, lang)
+    tags = [t for t in result.tags if t.category == "discrimination"]
     assert not any(s.label == "pattern" for t in tags for s in t.spans), [t.as_dict() for t in tags]
+    assert "discrimination" not in result.flags, [t.as_dict() for t in tags]
 
 
 @pytest.mark.parametrize(

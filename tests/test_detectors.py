@@ -321,6 +321,10 @@ FRENCH_AGAINST_A_GROUP = [
     ("On traite les musulmans de terroristes en puissance, c'est de l'amalgame", False),
     ("Le ramadan commence ce soir, le centre communautaire sert l'iftar à 20 h", False),
     ("Cours de français pour immigrants : inscriptions au centre Saint-Joseph jusqu'au 15", False),
+    # slang names of a group, and the kitchen in French
+    ("Les feujs contrôlent tous les médias, réveillez-vous", True),
+    ("Les femmes c'est fait pour la cuisine, pas pour le conseil", True),
+    ("Le local du sous-sol est fait pour la cuisine communautaire", False),
 ]
 
 

@@ -170,6 +170,7 @@ def test_bands_are_ordered() -> None:
         # slurs a list of whole words had been missing
         ("go home you polack", [("polack", "slur")]),
         ("bros before hos", [("hos", "moderate")]),
+        ("ces négros du coin", [("négros", "slur")]),
     ],
 )
 def test_compounds_of_a_profane_part(text: str, expected: list[tuple[str, str]]) -> None:

@@ -103,7 +103,8 @@ _EXCLUDE = _rx(
     r"hollywood|money|finance)|too (?:emotional|stupid|dumb|weak|lazy|primitive|violent|hysterical|irrational) to|"
     r"(?:naturally|inherently|genetically|biologically) (?:inferior|stupid|violent|criminal|lazy|less intelligent)|"
     r"less intelligent|prone to (?:crime|violence)|"
-    r"(?:volent|prennent) nos (?:jobs|emplois)|steal(?:ing)? our (?:jobs|benefits|women)|a la cuisine)\b"
+    r"(?:volent|prennent) nos (?:jobs|emplois)|steal(?:ing)? our (?:jobs|benefits|women)|a la cuisine|"
+    r"faite?s? pour (?:la cuisine|le menage|faire (?:la cuisine|le menage|des enfants)))\b"
 )
 _AGAINST_BEFORE = _rx(
     r"\b(kill|exterminate|gas|hang|lynch|nuke|wipe out|get rid of|eradicate|eliminate|sterili[sz]e|deport|expel|"
@@ -144,7 +145,7 @@ _REFUTED = _rx(
 
 _FR_TOPIC = _rx(
     r"\b(?:(islam\w*|musulman\w*|mahometan\w*|charia|mosquees?|minarets?|voilees?|hijabs?|burqas?|niqabs?|halal|"
-    r"ramadan|imams?|juifs?|juives?)|(immigr\w*|migrants?|refugie\w*|etrangers?|maghrebin\w*|africain\w*|bled|"
+    r"ramadan|imams?|juifs?|juives?|feujs?)|(immigr\w*|migrants?|refugie\w*|etrangers?|maghrebin\w*|africain\w*|bled|"
     r"sans-papiers|clandestins?)|(arabes?|les noirs|roms|gitans?))\b"
 )
 """A French comment's group, or the religion, practice or migration that stands for it: French hostility
@@ -159,7 +160,7 @@ _FR_TROPE = _rx(
     r"fermer (?:la porte|les portes|les frontieres|nos frontieres)|"
     r"(?:tous|toutes) des (?:terroristes|islamistes|violeurs|voleurs|criminels|delinquants|assistes|parasites)|"
     r"terroristes? en puissance|bombes? a retardement|incompatibles? avec|s'?integrent (?:pas|jamais)|"
-    r"refusent de s'?integrer|inassimilables?|controlent (?:tout|les banques|les medias|la finance|le monde)|"
+    r"refusent de s'?integrer|inassimilables?|controlent (?:tout|(?:tous )?les (?:banques|medias|gouvernements)|la finance|le monde)|"
     r"on est chez nous|religion (?:de (?:conquete|guerre|haine|violence|mort)|barbare|violente|arrieree))\b"
 )
 """Hostile tropes of French anti-Muslim and anti-immigrant speech: invasion and replacement, disease and

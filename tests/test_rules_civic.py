@@ -79,10 +79,20 @@ PROMOTION: list[Row] = [
     ("commercial", "Abonnez-vous à ma chaîne pour plus de recettes", "fr", "offer", "Abonnez-vous"),
     ("commercial", "Visitez notre boutique en ligne", "fr", "offer", "Visitez notre boutique"),
     ("commercial", "Suivez-moi pour d'autres vidéos", "fr", "offer", "Suivez-moi"),
+    # a channel pushed without naming it: subscribers asked for, a creator introducing themselves
+    ("commercial", "sub to me pls, new vids every day", "en", "offer", "sub to me"),
+    ("commercial", "anyone up for sub4sub", "en", "offer", "sub4sub"),
+    ("commercial", "help me reach 1k subscribers before xmas", "en", "offer", "reach 1k subscribers"),
+    ("commercial", "small streamer here, watch me live on twitch tonight", "en", "offer", "small streamer"),
+    ("commercial", "check out my latest upload, took me weeks", "en", "offer", "check out my latest upload"),
+    ("commercial", "Allez voir ma nouvelle vidéo sur le skatepark", "fr", "offer", "Allez voir ma nouvelle vidéo"),
     # residents recommending a public service push no shop, channel or page of their own
     ("commercial", "Check out the library's tax clinic, it helped me a lot", "en", None, None),
     ("commercial", "The city's YouTube video on composting is great", "en", None, None),
     ("commercial", "Allez voir la nouvelle pataugeoire au parc, c'est super", "fr", None, None),
+    ("commercial", "The new channel of the river is being dredged this week", "en", None, None),
+    ("commercial", "Come watch me run the 5k on Saturday, proceeds go to the food bank", "en", None, None),
+    ("commercial", "We finally hit 1000 followers on the library page", "en", None, None),
 ]
 
 SAFETY: list[Row] = [

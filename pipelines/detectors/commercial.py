@@ -46,6 +46,12 @@ _OFFER = compile_gated(
     r"follow (me|us)(?=\s*(on|at|for|@|back|!|$))|follow (my|our) (page|channel|account|instagram|insta|tiktok)|"
     r"link in (my )?bio|(please |pls |plz )?(subscribe|sub) to (my|our)|(please |pls |plz )subscribe|"
     r"help my channel|my (new |youtube |music |gaming |cooking )?channel|watch my (new )?(video|videos|vlog|stream)|"
+    r"sub to me|subscribe to me|sub ?(4|for|a) ?sub|(get|reach|hit|road to) [\dioz]{1,5}k? (subs|subscribers)|"
+    r"(new|small|aspiring|upcoming|up and coming) (youtuber|streamer|content creator|rapper)|"
+    r"check (out )?my (latest|last|newest) (video|vid|upload|song|track|stream|cover)|"
+    r"(come|go) (watch|check out) my (stream|channel|videos?)|watch me (live )?on (twitch|youtube|kick|tiktok)|"
+    r"allez (voir|ecouter) (ma|mon) (derniere |nouvelle |nouveau )?(video|chaine|son|clip|musique|page|live)|"
+    r"(venez|viens) (voir|regarder) (ma|mon) (chaine|live|stream|video)|petit youtubeur|petite chaine|"
     r"like and subscribe|smash (that|the) (like|subscribe)|"
     r"visit (our|my) (new )?(store|shop|web ?shop|online store|website|site|page|etsy|booth)|"
     r"(hiring|hire) (now|today)|we buy houses|cash for (your )?(house|home|car)|payday loans?|no credit check|"
@@ -110,7 +116,7 @@ class CommercialSettings(DetectorSettings):
 @register
 class CommercialDetector(LearnedDetector):
     name = "commercial"
-    version = "1"
+    version = "2"
     clause = "5.7.6"
     category = "commercial"
     settings_model = CommercialSettings

@@ -154,6 +154,12 @@ def test_private_info_spans_carry_their_type(pipeline: PolicyPipeline) -> None:
         ("Retarded people should not have kids", "en", "disability"),
         ("Les gais sont des malades", "fr", "sexual_orientation"),
         ("Les autochtones doivent retourner chez eux", "fr", "race"),
+        # French slurs the ground list once lacked (reported "unspecified") or the lexicon did not hold
+        ("Encore un youpin au conseil", "fr", "religion"),
+        ("Regarde les deux tafioles au parc", "fr", "sexual_orientation"),
+        ("Un travelo à la bibliothèque, sérieux", "fr", "gender"),
+        ("Les chinetoques du dépanneur", "fr", "race"),
+        ("Un mongolien au volant", "fr", "disability"),
     ],
 )
 def test_discrimination_tag_names_the_ground(pipeline: PolicyPipeline, text: str, lang: str, ground: str) -> None:
@@ -325,6 +331,16 @@ FRENCH_AGAINST_A_GROUP = [
     ("Les feujs contrôlent tous les médias, réveillez-vous", True),
     ("Les femmes c'est fait pour la cuisine, pas pour le conseil", True),
     ("Le local du sous-sol est fait pour la cuisine communautaire", False),
+    # pests, predators, "a race of ...", and exclusion as Québec French says it (no "ne")
+    ("Les gitans c'est des nuisibles, point", True),
+    ("Les trans sont des prédateurs qui veulent entrer dans nos vestiaires", True),
+    ("Les Chinois sont une race de tricheurs", True),
+    ("Les immigrés devraient être interdits dans nos quartiers", True),
+    ("Les réfugiés, il faut tous les renvoyer", True),
+    ("Les musulmans devraient pas avoir le droit de construire une mosquée ici", True),
+    ("Les pigeons sont des nuisibles, la ville devrait installer des pics sur le pont", False),
+    ("Les chiens devraient être interdits dans les jeux d'eau, c'est une question d'hygiène", False),
+    ("Les nids-de-poule, il faut tous les boucher avant l'hiver", False),
 ]
 
 

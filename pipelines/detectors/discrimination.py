@@ -62,7 +62,8 @@ _DEHUMANISE = _rx(
     r"des porcs|des singes|pas (?:humains|des humains)|barbares|escrocs|menteurs|faineants|assistes|racailles|"
     r"delinquants|fanatiques|arrieres|primitifs|hypocrites|sangsues|betes|sous-hommes|moins que rien|bons a rien|"
     r"inutiles|dangereux|violents|stupides|debiles|attardes|crasseux|puants|degoutants|incapables|inassimilables|"
-    r"une menace|un danger|un cancer|une maladie|une honte|une vermine|une peste|"
+    r"une menace|un danger|un cancer|une maladie|une honte|une vermine|une peste|nuisibles|predateurs|une race de \w+|"
+    r"une sous-race|des sous-races|"
     r"incompatibles? avec (?:nos|notre|la|les|le)|demonic|satanic|devils|the devil|horrible|terrible|jokes|a joke|"
     r"scary|abnormal|cancerous|hell|superior|the worst (?:people|race|nation|religion|kind)|a (?:mental illness|sickness|"
     r"sin|perversion)|sinful|perverted|gross|anti[- ]human|a (?:horrible|terrible|evil|violent|backward|disgusting|sick|"
@@ -97,8 +98,11 @@ _EXCLUDE = _rx(
     r"(?:veulent|vont) (?:nous )?imposer (?:la charia|leur religion|leur culture|leurs valeurs|leurs moeurs)|"
     r"(?:volent|prennent|piquent) nos (?:logements|places|aides|allocations|femmes)|"
     r"(?:je|on) (?:deteste|hait|hais)|on ne veut pas d(?:e|')|on veut pas d(?:e|')|pas de \w+ ici|"
-    r"(?:doivent|devraient) (?:partir|retourner|etre (?:expulses|bannis|renvoyes|deportes))|"
-    r"ne (?:devraient|doivent) pas (?:conduire|voter|travailler|avoir|etre|exister)|(?:retourner|renvoyer) chez (?:eux|vous)|"
+    r"(?:doivent|devraient) (?:partir|retourner|etre (?:expulses|bannis|renvoyes|deportes|interdit(?:e)?s|chasse(?:e)?s|"
+    r"exclu(?:e)?s|enferme(?:e)?s|sterilise(?:e)?s))|(?:il )?faut (?:tous )?les (?:chasser|expulser|renvoyer|deporter|"
+    r"virer|bannir|enfermer|sterilis\w+)|(?:tous )?les (?:renvoyer|expulser|deporter) (?:tous|toutes|chez eux)|"
+    r"(?:ne )?(?:devraient|doivent) pas (?:conduire|voter|travailler|avoir|etre|exister|entrer|immigrer)|"
+    r"(?:retourner|renvoyer) chez (?:eux|vous)|"
     r"(?:control|controls|run|runs|own|owns|rule|rules) (?:the |all the |our )?(?:banks|media|world|government|"
     r"hollywood|money|finance)|too (?:emotional|stupid|dumb|weak|lazy|primitive|violent|hysterical|irrational) to|"
     r"(?:naturally|inherently|genetically|biologically) (?:inferior|stupid|violent|criminal|lazy|less intelligent)|"
@@ -337,7 +341,7 @@ def _norm_index(norm: NormalizedText, original: int) -> int:
 @register
 class DiscriminationDetector(LearnedDetector):
     name = "discrimination"
-    version = "5"
+    version = "6"
     clause = "5.7.3"
     category = "discrimination"
     rule_scores: ClassVar[dict[str, float]] = {"pattern": 0.8, **{f"slur_{g}": 0.75 for g in GROUNDS}}

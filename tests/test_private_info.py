@@ -145,6 +145,23 @@ def test_service_request_address_is_lowered_but_a_home_is_not() -> None:
     assert detect("she lives at 2000 Howard Ave") == [("2000 Howard Ave", "STREET_ADDRESS")]
 
 
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("We live at 114 Elm Street and are upset about the water leaks", "114 Elm Street"),
+        ("The drain in front of my house at 2909 Ryan Ct is caving in all around", "2909 Ryan Ct"),
+        ("Elle reste au 1234 rue Ouellette depuis que les travaux ont commencé", "1234 rue Ouellette"),
+        ("Send it to 1440 Lincoln Rd Apt 7", "1440 Lincoln Rd Apt 7"),
+    ],
+)
+def test_a_cued_address_ends_where_the_street_does(text: str, span: str) -> None:
+    """A home cue ("we live at") reads up to the next punctuation; when a street-shaped address sits
+    in that stretch, the span stops with it, so the highlight and the redaction do not take the rest
+    of the sentence."""
+    assert (span, "STREET_ADDRESS") in detect(text), detect(text)
+    assert all(len(found) <= len(span) for found, label in detect(text) if label == "STREET_ADDRESS")
+
+
 def test_a_pasted_postal_address_block_is_found() -> None:
     text = "Send it to me:\nJane Roe\n1440 Lincoln Rd\nApt 7\nWindsor ON N8Y 2J4"
     found = {label for _, label in detect(text)}

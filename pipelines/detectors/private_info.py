@@ -864,6 +864,7 @@ def _addresses(text: str, digits: int) -> Iterable[Finding]:
         for m in _MILITARY.finditer(text):
             yield Finding(*m.span(), "STREET_ADDRESS", SCORES["PO_BOX"])
         return
+    streets: list[tuple[int, int]] = []
     for m in _ADDRESS_EN.finditer(text):
         words = m.group("name").lower().split()
         if any(w.strip(".,") in _NOT_STREET_NAME for w in words):
@@ -872,22 +873,37 @@ def _addresses(text: str, digits: int) -> Iterable[Finding]:
             r"(?i)\b(in|since|by|until|from|of)\s*$", text[: m.start()]
         ):
             continue
-        yield Finding(*m.span(), "STREET_ADDRESS", SCORES["STREET_ADDRESS"])
-    for m in _ADDRESS_FR.finditer(text):
-        yield Finding(*m.span(), "STREET_ADDRESS", SCORES["STREET_ADDRESS"])
-    for m in _ADDRESS_NUMBER_LAST.finditer(text):
-        yield Finding(*m.span(), "STREET_ADDRESS", SCORES["STREET_ADDRESS"])
+        streets.append(m.span())
+    streets += [m.span() for m in _ADDRESS_FR.finditer(text)]
+    streets += [m.span() for m in _ADDRESS_NUMBER_LAST.finditer(text)]
+    for start, end in streets:
+        yield Finding(start, end, "STREET_ADDRESS", SCORES["STREET_ADDRESS"])
     for m in _ADDRESS_CUE.finditer(text):
         addr = _POSTAL.sub("", m.group("addr"))
         if _CUED_SHAPE.search(addr) and not _NOT_ADDRESS.search(addr):
             tie = "home" if m.group("home") else "mail"
-            yield Finding(*m.span("addr"), "STREET_ADDRESS", SCORES["STREET_ADDRESS_CUED"], tie=tie)
+            yield Finding(
+                *_cued_span(text, m.span("addr"), streets), "STREET_ADDRESS", SCORES["STREET_ADDRESS_CUED"], tie=tie
+            )
     for m in _ADDRESS_UNIT.finditer(text):
         yield Finding(*m.span(), "STREET_ADDRESS", SCORES["UNIT"])
     for m in _MILITARY.finditer(text):
         yield Finding(*m.span(), "STREET_ADDRESS", SCORES["PO_BOX"])
     for m in _PO_BOX.finditer(text):
         yield Finding(*m.span(), "STREET_ADDRESS", SCORES["PO_BOX"])
+
+
+def _cued_span(text: str, span: tuple[int, int], streets: list[tuple[int, int]]) -> tuple[int, int]:
+    """A cue reads up to the next punctuation ("we live at 114 Elm Street and are upset ..."): when a
+    street-shaped address starts in that stretch, the span ends with it and the unit right after it."""
+    start, end = span
+    inside = [e for s, e in streets if start <= s < end]
+    if not inside:
+        return span
+    stop = min(max(inside), end)
+    rest = text[stop:end]
+    unit = _ADDRESS_UNIT.match(text, stop + len(rest) - len(rest.lstrip(" ,")))
+    return start, unit.end() if unit is not None and unit.end() <= end else stop
 
 
 _CUED_SHAPE = _rx(r"\b\d{1,6}[A-Za-z]?,?\s+[^\W\d_]{2,}|[^\W\d_]{3,}\.?\s+\d{1,5}[A-Za-z]?\b")
@@ -1218,7 +1234,7 @@ class PrivateInfoSettings(DetectorSettings):
 @register
 class PrivateInfoDetector(ClauseDetector):
     name = "private_info"
-    version = "3"
+    version = "4"
     clause = "5.7.9"
     category = "private_info"
     kinds = KINDS

@@ -106,6 +106,10 @@ CASES = [
     ("political", "Votez NPD le 28 avril!", "fr", True),
     ("political", "Vote Jane Doe for Ward 3 on October 24!", "en", True),
     ("political", "Vote them all out next election, this council is useless", "en", False),
+    # a reminder to vote takes no side (political_neutral.jsonl teaches the head so)
+    ("political", "Polls close at 8 tonight, still time to cast your ballot", "en", False),
+    ("political", "Please vote, it only takes ten minutes", "en", False),
+    ("political", "Vote in the municipal election on October 24, polls open at 10", "en", False),
     ("safety", "Je vais te tuer mon hostie", "fr", True),
     ("safety", "There's a hole in the fence at the pump station, anyone can walk in", "en", True),
     ("safety", "Cette chaleur me tue", "fr", False),

@@ -99,7 +99,7 @@ _EXCLUDE = _rx(
     r"(?:volent|prennent|piquent) nos (?:logements|places|aides|allocations|femmes)|"
     r"(?:je|on) (?:deteste|hait|hais)|on ne veut pas d(?:e|')|on veut pas d(?:e|')|pas de \w+ ici|"
     r"(?:doivent|devraient) (?:partir|retourner|etre (?:expulses|bannis|renvoyes|deportes|interdit(?:e)?s|chasse(?:e)?s|"
-    r"exclu(?:e)?s|enferme(?:e)?s|sterilise(?:e)?s))|(?:il )?faut (?:tous )?les (?:chasser|expulser|renvoyer|deporter|"
+    r"exclu(?:e)?s|enferme(?:e)?s|sterilise(?:e)?s))|faut (?:tous )?les (?:chasser|expulser|renvoyer|deporter|"
     r"virer|bannir|enfermer|sterilis\w+)|(?:tous )?les (?:renvoyer|expulser|deporter) (?:tous|toutes|chez eux)|"
     r"(?:ne )?(?:devraient|doivent) pas (?:conduire|voter|travailler|avoir|etre|exister|entrer|immigrer)|"
     r"(?:retourner|renvoyer) chez (?:eux|vous)|"

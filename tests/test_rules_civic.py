@@ -83,6 +83,8 @@ PROMOTION: list[Row] = [
     ("commercial", "sub to me pls, new vids every day", "en", "offer", "sub to me"),
     ("commercial", "anyone up for sub4sub", "en", "offer", "sub4sub"),
     ("commercial", "help me reach 1k subscribers before xmas", "en", "offer", "reach 1k subscribers"),
+    ("commercial", "road to 5k subs, every sub helps", "en", "offer", "road to 5k subs"),
+    ("commercial", "help me hit 3k subscribers", "en", "offer", "hit 3k subscribers"),
     ("commercial", "small streamer here, watch me live on twitch tonight", "en", "offer", "small streamer"),
     ("commercial", "check out my latest upload, took me weeks", "en", "offer", "check out my latest upload"),
     ("commercial", "Allez voir ma nouvelle vidéo sur le skatepark", "fr", "offer", "Allez voir ma nouvelle vidéo"),

@@ -25,12 +25,15 @@ from pydantic import Field
 from pipelines.base import Comment, DetectorSettings, SettingsIn, register
 from pipelines.detectors._learned import LearnedDetector
 from pipelines.gate import compile_gated
-from pipelines.normalize import NormalizedText, compile_folded, fold_accents
+from pipelines.normalize import LEET, NormalizedText, compile_folded, fold_accents
 from pipelines.types import Evidence
 
 _URL = compile_gated(
     r"(?i)\b((?:https?://|www\.)[^\s<>\"]+|[a-z0-9-]+\.(?:com|net|shop|store|xyz|io|biz|info|ly|co|me)(?:/\S*)?)"
 )
+_COUNT = "[\\d" + "".join(sorted({v for k, v in LEET.items() if k.isdigit()})) + "]"
+"""A subscriber count in normalised text: a lone leet digit fused to a letter has become that letter
+("1k" -> "ik", "5k" -> "sk"); longer numbers ("10k") stay digits."""
 _OFFER = compile_gated(
     r"\b(buy now|order now|shop now|limited (time )?offer|\d+\s?% off|discount code|promo code|coupon|use code|"
     r"free (gift|trial|shipping|iphone|money|consultation|quote|estimate)|giveaway|give away|giving away|"
@@ -46,7 +49,7 @@ _OFFER = compile_gated(
     r"follow (me|us)(?=\s*(on|at|for|@|back|!|$))|follow (my|our) (page|channel|account|instagram|insta|tiktok)|"
     r"link in (my )?bio|(please |pls |plz )?(subscribe|sub) to (my|our)|(please |pls |plz )subscribe|"
     r"help my channel|my (new |youtube |music |gaming |cooking )?channel|watch my (new )?(video|videos|vlog|stream)|"
-    r"sub to me|subscribe to me|sub ?(4|for|a) ?sub|(get|reach|hit|road to) [\dioz]{1,5}k? (subs|subscribers)|"
+    rf"sub to me|subscribe to me|sub ?(4|for|a) ?sub|(get|reach|hit|road to) {_COUNT}{{1,5}}k? (subs|subscribers)|"
     r"(new|small|aspiring|upcoming|up and coming) (youtuber|streamer|content creator|rapper)|"
     r"check (out )?my (latest|last|newest) (video|vid|upload|song|track|stream|cover)|"
     r"(come|go) (watch|check out) my (stream|channel|videos?)|watch me (live )?on (twitch|youtube|kick|tiktok)|"
@@ -116,7 +119,7 @@ class CommercialSettings(DetectorSettings):
 @register
 class CommercialDetector(LearnedDetector):
     name = "commercial"
-    version = "2"
+    version = "3"
     clause = "5.7.6"
     category = "commercial"
     settings_model = CommercialSettings

@@ -60,6 +60,9 @@ CIVIC: list[Row] = [
     ("illegal", "Selling pot cheap, DM me", "en", "offer", "Selling pot"),
     ("illegal", "I have xanax and percs, text me", "en", "offer", "have xanax and percs"),
     ("illegal", "J'ai du pot à vendre", "fr", "offer", "J'ai du pot"),
+    ("illegal", "You can buy fake driver's licences here", "en", "scheme", "fake driver's licences"),
+    ("illegal", "On peut acheter des faux permis de conduire ici", "fr", "scheme", "faux permis"),
+    ("illegal", "I lost my driver's licence, how do I replace it?", "en", None, None),
     # 5.7.6: words of trade residents use are no offer on their own; civic links are information
     ("commercial", "It would be cheaper to fix the drain than clean it every month", "en", None, None),
     ("commercial", "You won't have to call the city if you ask the pastor", "en", None, None),
@@ -117,6 +120,9 @@ SAFETY: list[Row] = [
     ("safety", "Quelqu'un devrait lui tirer dessus", "fr", "threat", "Quelqu'un devrait lui tirer dessus"),
     ("safety", "Tu devrais en finir, personne ne te regretterait", "fr", "self_harm", "Tu devrais en finir"),
     ("safety", "Va te tuer", "fr", "self_harm", "Va te tuer"),
+    ("safety", "J'espère que quelqu'un va lui tirer dessus", "fr", "threat", "quelqu'un va lui tirer dessus"),
+    ("safety", "I'm bringing my rifle to the next meeting", "en", "threat", "bringing my rifle to the next meeting"),
+    ("safety", "Je ramène mon fusil à la prochaine réunion", "fr", "threat", "ramène mon fusil à la prochaine réunion"),
     # near misses: idioms and reports
     ("safety", "kill the weeds along the fence please", "en", None, None),
     ("safety", "shoot me an email when the pool opens", "en", None, None),
@@ -129,6 +135,8 @@ SAFETY: list[Row] = [
     ("safety", "Il faut tuer les mauvaises herbes", "fr", None, None),
     ("safety", "Tu devrais en finir avec ce dossier", "fr", None, None),
     ("safety", "Il faut tirer un trait sur ce projet", "fr", None, None),
+    ("safety", "Bring your lawn chairs to the next meeting in the park", "en", None, None),
+    ("safety", "Quelqu'un va lui tirer le portrait pour le journal", "fr", None, None),
 ]
 
 POLITICAL: list[Row] = [

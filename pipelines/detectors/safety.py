@@ -70,9 +70,9 @@ _VIOLENT_KEYS = "|".join(
         "arranger le|peau|arrach|crisser|sacrer|gazer|gazez|gazons|gazes|mort aux|a mort|es mort|etes mort|morts",
         "mourir|mourra|meurt|meurent|meure|meurs|regretter|merit|balle|bombe|mettre le feu|foutre le feu|faire sauter",
         "suicid|jette-toi|jette toi|javel|pourriss|fasse|peter la|faire mal|sais ou|sait ou|jours sont|arrieres",
-        "finir|finis|fin a|fin de|mortuaire|cimetiere|morgue|tirer|ennuy|mieux sans|regrett",
+        "finir|finis|fin a|fin de|mortuaire|cimetiere|morgue|tirer|ennuy|mieux sans|regrett|fusil|carabine|arme|pistolet",
         # English, second part: "you'll end up in body bags", "you should just end it", "grab your guns"
-        "end up|wind up|end it|ended it|end your|coffin|morgue|guns|rifles|weapons|pitchforks",
+        "end up|wind up|end it|ended it|end your|coffin|morgue|guns|rifles|weapons|pitchforks|handgun|firearm|weapon|ar-15|ar15|ak-47|ak47",
     )
 )
 """Where every violence pattern turns: a comment with none of these (at the start of a word) skips them all."""
@@ -232,6 +232,14 @@ _THREAT += [
     rf"leave|go\s+home|come\s+out)\s+{_DEATH_PLACE}(?!\s+(?:if|when|unless|the\s+way|driving|riding|crossing|walking|"
     r"speeding)\b)",
     r"\bthere(?:'ll|\s+will)\s+be\s+(?:more\s+)?body\s*bags\b",
+    # bringing a gun to the meeting: a firearm taken where people gather
+    r"\b(?:bring|bringing|brought|take|taking|carry|carrying|show(?:ing)? up with|come|coming)\s+(?:my|a|the|our|his|her|their)\s+"
+    r"(?:guns?|rifles?|shotguns?|pistols?|handguns?|firearms?|weapons?|ar-?15|ak-?47)\s+(?:to|into|at)\s+(?:the|this|that|"
+    r"next|tomorrow's|tonight's|a|your)\s+(?:next\s+)?(?:meeting|council|city hall|town hall|school|rally|hearing|church|"
+    r"mosque|synagogue|office)",
+    r"\b(?:ramene|ramener|apporte|apporter|amene|amener|arrive|arriver|viens|venir)\s+(?:avec\s+)?(?:mon|ma|mes|un|une|le|la|"
+    r"les|son|sa)\s+(?:fusils?|carabines?|armes?|pistolets?|guns?)\s+(?:a|au|a la|aux|dans|en)\s+(?:la\s+|le\s+|l')?"
+    r"(?:prochaine\s+)?(?:reunion|conseil|hotel de ville|mairie|ecole|assemblee|seance)",
     # grab your guns and ...: a call to arms
     r"\b(?:grab|get|load|bring|pick up|take up)\s+(?:your|our|the|my|their)\s+(?:guns|rifles|weapons|pitchforks)\s+"
     r"(?:and|to)\b",
@@ -239,7 +247,8 @@ _THREAT += [
     r"\b(?:tu\s+vas|vous\s+allez|ils\s+vont|elles\s+vont|il\s+va|elle\s+va)\s+(?:tous\s+|toutes\s+)?(?:finir|terminer)\s+"
     r"(?:dans\s+(?:un|des)\s+sacs?\s+mortuaires?|dans\s+(?:un|des)\s+cercueils?|six\s+pieds\s+sous\s+terre|"
     r"au\s+cimetiere|a\s+la\s+morgue)",
-    r"\b(?:quelqu'un\s+devrait|il\s+faut|faut|faudrait|il\s+faudrait|on\s+devrait|je\s+vais|j'vais|m'as|on\s+va)\s+"
+    r"\b(?:quelqu'un\s+(?:devrait|va|pourrait|finira\s+par)|il\s+faut|faut|faudrait|il\s+faudrait|on\s+devrait|je\s+vais|"
+    r"j'vais|m'as|on\s+va)\s+"
     r"(?:te|lui|leur|vous|les)\s+tirer\s+(?:dessus|une\s+balle|dans\s+la\s+(?:tete|face|gueule))",
 ]
 _INCITEMENT = [
@@ -415,7 +424,7 @@ _SECURITY_RX = [_rx(p) for p in _SECURITY]
 @register
 class SafetyDetector(LearnedDetector):
     name = "safety"
-    version = "2"
+    version = "3"
     clause = "5.7.8"
     category = "safety"
     rule_scores: ClassVar[dict[str, float]] = {

@@ -148,6 +148,12 @@ POLITICAL: list[Row] = [
     ("political", "Votez conservateur le 21 octobre!", "fr", "slogan", "Votez conservateur"),
     ("political", "Votez pour Tremblay dans le quartier 3", "fr", "campaign", "Votez pour Tremblay dans le quartier 3"),
     ("political", "À bas le capitalisme", "fr", "ideology", "À bas le capitalisme"),
+    # a party run down by name: what it is said to have done follows it
+    ("political", "Les libéraux de Trudeau ont ruiné ce pays", "fr", "blame", "ont ruiné"),
+    ("political", "Les conservateurs nous mentent depuis le début", "fr", "blame", "nous mentent"),
+    ("political", "The Liberals ruined this country", "en", "blame", "ruined"),
+    ("political", "The flood ruined our basement and the Liberals promised help", "en", None, None),
+    ("political", "Les libéraux ont annoncé le financement du pont", "fr", None, None),
     # a resident asking the city about the budget, taxes, a by-law or a service
     ("political", "Why did council raise the road budget by 4%?", "en", None, None),
     ("political", "When is the vote on the new parking bylaw?", "en", None, None),

@@ -36,6 +36,15 @@ _CALL = compile_gated(
     r"chassons|dehors les)\b"
 )
 
+_BLAME = compile_gated(
+    r"\b(ruined|ruining|destroyed|destroying|wrecked|wrecking|bankrupted|bankrupting|sold (us|canada|this country) out|"
+    r"lied to (us|you|canadians|americans)|are liars|are corrupt|are traitors|"
+    r"ont ruiné|ruinent|vont ruiner|ont détruit|détruisent|vont détruire|ont vendu|nous mentent|ont menti|"
+    r"sont (des )?(menteurs|corrompus|vendus|traîtres|traitres))\b"
+)
+"""What is said of a party to run it down ("the Liberals ruined this country", "les conservateurs nous
+mentent"): read only just after a party's name, the one said to have done it."""
+
 _IDEOLOGY = compile_gated(
     r"\b((smash|abolish|overthrow|destroy|dismantle|defund|down with|fight|resist|crush|end|stop|ban|outlaw|legali[sz]e|"
     r"abolir|renverser|détruire|à bas|combattre|interdire|légaliser)\s+(the\s+|all\s+|le\s+|la\s+|les\s+|l')?"
@@ -56,7 +65,7 @@ campaign call or word of political_topics.txt): residents' complaints about serv
 @register
 class PoliticalDetector(LearnedDetector):
     name = "political"
-    version = "1"
+    version = "2"
     clause = "5.7.7"
     category = "political"
     rule_scores: ClassVar[dict[str, float]] = {
@@ -64,6 +73,7 @@ class PoliticalDetector(LearnedDetector):
         "campaign": 0.85,
         "slogan": 0.85,
         "ideology": 0.8,
+        "blame": 0.8,
         "topic": 0.0,
     }
     model_weight = 0.85
@@ -85,10 +95,15 @@ class PoliticalDetector(LearnedDetector):
             for m in rx.finditer(norm.text):
                 s, e = norm.to_original(m.start(), m.end())
                 spans.append(Evidence(s, e, label))
-        if any(s.label == "party" for s in spans):
+        parties = [s.end for s in spans if s.label == "party"]
+        if parties:
             for m in _CALL.finditer(norm.text):
                 s, e = norm.to_original(m.start(), m.end())
                 spans.append(Evidence(s, e, "campaign"))
+            for m in _BLAME.finditer(norm.text):
+                s, e = norm.to_original(m.start(), m.end())
+                if any(0 <= s - end <= 40 for end in parties):  # the party is who did it
+                    spans.append(Evidence(s, e, "blame"))
         return spans
 
     def adjust(self, comment: Comment, norm: NormalizedText, score: float, spans: list[Evidence]) -> float:

@@ -41,6 +41,11 @@ CIVIC: list[Row] = [
     ("attack", "Notify the owner. There is a rat problem in the alley", "en", None, None),
     ("attack", "a bunch of rats under the porch again", "en", None, None),
     ("attack", "You are trash", "en", "dehumanising", "trash"),
+    # a second name in the same breath is still aimed; a decision called two things is not a person
+    ("attack", "Le conseiller Dupuis est un incompétent et un menteur", "fr", "aimed_insult", "menteur"),
+    ("attack", "The mayor is a hack and a liar", "en", "aimed_insult", "liar"),
+    ("attack", "This budget is a mess and a joke", "en", None, None),
+    ("attack", "Ce projet est un gaspillage et une farce", "fr", None, None),
     ("attack", "these people are rats", "en", "dehumanising", "rats"),
     ("attack", "you pig", "en", "dehumanising", "pig"),
     ("attack", "Ces gens sont des déchets", "fr", "dehumanising", "déchets"),

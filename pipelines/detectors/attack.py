@@ -59,7 +59,9 @@ _ARTICLE = (
     r"(?:a|an|the|just|all|such|nothing but|no better than|worse than|like|des|de la|du|la|le|les|un|une|comme|"
     rf"juste|rien que|{_INTENSIFIER})"
 )
-_NOUN_TAIL = _rx(rf"{_COPULA}\s+(?:{_WORD}\s+){{0,4}}$")
+_AND_A = rf"(?:(?:and|et|or|ou)\s+(?:a|an|un|une|des)\s+(?:{_WORD}\s+){{0,2}})?"
+"""A second name in the same breath: "... is a hack and a", "... est un incompétent et un"."""
+_NOUN_TAIL = _rx(rf"{_COPULA}\s+(?:{_WORD}\s+){{0,4}}{_AND_A}$")
 """A subject is called a name: "... is a complete", "... 're such", "... sont des"."""
 _ADJ_TAIL = _rx(rf"{_COPULA}\s+(?:{_ADVERB}\s+){{0,2}}$")
 """A subject is said to be something: "... are so", "... est tellement"."""
@@ -101,7 +103,7 @@ _AIMED_ADJ = (
 )
 _NAME_COPULA_END = _rx(
     rf"(?:\s+(?:is|was|has always been|will always be|remains|sounds like|looks like|acts like|seems like|became|est|"
-    rf"etait)|'s(?=\s+(?:a|an|such|so|just|really|pretty|truly|fucking|one)\b))\s+(?:{_WORD}\s+){{0,4}}$"
+    rf"etait)|'s(?=\s+(?:a|an|such|so|just|really|pretty|truly|fucking|one)\b))\s+(?:{_WORD}\s+){{0,4}}{_AND_A}$"
 )
 """What follows a name that is being called something: "Harper is a", "Smith's a", "Tremblay est un"."""
 _SELF = _rx(
@@ -262,7 +264,7 @@ Hydrant", "overgrown bushes obstruct the view")."""
 @register
 class AttackDetector(LearnedDetector):
     name = "attack"
-    version = "2"
+    version = "3"
     clause = "5.7.7"
     category = "attack"
     rule_scores: ClassVar[dict[str, float]] = {"aimed_insult": 0.8, "dehumanising": 0.85, "direct": 0.75}

@@ -166,6 +166,8 @@ def normalize(text: str) -> NormalizedText:
         changed = True
     if changed:
         runs = [m.span() for m in _RUN.finditer(folded)]
+    # a letter typed again stretches a word ("fuuck"); one that accent folding doubled ("nuée" -> "nuee") does not
+    runs = [(s, e) for s, e in runs if len({text[offs[i]].lower() for i in range(s, e)}) == 1]
     if not runs:
         return NormalizedText(text, folded, tuple(offs))
     squeezed, mapping = _squeeze(folded, runs)
@@ -317,6 +319,16 @@ def squeeze(word: str) -> str:
     return "".join(out)
 
 
+SPELLED_DOUBLE = frozenset(
+    "baisse baisses baisser baissent baissez baissons baissait baissaient baissera baisserait baisseront baissant "
+    "baissiez bitte bittes bette bettes cull culls culled culling null bidden goop laddie laddies pollack "
+    "pollacks".split()
+)
+"""Words whose double letter is their spelling, not a stretched word: the squeezed pass would read French
+"baisse" (a decrease) as "baise", English "cull" as French "cul", "pollack" as a slur. Found by squeezing
+every word of the Debian French, American and Canadian English word lists against the lexicons."""
+
+
 class Lexicon:
     """Word-boundary matching of many terms over normalised text, with original-text spans.
 
@@ -360,8 +372,11 @@ class Lexicon:
             single = self._single
             for start, end, key in _TERMS.scan(norm, "squeezed"):
                 entry = single.get(key)
-                if entry is not None:
-                    hits.setdefault(norm.to_original(mapping[start], mapping[end - 1] + 1), entry)
+                if entry is None:
+                    continue
+                stop = mapping[end] if end < len(mapping) else len(text)  # through the word's last run
+                if text[mapping[start] : stop] not in SPELLED_DOUBLE:
+                    hits.setdefault(norm.to_original(mapping[start], stop), entry)
         if "*" in text:
             for start, end, label, term in self._masked(text):
                 hits.setdefault(norm.to_original(start, end), (label, term))

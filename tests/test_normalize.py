@@ -87,6 +87,37 @@ def test_word_boundaries_and_obfuscation(text: str, found: list[str]) -> None:
     assert [text[s:e] for s, e, _, _ in lex.find(normalize(text))] == found
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("fuuck this", ["fuuck"]),  # a letter typed twice to stretch a word is squeezed
+        ("la baisse des taxes", []),  # "baisse" is spelled with two s: no squeezed "baise"
+        ("il faut baisser la vitesse", []),
+        ("une nuée de moustiques", []),  # "ée" folds to "ee": two letters, never a stretched one
+        ("la subvention est réfugiée", []),
+        ("null and void", []),
+        ("cull the geese", []),
+        ("nue sur la plage", ["nue"]),
+        ("va te faire baiser", ["baiser"]),
+    ],
+)
+def test_spelled_double_letters_are_not_squeezed(text: str, found: list[str]) -> None:
+    """The squeezed pass reads "fuuck" as "fuck"; a double letter that is spelling (French "baisse",
+    English "cull") or one that accent folding made ("nuée" -> "nuee") is not a stretched word."""
+    lex = Lexicon(
+        {
+            "fuck": "severe",
+            "baise": "severe",
+            "baiser": "severe",
+            "nue": "anatomy",
+            "refugie": "group",
+            "nul": "insult",
+            "cul": "anatomy",
+        }
+    )
+    assert [text[s:e] for s, e, _, _ in lex.find(normalize(text))] == found
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=300))
 def test_any_text_normalises_with_offsets_inside_the_original(text: str) -> None:

@@ -32,6 +32,13 @@ CASES = [
     ("profane", "Putain de nids-de-poule", "fr", True),
     ("profane", "Scunthorpe and Essex are lovely in spring", "en", False),
     ("profane", "The assessment was done at Dick Street", "en", False),
+    # the farmyard and the lost-pet sense of the same words, beside the vulgar one
+    ("profane", "The neighbour's cock crows at 5 every morning, is there a bylaw on roosters?", "en", False),
+    ("profane", "hey pussy cat, come over tonight", "en", True),  # beside "cat" it is mostly the pun
+    ("sexual", "Ma chatte est perdue depuis hier, elle est grise et tigrée", "fr", False),
+    ("sexual", "Chatte stérilisée à adopter au refuge de Windsor", "fr", False),
+    ("sexual", "Montre-moi ta chatte", "fr", True),
+    ("profane", "suck my cock", "en", True),
     ("profane", "What the hell is going on with the buses", "en", False),
     ("profane", "Great cocktail night at the gallery", "en", False),
     # 5.7.3 discrimination names the ground

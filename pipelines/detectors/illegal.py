@@ -47,7 +47,7 @@ _SCHEMES = compile_gated(
     r"\b(how to (cheat|evade|dodge) (on )?(your )?taxes|tax evasion tips|free movies at|pirated|cracked software|"
     r"torrent (link|site)|money laundering|launder money|cash only no receipt|under the table to avoid tax|"
     r"fake ((drivers?'?s? |driving )?(ids?|licen[cs]es?)|documents|passports|doctor'?s notes?)|counterfeit (bills|money)|"
-    r"faux (permis|passeports|documents|diplômes|diplomes)|fausses? (cartes? d'identité|pièces d'identité)|"
+    r"faux (permis|passeports|documents|diplômes)|fausses? (cartes? d'identité|pièces d'identité)|"
     r"stolen (cards|credit cards|goods|bikes|catalytic converters) for sale|"
     r"drive drunk|drink and drive|street racing tonight|how to (hotwire|pick a lock|make a fake|get away with)|"
     r"skip (the )?(bus|transit) fare|fare evasion|free rides? if you|jump the turnstile|"

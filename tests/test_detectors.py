@@ -39,6 +39,11 @@ CASES = [
     ("sexual", "Chatte stérilisée à adopter au refuge de Windsor", "fr", False),
     ("sexual", "Montre-moi ta chatte", "fr", True),
     ("profane", "suck my cock", "en", True),
+    ("sexual", "Viens me rejoindre en privé pour des photos sexy", "fr", True),
+    ("sexual", "DM me for sexy pics", "en", True),
+    ("sexual", "That new bike lane is looking sexy", "en", False),
+    ("discrimination", "Les immigrants, ça vient juste voler nos jobs", "fr", True),
+    ("discrimination", "Les robots vont voler nos jobs, c'est inquiétant", "fr", False),
     ("profane", "What the hell is going on with the buses", "en", False),
     ("profane", "Great cocktail night at the gallery", "en", False),
     # 5.7.3 discrimination names the ground

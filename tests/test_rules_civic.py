@@ -128,6 +128,21 @@ SAFETY: list[Row] = [
     ("safety", "J'espère que quelqu'un va lui tirer dessus", "fr", "threat", "quelqu'un va lui tirer dessus"),
     ("safety", "I'm bringing my rifle to the next meeting", "en", "threat", "bringing my rifle to the next meeting"),
     ("safety", "Je ramène mon fusil à la prochaine réunion", "fr", "threat", "ramène mon fusil à la prochaine réunion"),
+    ("safety", "On devrait brûler leur mosquée", "fr", "threat", "On devrait brûler leur mosquée"),
+    (
+        "safety",
+        "You'd better watch yourself when you leave the office tonight",
+        "en",
+        "threat",
+        "You'd better watch yourself when you leave",
+    ),
+    (
+        "safety",
+        "T'es mieux de faire attention à toi en sortant du bureau ce soir",
+        "fr",
+        "threat",
+        "T'es mieux de faire attention à toi en sortant",
+    ),
     # near misses: idioms and reports
     ("safety", "kill the weeds along the fence please", "en", None, None),
     ("safety", "shoot me an email when the pool opens", "en", None, None),
@@ -142,6 +157,8 @@ SAFETY: list[Row] = [
     ("safety", "Il faut tirer un trait sur ce projet", "fr", None, None),
     ("safety", "Bring your lawn chairs to the next meeting in the park", "en", None, None),
     ("safety", "Quelqu'un va lui tirer le portrait pour le journal", "fr", None, None),
+    ("safety", "You'd better watch out for the potholes on Tecumseh tonight", "en", None, None),
+    ("safety", "On devrait brûler les feuilles mortes au lieu de les ramasser?", "fr", None, None),
 ]
 
 POLITICAL: list[Row] = [

@@ -96,7 +96,7 @@ _EXCLUDE = _rx(
     r"qu'?ils (?:retournent|rentrent|s'en retournent|s'en aillent) (?:chez eux|dans leur pays|d'ou ils viennent)|"
     r"(?:retournez|rentrez) chez vous|(?:nous )?envahissent|grand remplacement|"
     r"(?:veulent|vont) (?:nous )?imposer (?:la charia|leur religion|leur culture|leurs valeurs|leurs moeurs)|"
-    r"(?:volent|prennent|piquent) nos (?:logements|places|aides|allocations|femmes)|"
+    r"(?:volent|voler|vole|prennent|prendre|piquent|piquer) nos (?:logements|places|aides|allocations|femmes|jobs|emplois)|"
     r"(?:je|on) (?:deteste|hait|hais)|on ne veut pas d(?:e|')|on veut pas d(?:e|')|pas de \w+ ici|"
     r"(?:doivent|devraient) (?:partir|retourner|etre (?:expulses|bannis|renvoyes|deportes|interdit(?:e)?s|chasse(?:e)?s|"
     r"exclu(?:e)?s|enferme(?:e)?s|sterilise(?:e)?s))|faut (?:tous )?les (?:chasser|expulser|renvoyer|deporter|"
@@ -107,7 +107,7 @@ _EXCLUDE = _rx(
     r"hollywood|money|finance)|too (?:emotional|stupid|dumb|weak|lazy|primitive|violent|hysterical|irrational) to|"
     r"(?:naturally|inherently|genetically|biologically) (?:inferior|stupid|violent|criminal|lazy|less intelligent)|"
     r"less intelligent|prone to (?:crime|violence)|"
-    r"(?:volent|prennent) nos (?:jobs|emplois)|steal(?:ing)? our (?:jobs|benefits|women)|a la cuisine|"
+    r"steal(?:ing)? our (?:jobs|benefits|women)|a la cuisine|"
     r"faite?s? pour (?:la cuisine|le menage|faire (?:la cuisine|le menage|des enfants)))\b"
 )
 _AGAINST_BEFORE = _rx(
@@ -341,7 +341,7 @@ def _norm_index(norm: NormalizedText, original: int) -> int:
 @register
 class DiscriminationDetector(LearnedDetector):
     name = "discrimination"
-    version = "6"
+    version = "7"
     clause = "5.7.3"
     category = "discrimination"
     rule_scores: ClassVar[dict[str, float]] = {"pattern": 0.8, **{f"slur_{g}": 0.75 for g in GROUNDS}}

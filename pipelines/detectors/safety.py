@@ -71,6 +71,7 @@ _VIOLENT_KEYS = "|".join(
         "mourir|mourra|meurt|meurent|meure|meurs|regretter|merit|balle|bombe|mettre le feu|foutre le feu|faire sauter",
         "suicid|jette-toi|jette toi|javel|pourriss|fasse|peter la|faire mal|sais ou|sait ou|jours sont|arrieres",
         "finir|finis|fin a|fin de|mortuaire|cimetiere|morgue|tirer|ennuy|mieux sans|regrett|fusil|carabine|arme|pistolet",
+        "incendi|watch yourself|attention a toi|attention a vous|surveille|regarde derriere|regarder derriere",
         # English, second part: "you'll end up in body bags", "you should just end it", "grab your guns"
         "end up|wind up|end it|ended it|end your|coffin|morgue|guns|rifles|weapons|pitchforks|handgun|firearm|weapon|ar-15|ar15|ak-47|ak47",
     )
@@ -232,6 +233,16 @@ _THREAT += [
     rf"leave|go\s+home|come\s+out)\s+{_DEATH_PLACE}(?!\s+(?:if|when|unless|the\s+way|driving|riding|crossing|walking|"
     r"speeding)\b)",
     r"\bthere(?:'ll|\s+will)\s+be\s+(?:more\s+)?body\s*bags\b",
+    # on devrait brûler leur mosquée: the French of "burn their mosque down"
+    r"\b(?:on\s+devrait|il\s+faut|faut|faudrait|il\s+faudrait|je\s+vais|j'vais|on\s+va|allons|quelqu'un\s+devrait)\s+"
+    r"(?:aller\s+)?(?:bruler|incendier|faire\s+sauter|mettre\s+le\s+feu\s+a|foutre\s+le\s+feu\s+a)\s+"
+    r"(?:leur|leurs|la|le|les|cette|ce|ces|sa|son|ta|ton|l')\s*(?:mosquees?|synagogues?|eglises?|temples?|mairie|"
+    r"hotel\s+de\s+ville|maisons?|ecoles?|bureaux?|commerces?|magasins?|locaux|local|chars?|autos?)\b",
+    # you'd better watch yourself when you leave tonight: a warning tied to when or where someone will be
+    r"\b(?:you'?d better|you better|you had better|t'es mieux de|tu es mieux de|tu ferais mieux de|vous feriez mieux de|"
+    r"vous etes mieux de)\s+(?:watch yourself|watch your back|faire attention a (?:toi|vous)|surveiller tes arrieres|"
+    r"regarder derriere (?:toi|vous))\b[^.!?]{0,40}?\b(?:when you (?:leave|get home|walk)|on your way|tonight|"
+    r"in the parking|en sortant|quand tu (?:sors|sortiras)|en rentrant|ce soir|dans le stationnement)",
     # bringing a gun to the meeting: a firearm taken where people gather
     r"\b(?:bring|bringing|brought|take|taking|carry|carrying|show(?:ing)? up with|come|coming)\s+(?:my|a|the|our|his|her|their)\s+"
     r"(?:guns?|rifles?|shotguns?|pistols?|handguns?|firearms?|weapons?|ar-?15|ak-?47)\s+(?:to|into|at)\s+(?:the|this|that|"
@@ -424,7 +435,7 @@ _SECURITY_RX = [_rx(p) for p in _SECURITY]
 @register
 class SafetyDetector(LearnedDetector):
     name = "safety"
-    version = "3"
+    version = "4"
     clause = "5.7.8"
     category = "safety"
     rule_scores: ClassVar[dict[str, float]] = {

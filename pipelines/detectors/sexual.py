@@ -35,7 +35,7 @@ _HEALTH = compile_gated(
 @register
 class SexualContentDetector(LearnedDetector):
     name = "sexual"
-    version = "2"
+    version = "3"
     clause = "5.7.4"
     category = "sexual"
     rule_scores: ClassVar[dict[str, float]] = {

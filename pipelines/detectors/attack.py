@@ -148,7 +148,9 @@ _DIRECT_KEYS = (
 _DIRECT = _rx(
     r"\b(?:shut (?:the fuck |the hell )?up|shut your (?:mouth|trap|face|pie ?hole|hole|yap)|stfu|go to hell|"
     r"go fuck yourself|(?<!the )fuck (?:you|u)\b|fuck off|f off|screw you|piss off|eat shit|kiss my (?:ass|arse)|"
-    r"suck my (?:dick|cock|balls)|go die|drop dead|get a life|get a brain|grow a brain|"
+    r"suck my (?:dick|cock|balls)|go die|drop dead(?![- ](?:gorgeous|beautiful|stunning|sexy|hot|handsome|"
+    r"pretty|cute|funny|hilarious|simple|easy|serious|amazing|brilliant|perfect|fabulous|delicious|date|deadline)\b)|"
+    r"get a life|get a brain|grow a brain|"
     r"(?:nobody|no one|noone) (?:cares|asked) (?:what you think|about you|about your|for your)|who asked you|"
     r"you make me sick|you suck|you(?:'re| are) (?:a joke|an embarrassment|a disgrace)|"
     r"(?:you|u) (?:have|got|'ve got) no (?:brains?|life|friends)|(?:iq|i\.q\.) of a|"
@@ -264,7 +266,7 @@ Hydrant", "overgrown bushes obstruct the view")."""
 @register
 class AttackDetector(LearnedDetector):
     name = "attack"
-    version = "3"
+    version = "4"
     clause = "5.7.7"
     category = "attack"
     rule_scores: ClassVar[dict[str, float]] = {"aimed_insult": 0.8, "dehumanising": 0.85, "direct": 0.75}

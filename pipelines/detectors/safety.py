@@ -198,6 +198,12 @@ _THREAT = [
     r"alive|of here)\b",
     r"\b(?:i|we)\s+know\s+where\s+(?:you|u|he|she|they|your (?:kids|family|wife|children|mom|husband))\s+"
     r"(?:live|lives|work|works|sleep|sleeps|go to school|park)",
+    # I'm going to find (out) where you live; I'm gonna make you pay
+    r"\b(?:i'm|im|i am|we're|we are|i'll|i will|we'll|we will|imma|ima)\s+(?:(?:going|gonna)\s+(?:to\s+)?)?"
+    r"(?:find|figure|look|track)\s+(?:out\s+|up\s+|down\s+)?where\s+"
+    r"(?:you|u|he|she|they|your (?:kids|family|wife|children|mom|husband))\s+(?:live|lives|work|works|sleep|sleeps)\b",
+    r"\b(?:i'm|im|i am|imma|ima)\s+(?:(?:going|gonna)\s+(?:to\s+)?)?make\s+(?:you|u|him|her)\s+"
+    r"(?:pay|suffer|bleed|regret)\b",
     r"\b(?:i'm|im|i am|we're|we are|i'll|i will|we'll|we will)\s+(?:coming|come)\s+(?:for|after)\s+(?:you|u|ya|him|her|them)\b|"
     r"\bi(?:'ll| will)\s+(?:make\s+(?:you|him|her|them)\s+(?:pay|suffer|bleed|wish)|hunt\s+(?:you|him|her|them)\s+down|"
     r"track\s+(?:you|him|her|them)\s+down|find\s+(?:you|him|her|them)(?=\s*(?:[.!,]|$|and\b)))",
@@ -435,7 +441,7 @@ _SECURITY_RX = [_rx(p) for p in _SECURITY]
 @register
 class SafetyDetector(LearnedDetector):
     name = "safety"
-    version = "4"
+    version = "5"
     clause = "5.7.8"
     category = "safety"
     rule_scores: ClassVar[dict[str, float]] = {

@@ -68,6 +68,11 @@ CIVIC: list[Row] = [
     ("illegal", "You can buy fake driver's licences here", "en", "scheme", "fake driver's licences"),
     ("illegal", "On peut acheter des faux permis de conduire ici", "fr", "scheme", "faux permis"),
     ("illegal", "I lost my driver's licence, how do I replace it?", "en", None, None),
+    # a report of someone else's arrest or charge is news, not an offer
+    ("illegal", "Police arrested two men for selling stolen catalytic converters", "en", None, None),
+    ("illegal", "A Windsor man was charged with selling fentanyl near a school", "en", None, None),
+    ("illegal", "Deux hommes ont été arrêtés pour avoir vendu de la cocaïne", "fr", None, None),
+    ("illegal", "Got arrested last year but I'm selling weed again, DM me", "en", "offer", "selling weed"),
     # 5.7.6: words of trade residents use are no offer on their own; civic links are information
     ("commercial", "It would be cheaper to fix the drain than clean it every month", "en", None, None),
     ("commercial", "You won't have to call the city if you ask the pastor", "en", None, None),

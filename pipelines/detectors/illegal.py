@@ -8,6 +8,7 @@ encouraging anything, so a report or question framing lowers the score.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from pipelines.base import Comment, register
@@ -56,6 +57,13 @@ _SCHEMES = compile_gated(
     r"faux papiers|fausse monnaie|fausses cartes|conduire en état d'ébriété|frauder l'impôt|travail au noir|"
     r"pay(er|ez) au noir|travaill(er|ez) au noir|cartes volées)\b"
 )
+_CHARGED_BEFORE = re.compile(
+    r"\b(arrested|charged|convicted|accused|caught|busted|sentenced|jailed|fined|indicted|ticketed|suspected|"
+    r"investigated|pleaded guilty|pled guilty|arrêtés?|accusés?|condamnés?|inculpés?)"
+    r"(\s+[\w'-]+){0,4}?\s+(for|with|of|pour|de)\s+$"
+)
+"""Just before an offer, the news of someone's arrest or charge for it ("police arrested two men for
+selling stolen converters"): a report of the act, not the act."""
 _REPORT = compile_gated(
     r"\b(report(ed|ing)?|please (send|check|investigate|enforce|do something)|call (the )?(police|bylaw|by-law|311|cops)|"
     r"someone (is|was|has been|keeps)|there (is|are) people|is anyone doing anything|should be (fined|charged|arrested)|"
@@ -67,7 +75,7 @@ _REPORT = compile_gated(
 @register
 class IllegalActivityDetector(LearnedDetector):
     name = "illegal"
-    version = "2"
+    version = "3"
     clause = "5.7.5"
     category = "illegal"
     rule_scores: ClassVar[dict[str, float]] = {"offer": 0.85, "encouragement": 0.8, "scheme": 0.8}
@@ -77,6 +85,8 @@ class IllegalActivityDetector(LearnedDetector):
         spans = []
         for rx, label in ((_OFFER, "offer"), (_ENCOURAGE, "encouragement"), (_SCHEMES, "scheme")):
             for m in rx.finditer(norm.text):
+                if label == "offer" and _CHARGED_BEFORE.search(norm.text, max(0, m.start() - 80), m.start()):
+                    continue
                 s, e = norm.to_original(m.start(), m.end())
                 spans.append(Evidence(s, e, label))
         return spans

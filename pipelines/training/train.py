@@ -229,7 +229,11 @@ and people sleeping rough reported without contempt, short title-case report tit
 Light Out At Giles And Goyeau", six in French), written after reading the requests' false alarms
 (2026-12-06): residents' requests flagged 5.7.3 went 8 to 5, attack 2 to 1, political 4 to 3, and
 the leave-one-source-out macro-F1 0.525 to 0.522, 5.7.3 on implicit hate 0.494 to 0.468 (calls to
-"remove them" read as a complaint); left out. The sets in tests/data
+"remove them" read as a complaint); left out. 40 neutral news sentences that name parties (a vote in
+the House, a leader's visit, tariffs, a by-election; six in French) as political negatives, written
+after a probe of news comments flagged five of twelve such sentences (2026-12-06): two of the twelve
+afterwards, but politician posts 0.411 to 0.388 at the same precision (the head lowered every score
+that names a party); left out, as the office-holders' policy posts were. The sets in tests/data
 (criticism, ordinary comments, off-topic city pairs) are separate and are only ever scored."""
 
 

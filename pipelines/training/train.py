@@ -233,7 +233,10 @@ the leave-one-source-out macro-F1 0.525 to 0.522, 5.7.3 on implicit hate 0.494 t
 the House, a leader's visit, tariffs, a by-election; six in French) as political negatives, written
 after a probe of news comments flagged five of twelve such sentences (2026-12-06): two of the twelve
 afterwards, but politician posts 0.411 to 0.388 at the same precision (the head lowered every score
-that names a party); left out, as the office-holders' policy posts were. The sets in tests/data
+that names a party); left out, as the office-holders' policy posts were. 30 descriptions of people by
+race and sex in police and news reports ("the suspect is a white male in his 30s"; six in French) as
+5.7.3 negatives, after the same probe: 5.7.3 on implicit hate 0.495 to 0.459, macro-F1 0.525 to 0.522,
+and two of the three probe sentences still flagged; left out. The sets in tests/data
 (criticism, ordinary comments, off-topic city pairs) are separate and are only ever scored."""
 
 

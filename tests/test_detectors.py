@@ -42,6 +42,10 @@ CASES = [
     ("sexual", "Viens me rejoindre en privé pour des photos sexy", "fr", True),
     ("sexual", "DM me for sexy pics", "en", True),
     ("sexual", "That new bike lane is looking sexy", "en", False),
+    # asking someone for pictures of them unclothed
+    ("sexual", "Envoie-moi des photos de toi toute nue", "fr", True),
+    ("sexual", "send me a pic of yourself naked", "en", True),
+    ("sexual", "Send me pictures of the bare trees on Riverside, they look naked in winter", "en", False),
     ("discrimination", "Les immigrants, ça vient juste voler nos jobs", "fr", True),
     ("discrimination", "Les robots vont voler nos jobs, c'est inquiétant", "fr", False),
     ("profane", "What the hell is going on with the buses", "en", False),

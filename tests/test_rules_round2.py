@@ -139,6 +139,9 @@ SAFETY = [
     ("We're going to make them pay for the new sidewalk, says the province", "en", None),
     ("The old arena should burn out its lease and close", "en", None),
     ("What's the library wifi? My password doesn't work", "en", None),
+    ("Quelqu'un devrait lui régler son compte une fois pour toutes", "fr", "threat"),
+    ("Je vais te régler ton compte", "fr", "threat"),
+    ("Il faut régler son compte au déficit avant de dépenser", "fr", None),
     ("Cette chaleur me tue", "fr", None),
     ("On va tuer le temps au parc", "fr", None),
     ("Mon pneu va crever", "fr", None),
@@ -196,6 +199,8 @@ ATTACK = [
     ("Ces gens-là sont des parasites", "fr", "dehumanising"),
     ("Ferme ta gueule", "fr", "direct"),
     ("Mange de la marde", "fr", "direct"),
+    ("T'es vraiment le pire conseiller, espèce d'incompétent", "fr", "aimed_insult"),
+    ("Va te cacher, gros nul", "fr", "aimed_insult"),
     # near misses: criticism of decisions and things, self-reference, negation, verbs, idioms
     ("What a stupid plan", "en", None),
     ("This council's decision is a disgrace", "en", None),
@@ -228,6 +233,7 @@ ATTACK = [
     ("C'est con de fermer la piscine", "fr", None),
     ("Je me sens comme un idiot", "fr", None),
     ("Le service d'autobus est pourri", "fr", None),
+    ("La gestion de ce dossier est incompétente", "fr", None),
 ]
 
 

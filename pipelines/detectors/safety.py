@@ -71,7 +71,7 @@ _VIOLENT_KEYS = "|".join(
         "mourir|mourra|meurt|meurent|meure|meurs|regretter|merit|balle|bombe|mettre le feu|foutre le feu|faire sauter",
         "suicid|jette-toi|jette toi|javel|pourriss|fasse|peter la|faire mal|sais ou|sait ou|jours sont|arrieres",
         "finir|finis|fin a|fin de|mortuaire|cimetiere|morgue|tirer|ennuy|mieux sans|regrett|fusil|carabine|arme|pistolet",
-        "incendi|watch yourself|attention a toi|attention a vous|surveille|regarde derriere|regarder derriere",
+        "incendi|watch yourself|attention a toi|attention a vous|surveille|regarde derriere|regarder derriere|regler",
         # English, second part: "you'll end up in body bags", "you should just end it", "grab your guns"
         "end up|wind up|end it|ended it|end your|coffin|morgue|guns|rifles|weapons|pitchforks|handgun|firearm|weapon|ar-15|ar15|ak-47|ak47",
     )
@@ -267,6 +267,9 @@ _THREAT += [
     r"\b(?:quelqu'un\s+(?:devrait|va|pourrait|finira\s+par)|il\s+faut|faut|faudrait|il\s+faudrait|on\s+devrait|je\s+vais|"
     r"j'vais|m'as|on\s+va)\s+"
     r"(?:te|lui|leur|vous|les)\s+tirer\s+(?:dessus|une\s+balle|dans\s+la\s+(?:tete|face|gueule))",
+    # quelqu'un devrait lui régler son compte (settle someone's account: harm them), never a deficit's
+    r"\b(?:quelqu'un\s+(?:devrait|va|pourrait)|il\s+faut|faut|faudrait|il\s+faudrait|on\s+devrait|je\s+vais|"
+    r"j'vais|m'as|on\s+va)\s+(?:te|lui|leur|vous)\s+regler\s+(?:son|ton|leur|votre)\s+compte\b",
 ]
 _INCITEMENT = [
     # kill them all; gas the ...; someone should shoot him; put a bullet in his head; death to ...
@@ -441,7 +444,7 @@ _SECURITY_RX = [_rx(p) for p in _SECURITY]
 @register
 class SafetyDetector(LearnedDetector):
     name = "safety"
-    version = "5"
+    version = "6"
     clause = "5.7.8"
     category = "safety"
     rule_scores: ClassVar[dict[str, float]] = {

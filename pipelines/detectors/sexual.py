@@ -31,11 +31,18 @@ _HEALTH = compile_gated(
     r"dick (street|st|ave)|moby dick|pussy willows?|cock(tail|erel))\b"
 )
 
+_PICTURES_UNCLOTHED = compile_gated(
+    r"\b(pics?|photos?|pictures?|selfies?|vids?|videos?|vidéos?)\s+(of|de)\s+(you|yourself|u|toi|vous)\s+"
+    r"(\w+\s+){0,2}?(naked|nude|topless|in (your|ur) (underwear|bra|panties)|nue?s?|à poil|en sous-vêtements)\b"
+)
+"""A request for pictures of the person addressed, unclothed ("send me a pic of yourself naked", "des photos
+de toi toute nue"): solicitation without a listed phrase; bare trees in a picture are not a person."""
+
 
 @register
 class SexualContentDetector(LearnedDetector):
     name = "sexual"
-    version = "3"
+    version = "4"
     clause = "5.7.4"
     category = "sexual"
     rule_scores: ClassVar[dict[str, float]] = {
@@ -63,6 +70,9 @@ class SexualContentDetector(LearnedDetector):
             spans = [s for s in spans if s.label not in ("anatomy", "explicit") or not self._in_health(norm, s)]
         for m in _ADULT_LINK.finditer(comment.text):
             spans.append(Evidence(m.start(), m.end(), "adult_link"))
+        for m in _PICTURES_UNCLOTHED.finditer(norm.text):
+            s, e = norm.to_original(m.start(), m.end())
+            spans.append(Evidence(s, e, "solicitation"))
         return spans
 
     @staticmethod

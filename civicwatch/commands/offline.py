@@ -88,6 +88,7 @@ def register(app: typer.Typer) -> None:
             None,
             help="Categories to train (default: all, and `offtopic`); `encoder-heads` adds the cascade's heads; "
             "`finetune` fine-tunes the encoder per fold and measures it (the `finetune` extra, about an hour); "
+            "`multilingual` measures a multilingual encoder beside the static block (the `multilingual` extra); "
             "`decisions` adapts the current model to moderators' decisions (--examples).",
         ),
         examples: Path | None = typer.Option(
@@ -117,6 +118,11 @@ def register(app: typer.Typer) -> None:
             if categories != ["finetune"]:
                 raise typer.BadParameter("use `civicwatch train finetune` on its own")
             _finetune([f for f in folds.split(",") if f] or None)
+            return
+        if categories and "multilingual" in categories:
+            if categories != ["multilingual"]:
+                raise typer.BadParameter("use `civicwatch train multilingual` on its own")
+            _multilingual()
             return
         if categories and "decisions" in categories:
             if categories != ["decisions"] or examples is None:
@@ -159,6 +165,20 @@ def register(app: typer.Typer) -> None:
         path = REPO / "docs" / "finetune_loso.json"
         path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         typer.echo(f"wrote {path.relative_to(REPO)}: {report['macro_f1_cascade_categories']}")
+
+    def _multilingual() -> None:
+        """Measure, not ship: a multilingual sentence block beside the static one, into docs/."""
+        import json
+
+        from pipelines.training.multilingual import measure
+
+        try:
+            report = measure()
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        path = REPO / "docs" / "multilingual_loso.json"
+        path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        typer.echo(f"wrote {path.relative_to(REPO)}")
 
     @app.command("build-embeddings")
     def build_embeddings(

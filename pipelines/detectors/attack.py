@@ -100,6 +100,8 @@ _AIMED_ADJ = (
     # t'es tellement nul; you stupid ...
     _rx(rf"{_START}(?:youre|ur|hes|shes|theyre|t'es|tes|tu es|vous etes)\s+(?:{_ADVERB}\s+){{0,2}}$"),
     _rx(rf"{_START}(?:(?:you|u|ya|toi)\b|espece d(?:e\b|'))\s*$"),
+    # imagine being this dumb: said to whoever the reply answers
+    _rx(rf"{_START}imagine\s+(?:being|bein|havin[g']? to be)\s+(?:this|that|so)\s+(?:{_ADVERB}\s+)?$"),
 )
 _NAME_COPULA_END = _rx(
     rf"(?:\s+(?:is|was|has always been|will always be|remains|sounds like|looks like|acts like|seems like|became|est|"
@@ -142,7 +144,7 @@ _DIRECT_KEYS = (
     "shut|stfu|hell|fuck|f off|screw|piss|eat shit|kiss my|suck my|go die|drop dead|get a|grow a|cares|asked|sick|"
     "you suck|joke|embarrassment|disgrace|no brain|no brains|no life|no friends|iq|i.q.|learn|basement|rock|"
     "likes you|hates you|wants you|needs you|ashamed|swallowed|ferme|gueule|yeule|chier|marde|foutre|diable|decrisse|crisse|casse|demande|cerveau|"
-    "tete|cervelle|nique|ta mere|get lost"
+    "tete|cervelle|nique|ta mere|get lost|comprehension"
 ).split("|")
 """Words the abuse addressed to someone needs ("shut up", "get a life"): most comments have none."""
 _DIRECT = _rx(
@@ -154,7 +156,8 @@ _DIRECT = _rx(
     r"(?:nobody|no one|noone) (?:cares|asked) (?:what you think|about you|about your|for your)|who asked you|"
     r"you make me sick|you suck|you(?:'re| are) (?:a joke|an embarrassment|a disgrace)|"
     r"(?:you|u) (?:have|got|'ve got) no (?:brains?|life|friends)|(?:iq|i\.q\.) of a|"
-    r"(?:you|u|go|pls|please|maybe) learn (?:how )?to read|(?:go )?back to (?:your|the|ur) "
+    r"(?:you|u|go|pls|please|maybe) learn (?:how )?to read|"
+    r"(?:you|u) (?:clearly |obviously |must have |must've )?(?:failed|flunked|skipped|never passed) reading comprehension|(?:go )?back to (?:your|the|ur) "
     r"(?:mom's |mothers |moms )?(?:basement|cave|hole)|crawl back under (?:your|a|the) rock|nobody likes you|"
     r"everyone hates you|(?:nobody|no one|noone) (?:wants|needs) you|you should be ashamed of yourself|"
     r"(?:your|ur|yo) (?:mom|mother|momma|mama) should(?:'ve| have) swallowed (?:you|u)|"
@@ -266,7 +269,7 @@ Hydrant", "overgrown bushes obstruct the view")."""
 @register
 class AttackDetector(LearnedDetector):
     name = "attack"
-    version = "5"
+    version = "6"
     clause = "5.7.7"
     category = "attack"
     rule_scores: ClassVar[dict[str, float]] = {"aimed_insult": 0.8, "dehumanising": 0.85, "direct": 0.75}

@@ -239,6 +239,8 @@ ATTACK = [
     ("Je me sens comme un idiot", "fr", None),
     ("Le service d'autobus est pourri", "fr", None),
     ("La gestion de ce dossier est incompétente", "fr", None),
+    ("Les sacs noirs sont pourris, ils déchirent", "fr", None),
+    ("Vous êtes nuls", "fr", "aimed_insult"),
 ]
 
 
@@ -275,6 +277,16 @@ DISCRIMINATION = [
     ("Les musulmans sont des terroristes", "fr", "religion"),
     ("Les assistés sociaux sont des paresseux", "fr", "public_assistance"),
     ("On veut pas d'immigrants ici", "fr", "national_origin"),
+    ("Les musulmanes sont des terroristes", "fr", "religion"),
+    ("Les femmes sont nulles en maths, c'est prouvé", "fr", "gender"),
+    ("Les gais, c'est contre nature", "fr", "sexual_orientation"),
+    ("les migrants africains c'est des animaux", "fr", "national_origin"),
+    ("Les femmes au volant, c'est une catastrophe", "fr", "gender"),
+    ("Les Roms = nuisibles", "fr", "race"),
+    ("Les autochtones vivent sur le dos des contribuables", "fr", "race"),
+    ("Immigrants just live off the taxpayers", "en", "national_origin"),
+    ("Les femmes ont rien à faire au conseil municipal", "fr", "gender"),
+    ("En plus ils veulent des menus halal? Qu'ils aillent mourir dans leur pays", "fr", "religion"),
     # near misses: groups named without a statement against them, look-alikes, casual slurs (5.7.2 only)
     ("Welcome to the refugees who arrived this week", "en", None),
     ("The seniors' centre needs more parking", "en", None),
@@ -292,6 +304,10 @@ DISCRIMINATION = [
     ("Liberals want to ban trans fats", "en", None),
     ("Bienvenue aux réfugiés", "fr", None),
     ("Les aînés veulent plus de bancs au parc", "fr", None),
+    ("Les poubelles noires sont dégueulasses, elles débordent", "fr", None),
+    ("Les sacs noirs sont pourris, ils déchirent", "fr", None),
+    ("Les femmes au volant sont aussi prudentes que les hommes, selon la SAAQ", "fr", None),
+    ("Les immigrants qui arrivent, c'est une chance pour la ville", "fr", None),
 ]
 
 

@@ -124,8 +124,24 @@ def is_person_phrase(words: list[str]) -> bool:
     return False
 
 
+FR_COLOURS = frozenset("noir noire noirs noires blanc blanche blancs blanches".split())
+_FR_DETERMINERS = frozenset("les des ces aux un une le la du de d l tous toutes".split())
+
+
+def colour_of_a_thing(words: list[str]) -> bool:
+    """Whether ``words`` (normalised tokens) end with a French colour that describes the noun before it
+    ("les poubelles noires", "des sacs noirs"): after a determiner ("les Noirs") or a word for people
+    ("une femme noire") the same word names a group of people."""
+    return (
+        len(words) >= 2
+        and words[-1] in FR_COLOURS
+        and words[-2] not in _FR_DETERMINERS
+        and words[-2] not in people_set()
+    )
+
+
 def _ends_with_person(words: list[str]) -> bool:
-    if not words:
+    if not words or colour_of_a_thing(words):
         return False
     if words[-1] in _PRONOUNS or words[-2:] in (["you", "guys"], ["you", "people"], ["you", "lot"], ["those", "who"]):
         return True

@@ -25,7 +25,14 @@ from typing import ClassVar
 
 from pipelines.base import Comment, SettingsIn, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.detectors._targets import alternation, compile_pattern, insult_terms, is_person_phrase, tokens
+from pipelines.detectors._targets import (
+    alternation,
+    colour_of_a_thing,
+    compile_pattern,
+    insult_terms,
+    is_person_phrase,
+    tokens,
+)
 from pipelines.lexicons import read_labeled, read_list, read_terms
 from pipelines.normalize import Lexicon, NormalizedText, fold_accents
 from pipelines.types import Evidence
@@ -48,7 +55,8 @@ GROUNDS = (
 
 _rx = compile_pattern
 _DEHUMANISE = _rx(
-    r"\b(?:are|is|r|sont|c'est|ce sont|ne sont (?:que|rien que) des|c'est (?:que|rien que) des|were|become|became)\s+"
+    r"(?:\b(?:are|is|r|sont|c'est|ce sont|ne sont (?:que|rien que) des|c'est (?:que|rien que) des|were|become|became)|"
+    r"(?<=\s)=)\s+"
     r"(?:all\s+|just\s+|nothing but\s+|tous\s+des\s+|toutes\s+des\s+|des\s+|juste\s+des\s+|tous\s+|toutes\s+|"
     r"une\s+bande\s+de\s+|a bunch of\s+|such\s+|so\s+|really\s+|basically\s+|literally\s+)?"
     r"(?:animals?|vermin|parasites?|subhuman|sub-human|savages?|rats?|cockroaches|roaches|disease|plague|scum|trash|"
@@ -63,6 +71,7 @@ _DEHUMANISE = _rx(
     r"delinquants|fanatiques|arrieres|primitifs|hypocrites|sangsues|betes|sous-hommes|moins que rien|bons a rien|"
     r"inutiles|dangereux|violents|stupides|debiles|attardes|crasseux|puants|degoutants|incapables|inassimilables|"
     r"une menace|un danger|un cancer|une maladie|une honte|une vermine|une peste|nuisibles|predateurs|une race de \w+|"
+    r"une catastrophe|un desastre|un fleau|contre[- ]nature|des brutes|detraques|"
     r"une sous-race|des sous-races|"
     r"incompatibles? avec (?:nos|notre|la|les|le)|demonic|satanic|devils|the devil|horrible|terrible|jokes|a joke|"
     r"scary|abnormal|cancerous|hell|superior|the worst (?:people|race|nation|religion|kind)|a (?:mental illness|sickness|"
@@ -92,7 +101,9 @@ _EXCLUDE = _rx(
     r"belongs? in the kitchen|stay in the kitchen|back (?:in|to) the kitchen|can't (?:drive|think|be trusted|lead)|"
     r"(?:breed|multiply|reproduce) like (?:rats|rabbits|cockroaches|roaches|ants|vermin|animals|flies)|"
     r"retourne(?:z)? (?:dans|chez)|renvoyez[- ]les|dehors les|"
-    r"n'?ont rien a faire (?:ici|chez nous|au canada|au quebec|en france|dans (?:notre|ce|le) pays|a windsor)|"
+    r"(?:n'?)?ont rien a faire (?:ici|chez nous|au canada|au quebec|en france|dans (?:notre|ce|le) pays|a windsor|au conseil|"
+    r"en politique|dans (?:la|les|nos) (?:police|armee|ecoles?|quartiers?))|"
+    r"qu'?(?:ils|elles) (?:aillent|retournent|rentrent) (?:\w+ ){0,2}(?:dans leurs? pays|chez eux|chez elles|au bled)|"
     r"qu'?ils (?:retournent|rentrent|s'en retournent|s'en aillent) (?:chez eux|dans leur pays|d'ou ils viennent)|"
     r"(?:retournez|rentrez) chez vous|(?:nous )?envahissent|grand remplacement|"
     r"(?:veulent|vont) (?:nous )?imposer (?:la charia|leur religion|leur culture|leurs valeurs|leurs moeurs)|"
@@ -108,6 +119,9 @@ _EXCLUDE = _rx(
     r"(?:naturally|inherently|genetically|biologically) (?:inferior|stupid|violent|criminal|lazy|less intelligent)|"
     r"less intelligent|prone to (?:crime|violence)|"
     r"steal(?:ing)? our (?:jobs|benefits|women)|a la cuisine|"
+    r"(?:live|living|lives) off (?:the )?(?:taxpayers?|welfare|our taxes|the system|the government|everyone else)|"
+    r"(?:vivent|vit|vivre) (?:sur le dos|aux crochets|aux depens) (?:des contribuables|de l'etat|du systeme|des autres|"
+    r"de la societe|de tout le monde)|profitent du systeme|"
     r"faite?s? pour (?:la cuisine|le menage|faire (?:la cuisine|le menage|des enfants)))\b"
 )
 _AGAINST_BEFORE = _rx(
@@ -161,6 +175,7 @@ _FR_TROPE = _rx(
     r"egorge\w*|se reproduisent comme|pondre|pondent|allocs|(?:vivent|profitent) (?:des|de nos) (?:aides|allocations|"
     r"impots|taxes)|(?:retourne[rz]?|retournent|rentre[rz]?|rentrent|renvoy\w*) (?:au|dans leurs?|chez eux)|au bled|"
     r"qu'?ils (?:partent|degagent|s'en aillent)|ou (?:bien )?ils (?:partent|degagent|s'en vont)|degagez|"
+    r"qu'?(?:ils|elles) (?:aillent|retournent|rentrent) (?:\w+ ){0,2}(?:dans leurs? pays|chez eux|chez elles)|"
     r"fermer (?:la porte|les portes|les frontieres|nos frontieres)|"
     r"(?:tous|toutes) des (?:terroristes|islamistes|violeurs|voleurs|criminels|delinquants|assistes|parasites)|"
     r"terroristes? en puissance|bombes? a retardement|incompatibles? avec|s'?integrent (?:pas|jamais)|"
@@ -231,6 +246,16 @@ def _subject_gap(gap: str) -> bool:
     and it is dangerous")."""
     words = tokens(gap)
     return len(words) <= 3 and all(w in _GAP_WORDS for w in words)
+
+
+_DISLOCATED = re.compile(r"^[^.!?;:]{0,40}?,?\s*$")
+"""French puts the group first and takes it up again with "c'est" ("les migrants africains, c'est des
+animaux", "les femmes au volant, c'est une catastrophe"): a few words and a comma, no new sentence."""
+
+
+def _dislocated(gap: str, said: str) -> bool:
+    """Whether a group and what ``said`` calls it form one French dislocation (``_DISLOCATED``)."""
+    return said.startswith("c'est") and len(tokens(gap)) <= 4 and bool(_DISLOCATED.match(gap))
 
 
 _GROUP_ADJECTIVES = {
@@ -341,7 +366,7 @@ def _norm_index(norm: NormalizedText, original: int) -> int:
 @register
 class DiscriminationDetector(LearnedDetector):
     name = "discrimination"
-    version = "7"
+    version = "8"
     clause = "5.7.3"
     category = "discrimination"
     rule_scores: ClassVar[dict[str, float]] = {"pattern": 0.8, **{f"slur_{g}": 0.75 for g in GROUNDS}}
@@ -405,12 +430,20 @@ class DiscriminationDetector(LearnedDetector):
         exclusions = [m.span() for m in _EXCLUDE.finditer(text)]
         for gs, ge, ground, term in groups:
             ngs, nge = _norm_index(norm, gs), _norm_index(norm, ge)
-            if _countered(text, ngs):
+            if _countered(text, ngs) or colour_of_a_thing(tokens(text[max(0, ngs - 30) : nge])):
                 continue
             casual = term in self.context_only
             reach = 25 if casual else 60
             # "<group> are animals": the group is the subject, just before the verb
-            near = [p for p in said if 0 <= p[0] - nge <= 30 and _subject_gap(text[nge : p[0]])]
+            near = [
+                p
+                for p in said
+                if 0 <= p[0] - nge <= 40
+                and (
+                    (p[0] - nge <= 30 and _subject_gap(text[nge : p[0]]))
+                    or (comment.language == "fr" and _dislocated(text[nge : p[0]], text[p[0] : p[1]]))
+                )
+            ]
             near += [p for p in exclusions if abs(p[0] - nge) < reach or abs(ngs - p[1]) < reach]
             if not casual:  # a casual slur beside an insult is how it is used casually ("bitch ass ...")
                 near += self._against(text, ngs, nge, ground, insults)

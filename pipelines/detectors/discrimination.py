@@ -124,6 +124,8 @@ _EXCLUDE = _rx(
     r"de la societe|de tout le monde)|profitent du systeme|"
     r"faite?s? pour (?:la cuisine|le menage|faire (?:la cuisine|le menage|des enfants)))\b"
 )
+_SAID_OF = _rx(r"\b(?:all )?look (?:the )?(?:same|alike)\b")
+"""A stereotype said of the group just before it, as ``_DEHUMANISE`` is ("Asians all look the same")."""
 _AGAINST_BEFORE = _rx(
     r"\b(kill|exterminate|gas|hang|lynch|nuke|wipe out|get rid of|eradicate|eliminate|sterili[sz]e|deport|expel|"
     r"ban|fuck|hate|despise|tuer|exterminer|expulser|deporter|bannir|deteste|hais|haine des)\s+(?:(?:all|the|those|"
@@ -235,9 +237,10 @@ def _countered(text: str, start: int) -> bool:
 
 _GAP_WORDS = frozenset(
     "people kids men women folks guys children persons individuals here there today nowadays in this country canada "
-    "gens la ci".split()
+    "gens la ci marriage marriages lifestyle lifestyles agenda culture cultures religion".split()
 )
-"""Words that may stand between a group word and its verb ("disabled kids are", "black people are")."""
+"""Words that may stand between a group word and its verb ("disabled kids are", "black people are"), and what
+stands for the group in a statement about it ("gay marriage is an abomination", "muslim culture is a cancer")."""
 
 
 def _subject_gap(gap: str) -> bool:
@@ -366,7 +369,7 @@ def _norm_index(norm: NormalizedText, original: int) -> int:
 @register
 class DiscriminationDetector(LearnedDetector):
     name = "discrimination"
-    version = "8"
+    version = "9"
     clause = "5.7.3"
     category = "discrimination"
     rule_scores: ClassVar[dict[str, float]] = {"pattern": 0.8, **{f"slur_{g}": 0.75 for g in GROUNDS}}
@@ -426,7 +429,7 @@ class DiscriminationDetector(LearnedDetector):
                         spans += [Evidence(gs, ge, label.removeprefix("adjective_")), Evidence(s, e, "pattern")]
         if not groups:
             return spans
-        said = [m.span() for m in _DEHUMANISE.finditer(text)]
+        said = [m.span() for rx in (_DEHUMANISE, _SAID_OF) for m in rx.finditer(text)]
         exclusions = [m.span() for m in _EXCLUDE.finditer(text)]
         for gs, ge, ground, term in groups:
             ngs, nge = _norm_index(norm, gs), _norm_index(norm, ge)

@@ -42,6 +42,11 @@ CASES = [
     ("sexual", "Viens me rejoindre en privé pour des photos sexy", "fr", True),
     ("sexual", "DM me for sexy pics", "en", True),
     ("sexual", "That new bike lane is looking sexy", "en", False),
+    # a surname in a street's name is a place residents report a problem on
+    ("sexual", "There is a huge pothole on Hooker Rd near the school", "en", False),
+    ("profane", "The bus stop on Dyke Road is flooded again", "en", False),
+    ("sexual", "Il y a un nid-de-poule énorme sur la rue Hooker", "fr", False),
+    ("sexual", "the hooker on the corner of Elm Street", "en", True),
     # asking someone for pictures of them unclothed
     ("sexual", "Envoie-moi des photos de toi toute nue", "fr", True),
     ("sexual", "send me a pic of yourself naked", "en", True),

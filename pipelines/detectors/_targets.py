@@ -242,3 +242,21 @@ def animal_sense(text: str, start: int, end: int) -> bool:
     left = max(text.rfind(c, 0, start) for c in ".!?\n") + 1
     right = min((i for i in (text.find(c, end) for c in ".!?\n") if i >= 0), default=len(text))
     return bool(context.search(fold_accents(text[max(left, start - 80) : min(right, end + 80)]).lower()))
+
+
+_STREET_AFTER = re.compile(
+    r"[ \t]+(?:Rd|Road|St|Street|Ave|Av|Avenue|Blvd|Boulevard|Dr|Drive|Ln|Lane|Cres|Crescent|Ct|Court|Way|Pl|Place|"
+    r"Pkwy|Parkway|Hwy|Highway|Trail|Terr?|Terrace|Line|Sideroad|Creek|Lake|Hill|Bay|Point|Park|Island|Falls)\b"
+)
+_STREET_BEFORE = re.compile(
+    r"\b(?:rue|chemin|boulevard|boul|avenue|av|promenade|croissant|route)\.?[ \t]+$", re.IGNORECASE
+)
+
+
+def place_name(text: str, start: int, end: int) -> bool:
+    """Whether the word at ``text[start:end]`` is part of a place's name: capitalised and followed by a
+    street or place type ("Hooker Rd", "Dyke Road", "Butts Lane"), or after a French street type ("rue
+    Hooker"). Residents name the street a problem is on; a surname in a street name is no vulgarity."""
+    if not text[start : start + 1].isupper():
+        return False
+    return bool(_STREET_AFTER.match(text, end) or _STREET_BEFORE.search(text, max(0, start - 20), start))

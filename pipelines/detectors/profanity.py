@@ -29,7 +29,7 @@ from pydantic import Field, field_validator
 
 from pipelines.base import ClauseDetector, Comment, DetectorSettings, SettingsIn, register
 from pipelines.detectors._learned import model_evidence
-from pipelines.detectors._targets import animal_sense, insult_terms
+from pipelines.detectors._targets import animal_sense, insult_terms, place_name
 from pipelines.detectors.attack import aimed
 from pipelines.lexicons import read_labeled, read_list, read_terms
 from pipelines.normalize import Lexicon, NormalizedText, normalize, squeeze
@@ -151,7 +151,7 @@ nobody's language in this comment."""
 @register
 class ProfanityDetector(ClauseDetector):
     name = "profanity"
-    version = "4"
+    version = "5"
     clause = "5.7.2"
     category = "profane"
     settings_model = ProfanitySettings
@@ -187,6 +187,7 @@ class ProfanityDetector(ClauseDetector):
                     or not self.vocabulary.counts(term, comment.language)
                     or _NAME_DICK.match(comment.text, start)
                     or animal_sense(comment.text, start, end)
+                    or place_name(comment.text, start, end)
                 ):
                     excused += 1
                     continue

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from pipelines.base import Comment, SettingsIn, register
 from pipelines.detectors._learned import LearnedDetector
-from pipelines.detectors._targets import animal_sense
+from pipelines.detectors._targets import animal_sense, place_name
 from pipelines.gate import compile_gated
 from pipelines.lexicons import read_terms
 from pipelines.normalize import NormalizedText
@@ -42,7 +42,7 @@ de toi toute nue"): solicitation without a listed phrase; bare trees in a pictur
 @register
 class SexualContentDetector(LearnedDetector):
     name = "sexual"
-    version = "4"
+    version = "5"
     clause = "5.7.4"
     category = "sexual"
     rule_scores: ClassVar[dict[str, float]] = {
@@ -64,7 +64,9 @@ class SexualContentDetector(LearnedDetector):
         spans = [
             Evidence(s, e, label)
             for s, e, label, term in self.lexicon.find(norm)
-            if self.vocabulary.counts(term, comment.language) and not animal_sense(comment.text, s, e)
+            if self.vocabulary.counts(term, comment.language)
+            and not animal_sense(comment.text, s, e)
+            and not place_name(comment.text, s, e)
         ]
         if spans and _HEALTH.search(norm.text):
             spans = [s for s in spans if s.label not in ("anatomy", "explicit") or not self._in_health(norm, s)]

@@ -73,6 +73,9 @@ CIVIC: list[Row] = [
     ("illegal", "A Windsor man was charged with selling fentanyl near a school", "en", None, None),
     ("illegal", "Deux hommes ont été arrêtés pour avoir vendu de la cocaïne", "fr", None, None),
     ("illegal", "Got arrested last year but I'm selling weed again, DM me", "en", "offer", "selling weed"),
+    ("illegal", "Qui veut du pot? Livraison rapide à Windsor", "fr", "offer", "Qui veut du pot"),
+    ("illegal", "who wants some percs, dm me", "en", "offer", "who wants some percs"),
+    ("illegal", "Who wants pot holes fixed? Everyone", "en", None, None),
     # 5.7.6: words of trade residents use are no offer on their own; civic links are information
     ("commercial", "It would be cheaper to fix the drain than clean it every month", "en", None, None),
     ("commercial", "You won't have to call the city if you ask the pastor", "en", None, None),

@@ -80,6 +80,8 @@ SAFETY = [
     ("kys", "en", "self_harm"),
     ("Go kill yourself", "en", "self_harm"),
     ("go drink bleach", "en", "self_harm"),
+    ("Va te jeter en bas du pont", "fr", "self_harm"),
+    ("t'es mieux de te tuer", "fr", "self_harm"),
     ("Do the world a favour and jump off a bridge", "en", "self_harm"),
     ("nobody would miss you", "en", "self_harm"),
     # obfuscated
@@ -143,6 +145,8 @@ SAFETY = [
     ("Je vais te régler ton compte", "fr", "threat"),
     ("Il faut régler son compte au déficit avant de dépenser", "fr", None),
     ("Cette chaleur me tue", "fr", None),
+    ("Il faut jeter les piles au bon endroit", "fr", None),
+    ("T'es mieux de te dépêcher, la collecte passe à 7 h", "fr", None),
     ("On va tuer le temps au parc", "fr", None),
     ("Mon pneu va crever", "fr", None),
     ("Il faut tuer ce projet", "fr", None),

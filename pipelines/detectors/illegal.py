@@ -35,7 +35,9 @@ _OFFER = compile_gated(
     rf"hit me up for|delivery of|delivering|connect for|vendre|vends|vend|achète|j'ai du|j'ai de la|livraison de)"
     rf"\s+(\w+['\s]+){{0,2}}{_DRUGS_WEAPONS}\b|"
     rf"(got|have)\s+(\w+['\s]+){{0,2}}(?!{_AMBIGUOUS}\b){_DRUGS_WEAPONS}\b|"
-    rf"{_DRUGS_WEAPONS}\s+(for sale|available|à vendre|dispo|disponible|delivered|delivery|livré|livraison)\b)"
+    rf"{_DRUGS_WEAPONS}\s+(for sale|available|à vendre|dispo|disponible|delivered|delivery|livré|livraison)\b|"
+    rf"(who wants|who needs|anyone want|anybody want|qui veut|qui a besoin d[e'])\s+(some\s+|du\s+|de la\s+|des\s+)?"
+    rf"{_DRUGS_WEAPONS}\b)"
 )
 _ENCOURAGE = compile_gated(
     r"\b((let's|lets|we should|you should|go|everyone should|y'all should|just|someone should|on devrait|allez|"
@@ -75,7 +77,7 @@ _REPORT = compile_gated(
 @register
 class IllegalActivityDetector(LearnedDetector):
     name = "illegal"
-    version = "3"
+    version = "4"
     clause = "5.7.5"
     category = "illegal"
     rule_scores: ClassVar[dict[str, float]] = {"offer": 0.85, "encouragement": 0.8, "scheme": 0.8}

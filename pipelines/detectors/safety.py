@@ -69,7 +69,7 @@ _VIOLENT_KEYS = "|".join(
         "pendu|pendez|pendons|pends|brul|violer|violee|achever|noyer|empoison|fusill|poignard|eclater|casser|fendre",
         "arranger le|peau|arrach|crisser|sacrer|gazer|gazez|gazons|gazes|mort aux|a mort|es mort|etes mort|morts",
         "mourir|mourra|meurt|meurent|meure|meurs|regretter|merit|balle|bombe|mettre le feu|foutre le feu|faire sauter",
-        "suicid|jette-toi|jette toi|javel|pourriss|fasse|peter la|faire mal|sais ou|sait ou|jours sont|arrieres",
+        "suicid|jette-toi|jette toi|jeter|javel|pourriss|fasse|peter la|faire mal|sais ou|sait ou|jours sont|arrieres",
         "finir|finis|fin a|fin de|mortuaire|cimetiere|morgue|tirer|ennuy|mieux sans|regrett|fusil|carabine|arme|pistolet",
         "incendi|watch yourself|attention a toi|attention a vous|surveille|regarde derriere|regarder derriere|regler",
         # English, second part: "you'll end up in body bags", "you should just end it", "grab your guns"
@@ -390,7 +390,9 @@ _SELF_HARM = [
     r"\bpersonne\s+(?:ne\s+)?(?:va\s+)?s'ennuyer\s+de\s+(?:toi|vous)\b|"
     r"\b(?:le\s+monde|la\s+planete|tout\s+le\s+monde)\s+(?:serait|sera|irait)\s+mieux\s+sans\s+(?:toi|vous)\b",
     r"\b(?:tue|tuez)[- ](?:toi|vous)\b|\bsuicidez?[- ](?:toi|vous)\b|\bva\s+te\s+(?:tuer|pendre|suicider|jeter\s+(?:en bas|"
-    r"d'un|sous))|\bpends[- ]toi\b|\bjette[- ]toi\s+(?:en bas|d'un pont|sous)",
+    r"d'un|sous))|\bpends[- ]toi\b|\bjette[- ]toi\s+(?:en bas|d'un pont|sous)|"
+    r"\b(?:t'es|tes|t'serais|tu serais|tu ferais|vous feriez|vous etes)\s+mieux\s+de\s+(?:te|vous)\s+(?:tuer|pendre|suicider|"
+    r"jeter\s+(?:en bas|d'un|sous))",
 ]
 _WARNING = [
     r"\bwatch\s+your\s+back\b|\bsleep\s+with\s+one\s+eye\s+open\b|\b(?:you|u)\s+(?:won't|will not|wont|'ll never|will never)"
@@ -444,7 +446,7 @@ _SECURITY_RX = [_rx(p) for p in _SECURITY]
 @register
 class SafetyDetector(LearnedDetector):
     name = "safety"
-    version = "6"
+    version = "7"
     clause = "5.7.8"
     category = "safety"
     rule_scores: ClassVar[dict[str, float]] = {

@@ -124,7 +124,7 @@ def is_person_phrase(words: list[str]) -> bool:
     return False
 
 
-FR_COLOURS = frozenset("noir noire noirs noires blanc blanche blancs blanches".split())
+_FR_COLOURS = frozenset("noir noire noirs noires blanc blanche blancs blanches".split())
 _FR_DETERMINERS = frozenset("les des ces aux un une le la du de d l tous toutes".split())
 
 
@@ -134,7 +134,7 @@ def colour_of_a_thing(words: list[str]) -> bool:
     ("une femme noire") the same word names a group of people."""
     return (
         len(words) >= 2
-        and words[-1] in FR_COLOURS
+        and words[-1] in _FR_COLOURS
         and words[-2] not in _FR_DETERMINERS
         and words[-2] not in people_set()
     )

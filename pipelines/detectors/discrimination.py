@@ -251,7 +251,7 @@ def _subject_gap(gap: str) -> bool:
     return len(words) <= 3 and all(w in _GAP_WORDS for w in words)
 
 
-_DISLOCATED = re.compile(r"^[^.!?;:]{0,40}?,?\s*$")
+_DISLOCATED = re.compile(r"^[^.!?;:]{0,40}$")
 """French puts the group first and takes it up again with "c'est" ("les migrants africains, c'est des
 animaux", "les femmes au volant, c'est une catastrophe"): a few words and a comma, no new sentence."""
 

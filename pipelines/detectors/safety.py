@@ -9,7 +9,8 @@ back door of the water plant is never locked", "hole in the fence at the pump st
 
 A violent verb is a threat only with a person or a group as its object or subject ("kill the cops",
 not "kill the bill"; "they should be shot", not "the plan should be executed"), only when someone
-means it (first person, an order, a wish or a "should"; not "police shot a man"), and never in the
+means it (first person, an order, a wish or a "should"; not "police shot a man", not a threat quoted
+to report it: "a man on the bus told me 'I'll kill you'"), and never in the
 idioms residents use every day ("this traffic is killing me", "shoot me an email", "cette chaleur me
 tue", "someone will get killed at this intersection"). A keyword scan lets most comments skip every
 pattern.
@@ -75,6 +76,9 @@ _VIOLENT_KEYS = "|".join(
         "toi dedans|vous dedans|lui dedans|elle dedans|eux dedans|famille dedans|enfants dedans",
         # English, second part: "you'll end up in body bags", "you should just end it", "grab your guns"
         "end up|wind up|end it|ended it|end your|coffin|morgue|guns|rifles|weapons|pitchforks|handgun|firearm|weapon|ar-15|ar15|ak-47|ak47",
+        # wishes of illness, glorified attackers, calls to arms, veiled threats
+        "heart attack|stroke|aneurysm|wake up|faveur|tireur|gunman|civil war|guerre civile|shame if|arrive de quoi",
+        "arrive quelque chose|pende|legitimate target",
     )
 )
 """Where every violence pattern turns: a comment with none of these (at the start of a word) skips them all."""
@@ -321,7 +325,7 @@ _INCITEMENT = [
 _WISH = [
     # hope you die; wish he was dead
     r"\b(?:hope|hoping|hopefully|wish|wishing|pray|praying|can't wait (?:for|till|until|til)|cant wait (?:for|till|until|til)"
-    r"|would love to see|'d love to see|want to see|wanna see|rooting for)\s+(?:that\s+)?(?P<who>"
+    r"|would love to see|'d love to see|want to see|wanna see|rooting for)\s+(?:the (?:day|moment)\s+)?(?:that\s+)?(?P<who>"
     rf"{PRONOUN_SUBJECT}|your (?:whole |entire )?(?:family|kids|children|mom|mother|wife|husband)|"
     rf"(?:the |these |those |all |all the |every |more )?(?:[\w-]+\s+)?{_PEOPLE}|[a-z][\w-]+)\s+(?:all\s+|both\s+|just\s+|"
     r"really\s+|fucking\s+|will\s+|would\s+|gets?\s+to\s+|ends? up\s+|eventually\s+|soon\s+|finally\s+){0,3}"
@@ -329,6 +333,7 @@ _WISH = [
     r"tortured|run over|hit by a (?:car|bus|truck|train)|cancer|aids)|(?:are|is|be|were|was|get|gets) (?:killed|shot|"
     r"stabbed|murdered|raped|hanged|lynched|beaten to death|tortured|dead|burned alive|burnt alive|never born|aborted)|"
     r"burns? (?:alive|to death)|chokes? to death|drowns?|starves?|croaks?|overdoses?|"
+    r"(?:has|have|gets?) (?:a (?:massive |fatal |slow |painful )?(?:heart attack|stroke|aneurysm)|(?:terminal |brain )?cancer)|"
     r"kills? (?:yourself|himself|herself|themselves|urself))\b",
     r"\b(?:hope|hoping|wish|pray)\s+(?:that\s+)?(?:someone|somebody|they|he|she|a \w+)\s+(?:will\s+|would\s+|finally\s+)?"
     r"(?:shoots?|kills?|stabs?|hangs?|murders?|rapes?|beats?|runs? over|burns?|lynch(?:es)?|strangles?|chokes?)\s+"
@@ -339,25 +344,35 @@ _WISH = [
     r"\b(?:j'espere|jespere|j'souhaite|je souhaite|esperons|pourvu|je prie pour)\s+(?:que|qu')\s*"
     r"(?:(?!ne\b|n'|pas\b|personne\b)[\w\x27\u2019-]+\s+){1,3}?(?:creve|creves|crevent|creviez|meure|meurs|meurt|meurent|mouriez|"
     r"va mourir|vas mourir|vont mourir|allez mourir|mourra|mourras|mourront|brule|brules|brulent|"
+    r"va crever|vas crever|vont crever|allez crever|(?:va|vont|vas) se faire (?:tuer|egorger|buter|ecraser|violer|descendre)|"
     r"se fassent? (?:tuer|violer|buter|ecraser|frapper)|te fasses (?:tuer|violer|buter|ecraser)|pourrisse|pourrissent)\b",
     r"\bqu'(?:il|elle|ils|elles)\s+(?:creve|crevent|meure|meurent|brulent)\b|(?:^|[.!?,;:]\s*)crevez?\b(?!\s+de\b)|"
     r"(?:^|[.!?,;:]\s*)(?:va|allez)\s+(?:donc\s+)?(?:crever|mourir)\b",
     rf"\b(?:should(?:a| have)?|just|better|we should)\s+let\s+(?:{_PERSON_PRONOUN}|him|her|them|em|'em|you)\s+(?:all\s+)?"
     r"(?:die|drown|burn|starve|rot)\b|(?:^|[.!?;:\n])\s*let\s+(?:them|em|'em|him|her)\s+(?:all\s+)?(?:die|drown|burn|starve)\b",
-    r"\b(?:love|like|enjoy|happy|glad|can't wait)\s+(?:to\s+)?(?:watch|watching|see|seeing)\s+(?:[\w-]+\s+){0,5}?(?:get killed|"
+    r"\b(?:love|like|enjoy|happy|glad|can't wait|pay(?: good)?(?: money)?)\s+(?:to\s+)?(?:watch|watching|see|seeing)\s+"
+    r"(?:[\w-]+\s+){0,5}?(?:get killed|get beaten(?: to death)?|get stabbed|get lynched|get hanged|"
     r"get shot|getting killed|getting shot|being killed|die\b(?!\s+down)|dying|hang|burn alive|burning alive)",
     r"\b(?:merite|meritent|merites|meritez|meritait)\s+(?:de mourir|la mort|de crever|une balle|des balles|"
     r"d'etre (?:tues?|tuees?|pendus?|fusilles?|abattus?|violees?|battus?|battues?|brules?|gazes?|lynches?))",
+    r"\b(?:world|planet|city|country|earth)\s+(?:will|would|'ll|'d)\s+be\s+(?:a\s+)?better\s+(?:place\s+)?(?:when|once|if)\s+"
+    r"(?:you're|you are|ur|you|he's|he is|she's|she is|they're|they are|[\w-]+ is|[\w-]+ are)\s+(?:all\s+)?"
+    r"(?:dead|six feet under|in the ground|in a coffin|buried)\b",
+    # French: qu'on les pende tous
+    r"\bqu'on\s+(?:les|le|la|l')\s*(?:pende|tue|fusille|gaze|bute|brule|egorge|lynche|massacre|extermine)\b",
 ]
 _WISH_ABOUT = [
     # they deserve to be shot; gays should die; should be hanged; devraient être pendus
     r"\b(?:deserves?|deserved)\s+(?:to\s+(?:die|be\s+(?:killed|shot|hanged|hung|lynched|raped|beaten|tortured|abused|"
     r"executed|burned|burnt|gassed|stoned|murdered|dead)|get\s+(?:killed|shot|raped|beaten|hanged|lynched)|burn|suffer)|"
     r"death|a bullet|bullets|to be put down|a beating|an ass[- ]?kicking)\b",
-    rf"\b{_SHOULD}\s+(?:all\s+|just\s+|really\s+|fucking\s+){{0,2}}(?:be|get|all be|all get)\s+(?:publicly\s+|slowly\s+|"
-    r"fucking\s+)?(?:shot|killed|hanged|hung|executed|lynched|gassed|exterminated|put down|put to death|burned alive|"
+    rf"\b(?:{_SHOULD}|needs? to|deserves? to)\s+(?:all\s+|just\s+|really\s+|fucking\s+){{0,2}}(?:be|get|all be|all get)\s+"
+    r"(?:publicly\s+|slowly\s+|fucking\s+)?"
+    # "rounded up and shot", "hunted down and killed", "dragged out of the library and beaten"
+    r"(?:(?:rounded|lined|hunted|tracked|dragged|taken|pulled|marched|strung|tied)\s+(?:up|down|out|outside)\s+"
+    r"(?:(?:of|into|to|in)\s+(?:[\w-]+\s+){1,3})?(?:and|&)\s+)?(?:shot|killed|hanged|hung|executed|lynched|gassed|exterminated|put down|put to death|burned alive|"
     r"burnt alive|beheaded|stoned|tortured|raped|beaten|shot dead|strung up|castrated|sterili[sz]ed|wiped out|"
-    r"eradicated|annihilated|nuked|murdered|slaughtered|culled|euthani[sz]ed|massacred|lined up and shot|dead)\b"
+    r"eradicated|annihilated|nuked|murdered|slaughtered|culled|euthani[sz]ed|massacred|lined up and shot|dead|beaten to death)\b"
     r"(?!\s+(?:of|in|at|from|by)\s+(?:every|the|this|next|each)\s+(?:seats?|elections?|polls?|ridings?|votes?))",
     r"\b(?:would be|'d be|are|is|were)\s+better\s+off\s+dead\b",
     r"\b(?:should|must|needs? to|ought to|oughta|deserves? to|has to|have to|gotta|better|can go)\s+(?:all\s+|just\s+|"
@@ -368,14 +383,18 @@ _WISH_ABOUT = [
 ]
 _SELF_HARM = [
     # kill yourself; kys; go drink bleach; do us a favour and die; tue-toi
-    r"\b(?:kill|hang|shoot|off|neck|end|drown|stab)\s+(?:yo|your|ur|you|u)?r?sel(?:f|ves|fs)\b(?!\s+(?:laughing|in the foot|"
+    r"\b(?:kill|hang|shoot|off|neck|end|drown|stab|unalive)\s+(?:yo|your|ur|you|u)?r?sel(?:f|ves|fs)\b(?!\s+(?:laughing|in the foot|"
     r"working|trying|over|for))|\bkys\b",
     r"\b(?:drink|swallow|chug|eat|inject|gargle)\s+(?:some\s+|a\s+(?:cup|glass|gallon|bottle)\s+of\s+)?bleach\b|"
     r"\b(?:drink|boire|bois|buvez)\s+(?:donc\s+)?(?:de\s+l'eau\s+de\s+|de\s+la\s+|du\s+|ton\s+)?javel",
     r"\b(?:slit|cut|slash)\s+(?:your|ur|yo)\s+(?:own\s+)?(?:wrists?|veins|throat)\b|\bjump\s+(?:off|from|in front of)\s+"
     r"(?:a|the|your)\s+(?:bridge|building|cliff|roof|balcony|train|bus|truck|subway)\b",
     r"\bdo\s+(?:us|the world|everyone|everybody|humanity|society|the gene pool|the rest of us)\s+(?:all\s+)?a\s+"
-    r"favou?r\s+and\s+(?:die|kill|jump|hang|drop dead|disappear|end|off|stop breathing|go die|drink)\b|"
+    r"favou?r\s+and\s+(?:die|kill|jump|hang|drop dead|disappear|end|off|stop breathing|go die|drink|"
+    r"(?:don't|dont|never) wake up)\b|"
+    r"\b(?:just|go|pls|please|plz|you should)\s+(?:go\s+)?end\s+it\s+all\b|"
+    r"\bfais[- ](?:nous|moi)\s+(?:donc\s+)?(?:une|un)\s+(?:faveur|service)\s+(?:pis|et|puis)\s+(?:meurs|creve|"
+    r"tue[- ]toi|pends[- ]toi|saute|disparais|jette[- ]toi)\b|"
     r"\b(?:nobody|no one|noone)\s+(?:would|will|is going to|gonna)\s+miss\s+(?:you|u|ya)\b|"
     r"\b(?:world|planet|everyone|earth|society)\s+(?:would|will|'d)\s+be\s+better\s+(?:off\s+)?without\s+(?:you|u|ya)\b|"
     r"\b(?:just|pls|please|plz|go|you should|you can)\s+(?:go\s+)?(?:die|drop dead)(?:\s+fucking|\s+already|"
@@ -400,6 +419,26 @@ _WARNING = [
     r"\bwatch\s+your\s+back\b|\bsleep\s+with\s+one\s+eye\s+open\b|\b(?:you|u)\s+(?:won't|will not|wont|'ll never|will never)"
     r"\s+see\s+it\s+coming\b|\byour\s+days\s+are\s+numbered\b|\byou(?:'ll| will)\s+be\s+sorry\b|\btes\s+jours\s+sont\s+comptes\b|"
     r"\bsurveille\s+tes\s+arrieres\b|\btu\s+vas\s+le\s+regretter\b",
+    # would be a shame if something happened to your kids
+    r"\b(?:would|'d|it'd)\s+be\s+a\s+(?:real\s+|damn\s+|big\s+)?shame\s+if\s+(?:something|anything)\s+(?:bad\s+)?"
+    r"(?:happened|were to happen|was to happen)\s+to\s+(?:you|u|him|her|them|your|ur|his|their)\b|"
+    r"\b(?:serait|ca serait|ce serait)\s+(?:plate|dommage|triste)\s+(?:qu'|que\s+)(?:il|elle)?\s*(?:te|vous|lui|leur|"
+    r"(?:il|elle|ils)\s+(?:te|vous|lui|leur))?\s*arrive\s+(?:de quoi|quelque chose)",
+]
+_GLORIFY = [
+    # the shooter did nothing wrong; the gunman had the right idea; le tireur avait raison
+    r"\b(?:shooter|gunman|gunmen|bomber|attacker|killer|terrorist|tireur|terroriste)s?\b[^.!?]{0,40}?\b(?:did nothing wrong|"
+    r"was a hero|is a hero|is my hero|was right|had the right idea|is a legend|was a legend|deserves a medal|"
+    r"avait raison|a raison|est un heros|etait un heros|est mon heros)\b",
+    # calls to arms: time to start a civil war; prenez les armes; faut sortir les fusils
+    r"\b(?:time to start|time for|let's start|lets start|we need|bring on|ready for|start the)\s+(?:a\s+|the\s+)?"
+    r"(?:civil war|guerre civile)\b|\bguerre\s+civile\s+(?:maintenant|tout de suite|astheure)\b|"
+    r"\bcivil\s+war\s+now\b|"
+    r"\b(?:prenez|prenons|prends|prendre)\s+(?:les|vos|nos|tes)\s+armes\b(?!\s+(?:a feu|de|au comptoir))|"
+    r"\b(?:faut|il faut|faudrait|on va|allons|va falloir)\s+sortir\s+(?:les|nos|vos)\s+(?:fusils|armes|carabines|guns)\b(?!\s+(?:de|a|du|des)\b)|"
+    r"(?:^|[.!?;:\n]|\b(?:time to|let's|we must|we need to|it's time to))\s*take up arms\b|"
+    r"\b(?:any|every|all)\s+[\w-]+(?:\s+[\w-]+)?\s+(?:you see|you find|you meet)\s+(?:is|are)\s+(?:a\s+)?"
+    r"(?:legitimate\s+)?targets?\b|\b(?:is|are)\s+(?:a\s+)?legitimate\s+targets?\b(?!\s+(?:for|of)\b)",
 ]
 _SECURITY = [
     r"\b(?:(?:door|gate|alarm|access|entry|lock|keypad) ?codes?(?: is| are|:| =)|(?:door|gate|alarm|access|entry|lock|"
@@ -425,6 +464,14 @@ _NO_ONE = _rx(
     r"\b(?:no|nobody|noone|no one|none|never|not|personne|aucun|aucune)\s+(?:[\w-]+\s+){0,2}$|"
     r"\b(?:don't|do not|didn't|doesn't|does not|never|nobody) (?:think|believe|say|said|mean|want|wish)s?\b"
 )
+_REPORTED = _rx(
+    r"\b(?:said|saying|says|say|told (?:me|us|him|her|them|you)|tells (?:me|us)|wrote|writing|writes|posted|posting|"
+    r"yelled|yelling|screamed|screaming|shouted|shouting|texted|messaged|comments? like|replies like|"
+    r"dit|disent|dire|disant|ecrit|ecrivent|ecrire|crie|criait|criaient|m'a dit|nous a dit|m'a ecrit|commentaires? comme)"
+    r"\s*:?\s*[«\"“]\s*[^»\"”]{0,80}$"
+)
+"""A threat inside quotation marks after "told me", "people saying", "m'a dit": reported, not made
+("someone on the bus told me 'I'll kill you', I called the police")."""
 _THING = re.compile(
     r"\b(?:it|this|that|bill|plan|project|idea|motion|policy|proposal|program|budget|law|bylaw|by-law|deal|contract|"
     r"order|strategy|tax|trend|thread|show|series|app|website|system|process|tree|trees|building|car|road)\s+$"
@@ -440,6 +487,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str], bool]] = [
     *(("wish", _rx(p), True) for p in _WISH_ABOUT),
     *(("self_harm", _rx(p), False) for p in _SELF_HARM),
     *(("warning", _rx(p), False) for p in _WARNING),
+    *(("incitement", _rx(p), False) for p in _GLORIFY),
 ]
 """(label, pattern, whether the pattern needs a person, a group or a name before it as its subject)."""
 _SECURITY_RX = [_rx(p) for p in _SECURITY]
@@ -448,7 +496,7 @@ _SECURITY_RX = [_rx(p) for p in _SECURITY]
 @register
 class SafetyDetector(LearnedDetector):
     name = "safety"
-    version = "8"
+    version = "9"
     clause = "5.7.8"
     category = "safety"
     rule_scores: ClassVar[dict[str, float]] = {
@@ -500,7 +548,7 @@ class SafetyDetector(LearnedDetector):
         if any(a < end and start < b for a, b in idioms):
             return False
         before = norm.text[max(0, start - 60) : start]
-        if _NEGATED.search(before[-25:]):
+        if _NEGATED.search(before[-25:]) or _REPORTED.search(norm.text, max(0, start - 120), start):
             return False
         who = m.groupdict().get("who")
         if who is not None and not _WHO_PERSON.fullmatch(who):

@@ -205,6 +205,11 @@ SAFETY = [
     ('My neighbour told me "I\'ll kill you" over a parking spot, police have the report.', "en", None),
     ('I\'ll kill you, "mayor". You heard me.', "en", "threat"),
     ('"I will kill you" is what I\'m telling you now', "en", "threat"),
+    # "die" is a word, not the start of "Dieu"
+    ("Dieu merci, la rue est enfin déneigée", "fr", None),
+    ("Dieu que c'est beau, le parc illuminé", "fr", None),
+    ("Die already!", "en", "self_harm"),
+    ("just die you loser", "en", "self_harm"),
 ]
 
 

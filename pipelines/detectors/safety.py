@@ -398,8 +398,8 @@ _SELF_HARM = [
     r"\b(?:nobody|no one|noone)\s+(?:would|will|is going to|gonna)\s+miss\s+(?:you|u|ya)\b|"
     r"\b(?:world|planet|everyone|earth|society)\s+(?:would|will|'d)\s+be\s+better\s+(?:off\s+)?without\s+(?:you|u|ya)\b|"
     r"\b(?:just|pls|please|plz|go|you should|you can)\s+(?:go\s+)?(?:die|drop dead)(?:\s+fucking|\s+already|"
-    r"\s+in a (?:fire|hole|ditch))*(?=\s*(?:[.!?,]|$|already|bitch|loser|you|u\b|in a|fucking|motherfucker))|"
-    r"(?:^|[.!?,;:]\s*)(?:die|drop dead)(?:\s+fucking|\s+already|\s+in a (?:fire|hole|ditch))*(?=\s*(?:!|$|already|"
+    r"\s+in a (?:fire|hole|ditch))*(?=\s*(?:[.!?,]|$)|\s+(?:already|bitch|loser|you|u\b|in a|fucking|motherfucker))|"
+    r"(?:^|[.!?,;:]\s*)(?:die|drop dead)(?:\s+fucking|\s+already|\s+in a (?:fire|hole|ditch))*(?=\s*(?:!|$)|\s+(?:already|"
     r"bitch|loser|you|u\b|fucking|motherfucker))|\bget dead\b",
     # you should just end it; nobody would miss you; tu devrais en finir; personne ne te regretterait
     r"\b(?:you|u|ya)\s+(?:should|oughta|ought to|need to|might as well|can)\s+(?:just\s+|go\s+|really\s+){0,2}"
@@ -496,7 +496,7 @@ _SECURITY_RX = [_rx(p) for p in _SECURITY]
 @register
 class SafetyDetector(LearnedDetector):
     name = "safety"
-    version = "9"
+    version = "10"
     clause = "5.7.8"
     category = "safety"
     rule_scores: ClassVar[dict[str, float]] = {

@@ -496,7 +496,7 @@ _SECURITY_RX = [_rx(p) for p in _SECURITY]
 @register
 class SafetyDetector(LearnedDetector):
     name = "safety"
-    version = "10"
+    version = "11"
     clause = "5.7.8"
     category = "safety"
     rule_scores: ClassVar[dict[str, float]] = {
@@ -507,7 +507,14 @@ class SafetyDetector(LearnedDetector):
         "warning": 0.7,
         "security": 0.8,
     }
-    model_weight = 0.6
+    model_weight = 0.7
+    """The model alone flags at 0.71 (calibrated), not at 0.5: below that it takes "kill this bylaw", "poison
+    the rats" and "I hope nobody gets hurt at that crossing" for threats. Measured 2026-12-06 with the
+    threats and the 311-style hard negatives ("Dead End Sign Missing") added to ``own_safety``: 0.6, 0.7,
+    0.8, 1.0 found 25, 39, 42, 52 of 89 English threats in ``tests/data/threats.jsonl`` with the same 2 false
+    alarms among its 76 hard negatives, and flagged 1, 1, 1, 14 of the project's other negatives (safety,
+    criticism, ordinary, off-topic, attack sets); leave-one-source-out macro-F1 0.519, 0.528, 0.522, 0.523.
+    At 0.7, 3 of the 7,663 residents' requests are flagged 5.7.8 by the model alone (none at 0.6)."""
 
     def rules(self, comment: Comment, norm: NormalizedText) -> list[Evidence]:
         text = norm.text

@@ -188,7 +188,9 @@ and ideological advocacy, self-promotion and spam in comment form, SMS-style pri
 numbers, scams, businesses advertising in comments), so that each has a second source and
 leave-one-source-out measures a model rather than the rules. ``own_safety``: threats, wishes of
 death, calls to violence and encouragement of self-harm in English and French (5.7.8), whose two dev
-sources hold only hate-speech-flavoured violence, in English. ``own_commercial``, ``own_attack`` and
+sources hold only hate-speech-flavoured violence, in English; veiled threats, praise of attacks and
+calls to arms in strangers' registers; and terse 311 requests whose words sound violent ("Dead End
+Sign Missing", "Dead Limb Hanging Over Sidewalk") as its hard negatives. ``own_commercial``, ``own_attack`` and
 ``own_safety`` also hold hard negatives (label 0): talk about money, shops, links and phone numbers
 that sells nothing; harsh criticism of ideas and decisions, banter and reported insults; figurative
 violence, safety complaints and reports of violence. ``counter_speech``: answers to hate (a

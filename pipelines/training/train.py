@@ -238,7 +238,14 @@ afterwards, but politician posts 0.411 to 0.388 at the same precision (the head 
 that names a party); left out, as the office-holders' policy posts were. 30 descriptions of people by
 race and sex in police and news reports ("the suspect is a white male in his 30s"; six in French) as
 5.7.3 negatives, after the same probe: 5.7.3 on implicit hate 0.495 to 0.459, macro-F1 0.525 to 0.522,
-and two of the three probe sentences still flagged; left out. The sets in tests/data
+and two of the three probe sentences still flagged; left out. Written in strangers' registers
+(2026-12-06), each beside a set written apart to measure it: 248 rows for 5.7.8 went in (see
+``own_safety`` and the safety detector's ``model_weight``); 199 more partisan positives (politician posts
+0.411 to 0.406, requests flagged political 1 to 4), 239 attack rows (Globe and Mail attack 0.193 to 0.187,
+requests flagged attack 2 to 3, though English attacks found in the measuring set went 39 to 46 of 83) and
+257 French 5.7.3 rows as a sixth 5.7.3 source (the project's French set 0.232 to 0.430 but French CONAN
+0.405 to 0.309 and implicit hate 0.495 to 0.444; at 0.3 of a source's weight, or kept out of the
+pivot, no better) were left out. The sets in tests/data
 (criticism, ordinary comments, off-topic city pairs) are separate and are only ever scored."""
 
 

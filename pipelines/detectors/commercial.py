@@ -61,10 +61,27 @@ _OFFER = compile_gated(
     r"livraison gratuite|rabais|code promo|gagnez|gagner de l'argent|écrivez-moi|contactez-moi|"
     r"argent facile|revenu passif|abonnez-vous|abonne-toi|abonnez vous|ma chaîne|ma chaine|notre chaîne|notre chaine|"
     r"suivez-moi|suivez-nous|visitez (ma|notre) (boutique|page|site)|(ma|notre) boutique en ligne|"
-    r"lien dans (ma )?bio|en privé pour (commander|acheter)|pour commander|texte-moi|textez-moi)\b"
+    r"lien dans (ma )?bio|en privé pour (commander|acheter)|pour commander|texte-moi|textez-moi|"
+    # one's own work pushed at readers: "go listen to my new single", "my podcast ... on Spotify", "shameless plug"
+    r"(?<!\bi )(?<!\bwe )(go |come |pls |please |plz )?(listen to|stream|check out|support|back|join|follow|try|visit|read) "
+    r"my (new |first |latest |debut |little |small )?(single|song|track|mixtape|album|ep|beats|podcast|blog|vlog|"
+    r"etsy( shop)?|shop|discord( server)?|band|bakery|business|startup|kickstarter|fundraiser|stream|twitch|"
+    r"page|portfolio|team)|"
+    r"my (new |first |latest |debut )?(single|mixtape|album|ep|podcast|vlog|beats)\b[^.!?\n]{0,60}?\b(on|sur) "
+    r"(spotify|apple (music|podcasts)|soundcloud|youtube|bandcamp|all (platforms|streaming)|twitch|tiktok)|"
+    r"(i'm|im|i am) (streaming|live) (on (twitch|youtube|kick|tiktok)|rn|right now)|shameless plug|"
+    r"(twitch\.tv|discord\.gg|kck\.st|etsy\.com/shop)/\w|"
+    r"(?<!j['’])(écoutez|écoute|allez écouter|découvrez|découvre|suivez|venez voir|essayez) (mon|ma|mes|notre|nos) "
+    r"(nouveau |nouvel |nouvelle |premier |première |dernier |dernière )?(album|balado|podcast|son|single|chanson|chaîne|"
+    r"boutique|page|café|restaurant|commerce|portfolio)|"
+    r"(mon|ma) (premier |nouvel |nouveau |dernier )?(album|balado|single|son|chanson)\b[^.!?\n]{0,60}?\bsur "
+    r"(spotify|youtube|toutes les plateformes|apple)|"
+    r"je (stream|streame|suis en live) sur (twitch|youtube|kick)|commandez (via|sur) (ma|notre) page)\b"
 )
 """Promotion on its own: an offer, a call to buy or to contact the seller, a channel, a page or a
-shop pushed at readers, with or without a link."""
+shop pushed at readers, with or without a link; one's own single, podcast, shop or stream too ("go listen to
+my new single", "my podcast ... on Spotify", "shameless plug", "je stream sur twitch"), but not what a
+resident says of their own listening ("I listen to my podcast on the bus", "j'écoute mon balado")."""
 _OFFER_WORD = compile_gated(
     r"\b(prize|cash prize|earn \$?\d+|make \$?\d+|bitcoin|btc|crypto|cryptocurrency|forex|nft|usdt|ethereum|"
     r"for sale|best price|cheap(est)?|wholesale|call now|book now|now open|grand opening|"
@@ -90,6 +107,17 @@ _CIVIC_LINK = compile_folded(
     r"maps\.google\.\w+|google\.\w+/maps|maps\.app\.goo\.gl|goo\.gl/maps|openstreetmap\.org|bing\.com/maps)\b"
 )
 """Links to a government, a 311 service, the reporting platform or a map: information, not promotion."""
+_ASKED_ABOUT = re.compile(r"giveaway|give away|giving away|concours|tirage")
+"""Offers residents ask the city about ("when is the free compost giveaway?", "le tirage est quand?")."""
+
+
+def _asked(text: str, end: int) -> bool:
+    """Whether the sentence an offer sits in is a question: a resident asking about a giveaway, not a
+    spammer announcing one ("Free iPhone giveaway! Click the link")."""
+    stop = re.search(r"[.!?\n]", text[end:])
+    return stop is not None and stop.group() == "?"
+
+
 _REPEAT_MIN_CHARS = 40
 _SHORTENER = compile_folded(r"(?i)\b(bit\.ly|tinyurl\.com|goo\.gl|t\.me|wa\.me|linktr\.ee|cutt\.ly|rb\.gy|is\.gd)\b")
 
@@ -119,7 +147,7 @@ class CommercialSettings(DetectorSettings):
 @register
 class CommercialDetector(LearnedDetector):
     name = "commercial"
-    version = "3"
+    version = "4"
     clause = "5.7.6"
     category = "commercial"
     settings_model = CommercialSettings
@@ -183,6 +211,8 @@ class CommercialDetector(LearnedDetector):
             spans.append(Evidence(m.start(), m.end(), "shortener" if _SHORTENER.search(url) else "link"))
         for rx, label in ((_OFFER, "offer"), (_OFFER_WORD, "offer_word")):
             for m in rx.finditer(norm.text):
+                if _ASKED_ABOUT.match(m.group()) and _asked(norm.text, m.end()):
+                    continue
                 s, e = norm.to_original(m.start(), m.end())
                 spans.append(Evidence(s, e, label))
         if self._repeats(norm, comment.source_id) >= self.repeat_min:

@@ -301,6 +301,23 @@ ATTACK = [
     ("La gestion de ce dossier est incompétente", "fr", None),
     ("Les sacs noirs sont pourris, ils déchirent", "fr", None),
     ("Vous êtes nuls", "fr", "aimed_insult"),
+    # names for a person that news comments and replies use; the same words for a thing are no attack
+    ("Touch grass, you keyboard warrior.", "en", "aimed_insult"),
+    ("The premier is a pompous gasbag", "en", "aimed_insult"),
+    ("Our MP is an empty suit and a sellout", "en", "aimed_insult"),
+    ("The councillor is a spineless doormat for the province", "en", "aimed_insult"),
+    ("Senile old geezer should retire", "en", "aimed_insult"),
+    ("keep following the herd, you sheep", "en", "dehumanising"),
+    ("Ce ministre-là, c'est une girouette", "fr", "aimed_insult"),
+    ("Quelle nounoune, cette conseillère", "fr", "aimed_insult"),
+    ("T'es rien qu'un gérant d'estrade", "fr", "aimed_insult"),
+    ("The sheep at the Ojibway farm are shorn in May", "en", None),
+    ("Put a doormat at the library entrance, the floor is soaked", "en", None),
+    ("The crank on the bridge gate is broken", "en", None),
+    ("A worm bin for the community garden would be great", "en", None),
+    ("La girouette sur le toit de l'hôtel de ville est brisée", "fr", None),
+    ("I feel like a sellout for moving to Tecumseh lol", "en", None),
+    ("My grandpa is a proud old geezer and he loves the seniors centre", "en", None),
 ]
 
 

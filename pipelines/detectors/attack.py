@@ -269,7 +269,7 @@ Hydrant", "overgrown bushes obstruct the view")."""
 @register
 class AttackDetector(LearnedDetector):
     name = "attack"
-    version = "7"
+    version = "8"
     clause = "5.7.7"
     category = "attack"
     rule_scores: ClassVar[dict[str, float]] = {"aimed_insult": 0.8, "dehumanising": 0.85, "direct": 0.75}

@@ -151,7 +151,7 @@ nobody's language in this comment."""
 @register
 class ProfanityDetector(ClauseDetector):
     name = "profanity"
-    version = "5"
+    version = "6"
     clause = "5.7.2"
     category = "profane"
     settings_model = ProfanitySettings

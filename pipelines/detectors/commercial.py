@@ -111,10 +111,13 @@ _ASKED_ABOUT = re.compile(r"giveaway|give away|giving away|concours|tirage")
 """Offers residents ask the city about ("when is the free compost giveaway?", "le tirage est quand?")."""
 
 
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
 def _asked(text: str, end: int) -> bool:
     """Whether the sentence an offer sits in is a question: a resident asking about a giveaway, not a
     spammer announcing one ("Free iPhone giveaway! Click the link")."""
-    stop = re.search(r"[.!?\n]", text[end:])
+    stop = _SENTENCE_END.search(text, end)
     return stop is not None and stop.group() == "?"
 
 

@@ -370,10 +370,9 @@ def write_quality(
         "`tests/data` are the project's own hand-written sets for what the dev data does not cover (sexual",
         "content, illegal activity, council references, French, criticism of the city, ordinary comments to a",
         "city account, city posts with on- and off-topic comments, threats and self-promotion in strangers' "
-        "registers). They are "
-        "never used for fitting (`profane_fr.jsonl` was read while the French lexicon grew, so it is friendlier "
-        "still; `threats.jsonl` and `promotion.jsonl` were written apart from the 5.7.8 and 5.7.6 rules and training "
-        "rows, and their misses were read once after their first measurement): the",
+        "registers). They are never used for fitting (`profane_fr.jsonl` was read while the French lexicon grew, "
+        "so it is friendlier still; `threats.jsonl` and `promotion.jsonl` were written apart from the 5.7.8 and "
+        "5.7.6 rules and training rows, and their misses were read once after their first measurement): the",
         "project's training sets are separate files in `pipelines/models` "
         f"({', '.join(f'`{path.name}`' for path in OWN_DATA.values())}), written",
         "separately, on other posts, and never scored. Written by the same hands as the training",
